@@ -1,0 +1,37 @@
+//! `appform validate`: load and check the configuration, no network access.
+
+use super::{EXIT_ERROR, EXIT_OK, Output};
+use crate::cli::ValidateArgs;
+use crate::config;
+
+pub fn run(args: &ValidateArgs, out: Output) -> u8 {
+    match config::load(&args.config.config) {
+        Ok(cfg) => {
+            for w in &cfg.warnings {
+                out.warn(w);
+            }
+            let instances: usize = cfg.servers.iter().map(|s| s.instances.len()).sum();
+            let apps: usize = cfg.servers.iter().map(|s| s.apps.len()).sum();
+            println!(
+                "Configuration is valid: {} file{}, {} server{} ({} instance{}), {} application{}.",
+                cfg.sources.len(),
+                plural(cfg.sources.len()),
+                cfg.servers.len(),
+                plural(cfg.servers.len()),
+                instances,
+                plural(instances),
+                apps,
+                plural(apps)
+            );
+            EXIT_OK
+        }
+        Err(errors) => {
+            out.error(&errors);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,255 @@
+//! Loading the configuration: find the files, read them, check each one, merge.
+//! The only module that reads config files. It reports every problem of every
+//! file at once ([`ConfigErrors`]) and never panics, whatever the bytes.
+
+pub mod problem;
+pub mod raw;
+pub mod source;
+pub mod tree_de;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::model::{Config, Policy, SourceText};
+pub use problem::{ConfigErrors, Problem, SharedText};
+use source::Span;
+use validate::{FileInput, check_file};
+
+/// Config files larger than this are refused: a reviewed config is far smaller,
+/// and the limit keeps a stray data file from eating memory.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Loads and validates `path` (a YAML file or a directory searched recursively).
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let mut problems = Vec::new();
+    let files = match discover(path) {
+        Ok(f) => f,
+        Err(p) => return Err(ConfigErrors { problems: vec![p] }),
+    };
+    let root = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+
+    let mut sources = Vec::new();
+    let mut warnings = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut policy: Option<Policy> = None;
+    let mut policy_file: Option<String> = None;
+    let mut declared: BTreeMap<String, String> = BTreeMap::new();
+    let mut servers: BTreeMap<String, (crate::model::Server, usize, Span)> = BTreeMap::new();
+    let mut shared: Vec<SharedText> = Vec::new();
+
+    for file in &files {
+        let name = file.display().to_string();
+        let Some(text) = read_text(file, &name, &mut problems) else {
+            continue;
+        };
+        let relative = file.strip_prefix(&root).unwrap_or(file);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+
+        let index = sources.len();
+        let text: Arc<str> = Arc::from(text);
+        let src = SharedText::new(&name, text.clone());
+        sources.push(SourceText {
+            name: name.clone(),
+            text: text.to_string(),
+        });
+        shared.push(src.clone());
+
+        let tree = match source::parse(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(
+                    Problem::new("appform::yaml::syntax", format!("YAML syntax error: {}", e.message))
+                        .at(&src, e.span, "here")
+                        .help("fix the YAML syntax; indentation uses spaces, never tabs"),
+                );
+                continue;
+            }
+        };
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let input = FileInput {
+            index,
+            source: &src,
+            text: &text,
+            dir: &dir,
+        };
+        let parts = check_file(&input, tree, &mut problems, &mut warnings);
+
+        if let Some(span) = parts.policy_key {
+            match &policy_file {
+                Some(first) => problems.push(
+                    Problem::new(
+                        "appform::config::duplicate_policy",
+                        "`policy` is set in more than one file",
+                    )
+                    .at(&src, span, "second policy")
+                    .help(format!("keep a single `policy:` block (the first is in {first})")),
+                ),
+                None => policy_file = Some(name.clone()),
+            }
+        }
+        if let Some(p) = parts.policy {
+            policy.get_or_insert(p);
+        }
+        for (server, span) in parts.declared {
+            match declared.get(&server) {
+                Some(first) => problems.push(
+                    Problem::new(
+                        "appform::config::duplicate_server",
+                        format!("server `{server}` is defined in more than one file"),
+                    )
+                    .at(&src, span, "defined again here")
+                    .help(format!("a server may be defined in one file only (first in {first})")),
+                ),
+                None => {
+                    declared.insert(server, name.clone());
+                }
+            }
+        }
+        for server in parts.servers {
+            let span = Span {
+                offset: server.origin.offset,
+                len: server.origin.len,
+            };
+            servers.entry(server.name.clone()).or_insert((server, index, span));
+        }
+    }
+
+    // Instance names must be unique across servers (`a` with urls vs a server named `a@h`
+    // cannot happen: `@` is not allowed in server names), so only check URL reuse.
+    let mut by_url: BTreeMap<String, String> = BTreeMap::new();
+    for (server, index, span) in servers.values() {
+        for inst in &server.instances {
+            if let Some(other) = by_url.insert(format!("{}|{}", server.kind, inst.url), server.name.clone()) {
+                if let Some(src) = shared.get(*index) {
+                    problems.push(
+                        Problem::new(
+                            "appform::config::duplicate_url",
+                            format!(
+                                "servers `{other}` and `{}` both manage {} at {}",
+                                server.name, server.kind, inst.url
+                            ),
+                        )
+                        .at(src, *span, "same host as another server")
+                        .help("two entries for one host would fight over its applications; merge them"),
+                    );
+                }
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(ConfigErrors { problems });
+    }
+    Ok(Config {
+        policy: policy.unwrap_or_default(),
+        servers: servers.into_values().map(|(s, _, _)| s).collect(),
+        sources,
+        digest: format!("sha256:{:x}", hasher.finalize()),
+        warnings,
+    })
+}
+
+/// The YAML files named by `path`, sorted; hidden entries and `target/` skipped.
+fn discover(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Problem::new(
+            "appform::config::not_found",
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+        .help("pass a YAML file or a directory with `-c`")
+    })?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    walk(path, &mut out).map_err(|e| {
+        Problem::new(
+            "appform::config::io",
+            format!("cannot list `{}`: {e}", path.display()),
+        )
+    })?;
+    out.sort();
+    if out.is_empty() {
+        return Err(Problem::new(
+            "appform::config::no_files",
+            format!("no `*.yaml` or `*.yml` files under `{}`", path.display()),
+        )
+        .help("pass the directory that holds your appform configuration with `-c`"));
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        let path = entry.path();
+        let ty = entry.file_type()?;
+        if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
+            walk(&path, out)?;
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_text(file: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        problems.push(
+            Problem::new(
+                "appform::config::too_large",
+                format!(
+                    "`{name}` is {size} bytes; config files are limited to {MAX_FILE_BYTES} bytes"
+                ),
+            )
+            .help("split the configuration into several files in one directory"),
+        );
+        return None;
+    }
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new(
+                "appform::config::io",
+                format!("cannot read `{name}`: {e}"),
+            ));
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Point at the first bad byte in the lossy text (same offset up to there).
+            let src = SharedText::new(name, Arc::from(lossy));
+            problems.push(
+                Problem::new(
+                    "appform::config::not_utf8",
+                    format!("`{name}` is not valid UTF-8 (first bad byte at offset {at})"),
+                )
+                .at(&src, Span { offset: at, len: 1 }, "invalid UTF-8")
+                .help("save the file as UTF-8"),
+            );
+            None
+        }
+    }
+}

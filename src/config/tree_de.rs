@@ -1,0 +1,584 @@
+//! A serde `Deserializer` over a [`Node`] tree. Every error it returns carries the
+//! YAML path and the span of the offending node, so `validate` can point at it,
+//! remove the bad part, and go on to find the next problem.
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use std::fmt;
+
+use super::source::{Node, NodeValue, Span};
+
+/// One step of a YAML path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a path as `servers.awx-prod.awx.url` / `protect[2]`.
+pub fn path_text(path: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeErrorKind {
+    UnknownField {
+        field: String,
+        expected: &'static [&'static str],
+    },
+    UnknownVariant {
+        variant: String,
+        expected: &'static [&'static str],
+    },
+    MissingField(&'static str),
+    InvalidType {
+        found: String,
+        expected: String,
+    },
+    InvalidValue {
+        found: String,
+        expected: String,
+    },
+    Custom(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeError {
+    pub kind: DeErrorKind,
+    /// Path of the node the error is about (for an unknown key: the key itself).
+    pub path: Vec<PathSeg>,
+    pub span: Option<Span>,
+}
+
+impl DeError {
+    fn new(kind: DeErrorKind) -> Self {
+        DeError {
+            kind,
+            path: Vec::new(),
+            span: None,
+        }
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DeErrorKind::UnknownField { field, .. } => write!(f, "unknown key `{field}`"),
+            DeErrorKind::UnknownVariant { variant, expected } => write!(
+                f,
+                "`{variant}` is not one of {}",
+                expected
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DeErrorKind::MissingField(field) => write!(f, "missing required key `{field}`"),
+            DeErrorKind::InvalidType { found, expected } => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            DeErrorKind::InvalidValue { found, expected } => {
+                write!(f, "invalid value {found}: expected {expected}")
+            }
+            DeErrorKind::Custom(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for DeError {}
+
+/// serde's "struct RawAwxApp" / "map" wording → words for YAML users.
+fn expected_words(exp: &dyn de::Expected) -> String {
+    let text = exp.to_string();
+    if text.starts_with("struct ") || text == "map" || text.starts_with("a map") {
+        "a mapping".into()
+    } else if text == "a sequence" || text.starts_with("a sequence") {
+        "a list".into()
+    } else if text.starts_with("enum ") {
+        "one of the listed values".into()
+    } else if text == "u32" || text == "u64" || text == "u16" || text == "usize" {
+        "a non-negative integer".into()
+    } else if text == "f64" || text == "f32" {
+        "a number".into()
+    } else {
+        text
+    }
+}
+
+fn unexpected_words(unexp: de::Unexpected<'_>) -> String {
+    match unexp {
+        de::Unexpected::Unit => "null".into(),
+        de::Unexpected::Map => "a mapping".into(),
+        de::Unexpected::Seq => "a list".into(),
+        de::Unexpected::Str(s) => format!("the string \"{s}\""),
+        de::Unexpected::Signed(i) => format!("the integer {i}"),
+        de::Unexpected::Unsigned(u) => format!("the integer {u}"),
+        de::Unexpected::Float(x) => format!("the number {x}"),
+        de::Unexpected::Bool(b) => format!("the boolean {b}"),
+        other => other.to_string(),
+    }
+}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError::new(DeErrorKind::Custom(msg.to_string()))
+    }
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::new(DeErrorKind::InvalidType {
+            found: unexpected_words(unexp),
+            expected: expected_words(exp),
+        })
+    }
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::new(DeErrorKind::InvalidValue {
+            found: unexpected_words(unexp),
+            expected: expected_words(exp),
+        })
+    }
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        DeError::new(DeErrorKind::UnknownVariant {
+            variant: variant.to_string(),
+            expected,
+        })
+    }
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        DeError::new(DeErrorKind::UnknownField {
+            field: field.to_string(),
+            expected,
+        })
+    }
+    fn missing_field(field: &'static str) -> Self {
+        DeError::new(DeErrorKind::MissingField(field))
+    }
+    fn duplicate_field(field: &'static str) -> Self {
+        DeError::new(DeErrorKind::Custom(format!("key `{field}` appears twice")))
+    }
+}
+
+/// The text a scalar key or value stands for: strings as they are, other
+/// scalars as written in the file (`2024`, `true`, `~`).
+pub fn scalar_text(node: &Node, text: &str) -> Option<String> {
+    match &node.value {
+        NodeValue::Str(s) => Some(s.clone()),
+        NodeValue::Null | NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Float(_) => {
+            let written = text.get(node.span.offset..node.span.end()).unwrap_or("");
+            if written.is_empty() {
+                Some(match &node.value {
+                    NodeValue::Bool(b) => b.to_string(),
+                    NodeValue::Int(i) => i.to_string(),
+                    NodeValue::UInt(u) => u.to_string(),
+                    NodeValue::Float(x) => x.to_string(),
+                    _ => String::new(),
+                })
+            } else {
+                Some(written.to_string())
+            }
+        }
+        NodeValue::Seq(_) | NodeValue::Map(_) => None,
+    }
+}
+
+/// Deserializes `T` from `node` (whose own path is `path`).
+pub fn from_node<'de, T: de::Deserialize<'de>>(
+    node: &Node,
+    text: &str,
+    path: Vec<PathSeg>,
+) -> Result<T, DeError> {
+    T::deserialize(NodeDe {
+        node,
+        text,
+        path,
+        key_span: None,
+    })
+}
+
+struct NodeDe<'a> {
+    node: &'a Node,
+    text: &'a str,
+    path: Vec<PathSeg>,
+    /// The span of the key this node is the value of, for "missing key" errors.
+    key_span: Option<Span>,
+}
+
+impl<'a> NodeDe<'a> {
+    fn locate(&self, mut e: DeError) -> DeError {
+        if e.span.is_none() {
+            e.span = Some(match e.kind {
+                DeErrorKind::MissingField(_) => self.key_span.unwrap_or(self.node.span),
+                _ => self.node.span,
+            });
+            e.path = self.path.clone();
+        }
+        e
+    }
+
+    fn child(&self, node: &'a Node, seg: PathSeg, key_span: Option<Span>) -> NodeDe<'a> {
+        let mut path = self.path.clone();
+        path.push(seg);
+        NodeDe {
+            node,
+            text: self.text,
+            path,
+            key_span,
+        }
+    }
+}
+
+impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let result = match &self.node.value {
+            NodeValue::Null => visitor.visit_unit(),
+            NodeValue::Bool(b) => visitor.visit_bool(*b),
+            NodeValue::Int(i) => visitor.visit_i64(*i),
+            NodeValue::UInt(u) => visitor.visit_u64(*u),
+            NodeValue::Float(x) => visitor.visit_f64(*x),
+            NodeValue::Str(s) => visitor.visit_str(s),
+            NodeValue::Seq(items) => visitor.visit_seq(SeqDe {
+                parent: &self,
+                items: items.iter(),
+                index: 0,
+            }),
+            NodeValue::Map(pairs) => visitor.visit_map(MapDe {
+                parent: &self,
+                pairs: pairs.iter(),
+                value: None,
+            }),
+        };
+        result.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.node.value {
+            NodeValue::Null => visitor.visit_none().map_err(|e| self.locate(e)),
+            _ => {
+                let node = self.node;
+                let text = self.text;
+                let path = self.path.clone();
+                let key_span = self.key_span;
+                visitor
+                    .visit_some(NodeDe {
+                        node,
+                        text,
+                        path,
+                        key_span,
+                    })
+                    .map_err(|e| self.locate(e))
+            }
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let result = match &self.node.value {
+            // A plain scalar such as `2024` or `1.0` is text where text is expected.
+            NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Float(_) => {
+                match scalar_text(self.node, self.text) {
+                    Some(t) => visitor.visit_str(&t),
+                    None => return self.deserialize_any(visitor),
+                }
+            }
+            _ => return self.deserialize_any(visitor),
+        };
+        result.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let node = self.node;
+        let text = self.text;
+        let path = self.path.clone();
+        let key_span = self.key_span;
+        visitor
+            .visit_newtype_struct(NodeDe {
+                node,
+                text,
+                path,
+                key_span,
+            })
+            .map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let result = match &self.node.value {
+            NodeValue::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
+            NodeValue::Map(pairs) if pairs.len() == 1 => match pairs.first() {
+                Some((key, value)) => visitor.visit_enum(EnumDe {
+                    parent: &self,
+                    key,
+                    value,
+                }),
+                None => Err(DeError::new(DeErrorKind::Custom("empty mapping".into()))),
+            },
+            NodeValue::Map(pairs) => {
+                let keys: Vec<String> = pairs
+                    .iter()
+                    .filter_map(|(k, _)| scalar_text(k, self.text))
+                    .collect();
+                Err(DeError::new(DeErrorKind::Custom(format!(
+                    "expected exactly one of {}, found {}",
+                    variants
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if keys.is_empty() {
+                        "none".to_string()
+                    } else {
+                        keys.iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    }
+                ))))
+            }
+            other => Err(DeError::new(DeErrorKind::InvalidType {
+                found: other.describe().into(),
+                expected: format!(
+                    "one of {}",
+                    variants
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })),
+        };
+        result.map_err(|e| self.locate(e))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+struct SeqDe<'p, 'a> {
+    parent: &'p NodeDe<'a>,
+    items: std::slice::Iter<'a, Node>,
+    index: usize,
+}
+
+impl<'de, 'p, 'a> de::SeqAccess<'de> for SeqDe<'p, 'a> {
+    type Error = DeError;
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            None => Ok(None),
+            Some(item) => {
+                let de = self.parent.child(item, PathSeg::Index(self.index), None);
+                self.index += 1;
+                seed.deserialize(de).map(Some)
+            }
+        }
+    }
+}
+
+struct MapDe<'p, 'a> {
+    parent: &'p NodeDe<'a>,
+    pairs: std::slice::Iter<'a, (Node, Node)>,
+    value: Option<(&'a Node, &'a Node)>,
+}
+
+impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
+    type Error = DeError;
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((key, value)) = self.pairs.next() else {
+            return Ok(None);
+        };
+        self.value = Some((key, value));
+        let key_text = scalar_text(key, self.parent.text);
+        let mut path = self.parent.path.clone();
+        path.push(PathSeg::Key(key_text.clone().unwrap_or_default()));
+        let located = |mut e: DeError| {
+            if e.span.is_none() {
+                e.span = Some(key.span);
+                e.path = path.clone();
+            }
+            e
+        };
+        match key_text {
+            Some(k) => seed
+                .deserialize(KeyDe { key: &k })
+                .map(Some)
+                .map_err(located),
+            None => Err(located(DeError::new(DeErrorKind::InvalidType {
+                found: key.value.describe().into(),
+                expected: "a plain key (text)".into(),
+            }))),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some((key, value)) = self.value.take() else {
+            return Err(DeError::new(DeErrorKind::Custom(
+                "internal: value requested before key".into(),
+            )));
+        };
+        let name = scalar_text(key, self.parent.text).unwrap_or_default();
+        seed.deserialize(self.parent.child(value, PathSeg::Key(name), Some(key.span)))
+    }
+}
+
+struct KeyDe<'k> {
+    key: &'k str,
+}
+
+impl<'de, 'k> de::Deserializer<'de> for KeyDe<'k> {
+    type Error = DeError;
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_str(self.key)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct EnumDe<'p, 'a> {
+    parent: &'p NodeDe<'a>,
+    key: &'a Node,
+    value: &'a Node,
+}
+
+impl<'de, 'p, 'a> de::EnumAccess<'de> for EnumDe<'p, 'a> {
+    type Error = DeError;
+    type Variant = NodeDe<'a>;
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'a>), DeError> {
+        let name = scalar_text(self.key, self.parent.text).unwrap_or_default();
+        let mut key_path = self.parent.path.clone();
+        key_path.push(PathSeg::Key(name.clone()));
+        let variant = seed.deserialize(KeyDe { key: &name }).map_err(|mut e| {
+            if e.span.is_none() {
+                e.span = Some(self.key.span);
+                e.path = key_path.clone();
+            }
+            e
+        })?;
+        Ok((
+            variant,
+            self.parent
+                .child(self.value, PathSeg::Key(name), Some(self.key.span)),
+        ))
+    }
+}
+
+impl<'de, 'a> de::VariantAccess<'de> for NodeDe<'a> {
+    type Error = DeError;
+    fn unit_variant(self) -> Result<(), DeError> {
+        match self.node.value {
+            NodeValue::Null => Ok(()),
+            _ => Err(self.locate(DeError::new(DeErrorKind::InvalidType {
+                found: self.node.value.describe().into(),
+                expected: "nothing".into(),
+            }))),
+        }
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::source::parse;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        name: String,
+        count: Option<u32>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        items: std::collections::BTreeMap<String, Inner>,
+    }
+
+    fn de(src: &str) -> Result<Outer, DeError> {
+        let root = parse(src).unwrap();
+        from_node(&root, src, vec![])
+    }
+
+    #[test]
+    fn unknown_key_points_at_the_key() {
+        let src = "items:\n  a:\n    name: x\n    colour: red\n";
+        let err = de(src).unwrap_err();
+        assert!(matches!(err.kind, DeErrorKind::UnknownField { ref field, .. } if field == "colour"));
+        assert_eq!(path_text(&err.path), "items.a.colour");
+        let span = err.span.unwrap();
+        assert_eq!(&src[span.offset..span.end()], "colour");
+    }
+
+    #[test]
+    fn wrong_type_points_at_the_value() {
+        let src = "items:\n  a:\n    name: x\n    count: many\n";
+        let err = de(src).unwrap_err();
+        assert_eq!(path_text(&err.path), "items.a.count");
+        let span = err.span.unwrap();
+        assert_eq!(&src[span.offset..span.end()], "many");
+        assert_eq!(err.to_string(), "expected a non-negative integer, found the string \"many\"");
+    }
+
+    #[test]
+    fn missing_key_points_at_the_parent_key() {
+        let src = "items:\n  abc:\n    count: 1\n";
+        let err = de(src).unwrap_err();
+        assert_eq!(err.kind, DeErrorKind::MissingField("name"));
+        assert_eq!(path_text(&err.path), "items.abc");
+        let span = err.span.unwrap();
+        assert_eq!(&src[span.offset..span.end()], "abc");
+    }
+
+    #[test]
+    fn plain_numbers_are_text_where_text_is_expected() {
+        let out = de("items:\n  2024:\n    name: 1.10\n").unwrap();
+        assert_eq!(out.items["2024"].name, "1.10");
+    }
+}

@@ -1,0 +1,22 @@
+//! The `appform` binary: parse the command line, run the command, exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use appform::cli::{Cli, Command};
+use appform::commands::{self, Output};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output {
+        no_color: cli.global.no_color,
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+    };
+    let code = match &cli.command {
+        Command::Validate(args) => commands::validate::run(args, out),
+        Command::Schema => commands::schema::run(),
+    };
+    commands::exit(code)
+}

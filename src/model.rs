@@ -1,0 +1,225 @@
+//! The validated configuration: what the YAML says, after every check, as plain data.
+//! Nothing here reads files, talks to servers or formats for a terminal.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::{Credential, SecretRef};
+
+/// The three kinds of server appform manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Awx,
+    Tpp,
+    Whm,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Awx => "awx",
+            Kind::Tpp => "tpp",
+            Kind::Whm => "whm",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `ensure:` on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Ensure {
+    #[default]
+    Present,
+    Absent,
+}
+
+/// AWX `client_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+}
+
+/// AWX `authorization_grant_type` (`implicit` was removed from AWX, awx.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrantType {
+    AuthorizationCode,
+    Password,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization-code",
+            GrantType::Password => "password",
+        }
+    }
+}
+
+/// An AWX organization as the config names it: by name, or by numeric id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OrgRef {
+    Id(u64),
+    Name(String),
+}
+
+impl std::fmt::Display for OrgRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OrgRef::Id(id) => write!(f, "{id}"),
+            OrgRef::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// Where something was written in the configuration, so that later stages
+/// (planning) can point at it. `file` indexes [`Config::sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub file: usize,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// One loaded configuration file, kept for diagnostics and the config digest.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    /// The path as given or found (relative to the working directory when it was).
+    pub name: String,
+    pub text: String,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub policy: Policy,
+    /// Sorted by name.
+    pub servers: Vec<Server>,
+    pub sources: Vec<SourceText>,
+    /// `sha256:<hex>` over every file's relative path and bytes (SPEC §2.6 `config_digest`).
+    pub digest: String,
+    /// Non-fatal remarks found while loading (for example `tls_skip_verify`).
+    pub warnings: Vec<String>,
+}
+
+/// `policy:` (SPEC §4.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    pub max_deletes: u32,
+    pub max_change_ratio: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_deletes: 5,
+            max_change_ratio: 0.5,
+        }
+    }
+}
+
+/// One `servers:` entry. With `urls`, it stands for several instances.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    pub kind: Kind,
+    pub instances: Vec<Instance>,
+    pub auth: Auth,
+    pub options: ServerOptions,
+    /// Sorted by key.
+    pub apps: Vec<DesiredApp>,
+    pub origin: Origin,
+}
+
+/// One host a server entry points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// `<server>` for `url`, `<server>@<host[:port]>` for each of `urls`.
+    pub name: String,
+    /// Normalized, without a trailing slash.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerOptions {
+    pub timeout: Duration,
+    pub max_in_flight: u32,
+    pub prune: bool,
+    pub protect: Vec<String>,
+    pub authoritative: bool,
+    pub apply: bool,
+    pub allow_insecure_http: bool,
+    /// Resolved relative to the directory of the file that names it.
+    pub ca_file: Option<PathBuf>,
+    pub tls_skip_verify: bool,
+}
+
+/// How appform authenticates to a server. Secrets are references, resolved at plan time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// AWX or TPP bearer token; WHM API token (with `username`).
+    Token {
+        username: Option<Credential>,
+        token: SecretRef,
+    },
+    /// AWX or WHM Basic authentication.
+    Basic {
+        username: Credential,
+        password: SecretRef,
+    },
+    /// TPP: a token obtained from VEDAuth with these credentials (tpp.md §4).
+    TppPassword {
+        client_id: Credential,
+        username: Credential,
+        password: SecretRef,
+        scope: String,
+    },
+}
+
+/// The identity of an application on its server.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppIdentity {
+    /// AWX: (organization, name).
+    Awx { organization: OrgRef, name: String },
+    /// TPP: the application ID.
+    Tpp { id: String },
+    /// WHM: the connected application's name.
+    Whm { name: String },
+}
+
+/// One application as the configuration wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredApp {
+    /// The key under `applications:`; unique per server.
+    pub key: String,
+    pub identity: AppIdentity,
+    pub ensure: Ensure,
+    /// The managed fields, by config name, in canonical form: strings, booleans,
+    /// integer seconds for durations, a list of strings for `redirect_uris`,
+    /// the scope string for TPP scopes, a JSON object for WHM `data`.
+    /// A field the config does not mention is absent (unmanaged).
+    pub fields: BTreeMap<String, serde_json::Value>,
+    pub origin: Origin,
+}
