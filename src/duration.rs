@@ -49,7 +49,7 @@ pub fn format_duration(seconds: u64) -> String {
         return "0s".into();
     }
     for (size, unit) in UNITS {
-        if seconds % size == 0 {
+        if seconds.is_multiple_of(size) {
             return format!("{}{unit}", seconds / size);
         }
     }
@@ -74,10 +74,23 @@ mod tests {
 
     #[test]
     fn rejects_bad_durations() {
-        for bad in ["", "d", "10x", "1.5h", "10 d", "1h30m", "-5s", "99999999999999999999y"] {
+        for bad in [
+            "",
+            "d",
+            "10x",
+            "1.5h",
+            "10 d",
+            "1h30m",
+            "-5s",
+            "99999999999999999999y",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
-        assert!(parse_duration("10x").unwrap_err().contains("unknown unit `x`"));
+        assert!(
+            parse_duration("10x")
+                .unwrap_err()
+                .contains("unknown unit `x`")
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ impl ScopeSet {
                 if rs.is_empty() {
                     name.clone()
                 } else {
-                    format!("{name}:{}", rs.iter().cloned().collect::<Vec<_>>().join(","))
+                    format!(
+                        "{name}:{}",
+                        rs.iter().cloned().collect::<Vec<_>>().join(",")
+                    )
                 }
             })
             .collect::<Vec<_>>()
@@ -96,7 +99,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed_strings() {
-        for bad in ["", ";", "a;;b", "certificate:", "certificate:manage,", "cert ificate", "a:b c", ":x"] {
+        for bad in [
+            "",
+            ";",
+            "a;;b",
+            "certificate:",
+            "certificate:manage,",
+            "cert ificate",
+            "a:b c",
+            ":x",
+        ] {
             assert!(ScopeSet::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -192,7 +192,10 @@ mod tests {
             parse_ref("env:A-B", base),
             Err(RefError::BadEnvName("A-B".into()))
         );
-        assert_eq!(parse_ref("env:", base), Err(RefError::BadEnvName("".into())));
+        assert_eq!(
+            parse_ref("env:", base),
+            Err(RefError::BadEnvName("".into()))
+        );
         assert_eq!(parse_ref("file:  ", base), Err(RefError::EmptyPath));
     }
 
@@ -222,7 +225,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tok");
         std::fs::write(&path, "abc\n").unwrap();
-        assert_eq!(SecretRef::File(path.clone()).resolve().unwrap().expose(), "abc");
+        assert_eq!(
+            SecretRef::File(path.clone()).resolve().unwrap().expose(),
+            "abc"
+        );
         std::fs::write(&path, "\n").unwrap();
         assert!(matches!(
             SecretRef::File(path).resolve(),

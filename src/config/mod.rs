@@ -25,7 +25,6 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Loads and validates `path` (a YAML file or a directory searched recursively).
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-    let mut problems = Vec::new();
     let files = match discover(path) {
         Ok(f) => f,
         Err(p) => return Err(ConfigErrors { problems: vec![p] }),
@@ -35,7 +34,53 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     } else {
         path.parent().map(Path::to_path_buf).unwrap_or_default()
     };
+    let mut problems = Vec::new();
+    let mut inputs = Vec::new();
+    for file in files {
+        if let Some(bytes) = read_bytes(&file, &mut problems) {
+            inputs.push((file, bytes));
+        }
+    }
+    let result = load_files(&root, inputs);
+    if problems.is_empty() {
+        result
+    } else {
+        let mut all = problems;
+        if let Err(e) = result {
+            all.extend(e.problems);
+        }
+        Err(ConfigErrors { problems: all })
+    }
+}
 
+/// Stack for checking: the YAML deserializer recurses per nesting level and
+/// debug builds use large frames; nesting is capped at `source::MAX_DEPTH`.
+const CHECK_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Validates files already in memory (`root` is the directory names are relative
+/// to, for the digest). No file or network access.
+pub fn load_files(root: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Config, ConfigErrors> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("config-check".into())
+            .stack_size(CHECK_STACK_BYTES)
+            .spawn_scoped(scope, || check_files(root, &files));
+        match worker.map(|handle| handle.join()) {
+            Ok(Ok(result)) => result,
+            // A panic in the checker is a bug; report it as a problem rather than crash.
+            Ok(Err(_)) => Err(ConfigErrors {
+                problems: vec![Problem::new(
+                    "appform::internal",
+                    "internal error while checking the configuration (please report it)",
+                )],
+            }),
+            Err(_) => check_files(root, &files),
+        }
+    })
+}
+
+fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, ConfigErrors> {
+    let mut problems = Vec::new();
     let mut sources = Vec::new();
     let mut warnings = Vec::new();
     let mut hasher = Sha256::new();
@@ -45,12 +90,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let mut servers: BTreeMap<String, (crate::model::Server, usize, Span)> = BTreeMap::new();
     let mut shared: Vec<SharedText> = Vec::new();
 
-    for file in &files {
+    for (file, bytes) in files {
         let name = file.display().to_string();
-        let Some(text) = read_text(file, &name, &mut problems) else {
+        let Some(text) = utf8_text(bytes, &name, &mut problems) else {
             continue;
         };
-        let relative = file.strip_prefix(&root).unwrap_or(file);
+        let relative = file.strip_prefix(root).unwrap_or(file);
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update([0]);
         hasher.update((text.len() as u64).to_le_bytes());
@@ -69,9 +114,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
             Ok(t) => t,
             Err(e) => {
                 problems.push(
-                    Problem::new("appform::yaml::syntax", format!("YAML syntax error: {}", e.message))
-                        .at(&src, e.span, "here")
-                        .help("fix the YAML syntax; indentation uses spaces, never tabs"),
+                    Problem::new(
+                        "appform::yaml::syntax",
+                        format!("YAML syntax error: {}", e.message),
+                    )
+                    .at(&src, e.span, "here")
+                    .help("fix the YAML syntax; indentation uses spaces, never tabs"),
                 );
                 continue;
             }
@@ -93,7 +141,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
                         "`policy` is set in more than one file",
                     )
                     .at(&src, span, "second policy")
-                    .help(format!("keep a single `policy:` block (the first is in {first})")),
+                    .help(format!(
+                        "keep a single `policy:` block (the first is in {first})"
+                    )),
                 ),
                 None => policy_file = Some(name.clone()),
             }
@@ -109,7 +159,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
                         format!("server `{server}` is defined in more than one file"),
                     )
                     .at(&src, span, "defined again here")
-                    .help(format!("a server may be defined in one file only (first in {first})")),
+                    .help(format!(
+                        "a server may be defined in one file only (first in {first})"
+                    )),
                 ),
                 None => {
                     declared.insert(server, name.clone());
@@ -121,7 +173,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
                 offset: server.origin.offset,
                 len: server.origin.len,
             };
-            servers.entry(server.name.clone()).or_insert((server, index, span));
+            servers
+                .entry(server.name.clone())
+                .or_insert((server, index, span));
         }
     }
 
@@ -130,20 +184,20 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let mut by_url: BTreeMap<String, String> = BTreeMap::new();
     for (server, index, span) in servers.values() {
         for inst in &server.instances {
-            if let Some(other) = by_url.insert(format!("{}|{}", server.kind, inst.url), server.name.clone()) {
-                if let Some(src) = shared.get(*index) {
-                    problems.push(
-                        Problem::new(
-                            "appform::config::duplicate_url",
-                            format!(
-                                "servers `{other}` and `{}` both manage {} at {}",
-                                server.name, server.kind, inst.url
-                            ),
-                        )
-                        .at(src, *span, "same host as another server")
-                        .help("two entries for one host would fight over its applications; merge them"),
-                    );
-                }
+            let previous =
+                by_url.insert(format!("{}|{}", server.kind, inst.url), server.name.clone());
+            if let (Some(other), Some(src)) = (previous, shared.get(*index)) {
+                problems.push(
+                    Problem::new(
+                        "appform::config::duplicate_url",
+                        format!(
+                            "servers `{other}` and `{}` both manage {} at {}",
+                            server.name, server.kind, inst.url
+                        ),
+                    )
+                    .at(src, *span, "same host as another server")
+                    .help("two entries for one host would fight over its applications; merge them"),
+                );
             }
         }
     }
@@ -210,36 +264,44 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_text(file: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<String> {
+fn read_bytes(file: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    let name = file.display().to_string();
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
-        problems.push(
-            Problem::new(
-                "appform::config::too_large",
-                format!(
-                    "`{name}` is {size} bytes; config files are limited to {MAX_FILE_BYTES} bytes"
-                ),
-            )
-            .help("split the configuration into several files in one directory"),
-        );
+        problems.push(too_large(&name, size));
         return None;
     }
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
+    match std::fs::read(file) {
+        Ok(b) => Some(b),
         Err(e) => {
             problems.push(Problem::new(
                 "appform::config::io",
                 format!("cannot read `{name}`: {e}"),
             ));
-            return None;
+            None
         }
-    };
-    match String::from_utf8(bytes) {
-        Ok(t) => Some(t),
+    }
+}
+
+fn too_large(name: &str, size: u64) -> Problem {
+    Problem::new(
+        "appform::config::too_large",
+        format!("`{name}` is {size} bytes; config files are limited to {MAX_FILE_BYTES} bytes"),
+    )
+    .help("split the configuration into several files in one directory")
+}
+
+fn utf8_text(bytes: &[u8], name: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        problems.push(too_large(name, bytes.len() as u64));
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t.to_string()),
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            // Point at the first bad byte in the lossy text (same offset up to there).
+            let at = e.valid_up_to();
+            // The lossy text has the same bytes up to the first bad one.
+            let lossy = String::from_utf8_lossy(bytes).into_owned();
             let src = SharedText::new(name, Arc::from(lossy));
             problems.push(
                 Problem::new(

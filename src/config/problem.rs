@@ -34,10 +34,10 @@ impl SourceCode for SharedText {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .as_bytes()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner =
+            self.text
+                .as_bytes()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
@@ -89,7 +89,12 @@ impl Problem {
         let (span, _) = self.labels.first()?;
         let before = src.text.get(..span.offset)?;
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         Some((src.name.to_string(), line, column))
     }
 }
@@ -118,14 +123,20 @@ impl Diagnostic for Problem {
         if self.source.is_none() || self.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().enumerate().map(|(i, (span, label))| {
-            let text = if label.is_empty() { None } else { Some(label.clone()) };
-            if i == 0 {
-                LabeledSpan::new_primary_with_span(text, *span)
-            } else {
-                LabeledSpan::new_with_span(text, *span)
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, (span, label))| {
+                let text = if label.is_empty() {
+                    None
+                } else {
+                    Some(label.clone())
+                };
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, *span)
+                } else {
+                    LabeledSpan::new_with_span(text, *span)
+                }
+            },
+        )))
     }
 }
 

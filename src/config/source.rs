@@ -68,7 +68,7 @@ pub struct SyntaxError {
 
 /// Nesting deeper than this is refused (configs are shallow; this keeps the
 /// recursive tree walks far from the stack limit).
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 48;
 
 /// Parses one YAML document. An empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
@@ -116,8 +116,26 @@ fn syntax_error(err: &serde_saphyr::Error, text: &str) -> SyntaxError {
         })
         .unwrap_or_default();
     SyntaxError {
-        message: message.trim().to_string(),
+        message: plain_message(message.trim()),
         span: clamp(span, text),
+    }
+}
+
+/// Rewrites the parser's wording where it names library internals, and drops
+/// the position it repeats (the diagnostic shows it).
+fn plain_message(message: &str) -> String {
+    let message = match message.find(" at line ") {
+        Some(at) => message.get(..at).unwrap_or(message),
+        None => message,
+    };
+    if message.starts_with("multiple YAML documents") {
+        "a config file holds one YAML document, but this one has a `---` separator".into()
+    } else if message.starts_with("budget breached") || message.contains("recursion limit") {
+        format!(
+            "the document is too large or too deeply nested (aliases count as copies; nesting is limited to {MAX_DEPTH} levels)"
+        )
+    } else {
+        message.to_string()
     }
 }
 
@@ -181,10 +199,8 @@ fn convert(node: Spanned<RawNode>, text: &str) -> Node {
         NodeValue::Map(pairs) => pairs.last().map(|(_, v)| v.span.end()),
         _ => None,
     };
-    if let Some(end) = last_end {
-        if end > span.offset {
-            span.len = end - span.offset;
-        }
+    if let Some(end) = last_end.filter(|end| *end > span.offset) {
+        span.len = end - span.offset;
     }
     Node { span, value }
 }
@@ -281,9 +297,13 @@ mod tests {
     fn spans_cover_scalars_and_containers() {
         let src = "a: 1\nb:\n  c: 'x y'\n  d: [1, 2]\n";
         let root = parse(src).unwrap();
-        let NodeValue::Map(pairs) = &root.value else { panic!() };
+        let NodeValue::Map(pairs) = &root.value else {
+            panic!()
+        };
         assert_eq!(text_of(src, &pairs[0].1), "1");
-        let NodeValue::Map(inner) = &pairs[1].1.value else { panic!() };
+        let NodeValue::Map(inner) = &pairs[1].1.value else {
+            panic!()
+        };
         assert_eq!(text_of(src, &inner[0].1), "'x y'");
         assert_eq!(inner[0].1.value, NodeValue::Str("x y".into()));
         assert!(text_of(src, &pairs[1].1).starts_with("c: 'x y'"));
@@ -292,7 +312,9 @@ mod tests {
     #[test]
     fn duplicate_keys_are_kept_for_the_validator() {
         let root = parse("a: 1\na: 2\n").unwrap();
-        let NodeValue::Map(pairs) = &root.value else { panic!() };
+        let NodeValue::Map(pairs) = &root.value else {
+            panic!()
+        };
         assert_eq!(pairs.len(), 2);
     }
 
@@ -308,7 +330,9 @@ mod tests {
     #[test]
     fn yes_is_a_string_and_empty_is_null() {
         let root = parse("a: yes\n").unwrap();
-        let NodeValue::Map(pairs) = &root.value else { panic!() };
+        let NodeValue::Map(pairs) = &root.value else {
+            panic!()
+        };
         assert_eq!(pairs[0].1.value, NodeValue::Str("yes".into()));
         assert_eq!(parse("").unwrap().value, NodeValue::Null);
         assert_eq!(parse("# only a comment\n").unwrap().value, NodeValue::Null);

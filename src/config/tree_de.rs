@@ -89,7 +89,7 @@ impl fmt::Display for DeError {
                 write!(f, "expected {expected}, found {found}")
             }
             DeErrorKind::InvalidValue { found, expected } => {
-                write!(f, "invalid value {found}: expected {expected}")
+                write!(f, "{found} is not valid here, expected {expected}")
             }
             DeErrorKind::Custom(msg) => f.write_str(msg),
         }
@@ -171,7 +171,11 @@ impl de::Error for DeError {
 pub fn scalar_text(node: &Node, text: &str) -> Option<String> {
     match &node.value {
         NodeValue::Str(s) => Some(s.clone()),
-        NodeValue::Null | NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Float(_) => {
+        NodeValue::Null
+        | NodeValue::Bool(_)
+        | NodeValue::Int(_)
+        | NodeValue::UInt(_)
+        | NodeValue::Float(_) => {
             let written = text.get(node.span.offset..node.span.end()).unwrap_or("");
             if written.is_empty() {
                 Some(match &node.value {
@@ -370,10 +374,27 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         result.map_err(|e| self.locate(e))
     }
 
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        // serde lets a struct come from a list; in YAML config that is a mistake.
+        if let NodeValue::Seq(_) = self.node.value {
+            let e = DeError::new(DeErrorKind::InvalidType {
+                found: "a list".into(),
+                expected: "a mapping".into(),
+            });
+            return Err(self.locate(e));
+        }
+        self.deserialize_any(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
         bytes byte_buf unit unit_struct seq tuple
-        tuple_struct map struct identifier ignored_any
+        tuple_struct map identifier ignored_any
     }
 }
 
@@ -550,7 +571,9 @@ mod tests {
     fn unknown_key_points_at_the_key() {
         let src = "items:\n  a:\n    name: x\n    colour: red\n";
         let err = de(src).unwrap_err();
-        assert!(matches!(err.kind, DeErrorKind::UnknownField { ref field, .. } if field == "colour"));
+        assert!(
+            matches!(err.kind, DeErrorKind::UnknownField { ref field, .. } if field == "colour")
+        );
         assert_eq!(path_text(&err.path), "items.a.colour");
         let span = err.span.unwrap();
         assert_eq!(&src[span.offset..span.end()], "colour");
@@ -563,7 +586,10 @@ mod tests {
         assert_eq!(path_text(&err.path), "items.a.count");
         let span = err.span.unwrap();
         assert_eq!(&src[span.offset..span.end()], "many");
-        assert_eq!(err.to_string(), "expected a non-negative integer, found the string \"many\"");
+        assert_eq!(
+            err.to_string(),
+            "expected a non-negative integer, found the string \"many\""
+        );
     }
 
     #[test]

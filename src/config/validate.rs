@@ -149,21 +149,34 @@ fn deserialize_tolerant(
     input: &FileInput<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<RawFile> {
+    if !matches!(tree.value, NodeValue::Map(_)) {
+        problems.push(
+            Problem::new(
+                "appform::config::invalid_type",
+                format!(
+                    "the file must be a mapping with `servers` and/or `policy`, found {}",
+                    tree.value.describe()
+                ),
+            )
+            .at(input.source, tree.span, "expected a mapping")
+            .help("start the file with `servers:` (and optionally `policy:`)"),
+        );
+        return None;
+    }
     let mut removed: Vec<Vec<PathSeg>> = Vec::new();
     for _ in 0..MAX_TYPED_ROUNDS {
         let err = match from_node::<RawFile>(tree, input.text, Vec::new()) {
             Ok(raw) => return Some(raw),
             Err(e) => e,
         };
-        // A key we removed ourselves is not missing a second time.
-        let echo = match err.kind {
-            DeErrorKind::MissingField(field) => removed.iter().any(|r| {
-                r.len() == err.path.len() + 1
-                    && r.starts_with(&err.path)
-                    && r.last() == Some(&PathSeg::Key(field.to_string()))
-            }),
-            _ => false,
-        };
+        // Removing a bad child can make its parent incomplete (a missing key, a
+        // server entry left without its kind): that is an echo, not a new problem.
+        let echo = matches!(
+            err.kind,
+            DeErrorKind::MissingField(_) | DeErrorKind::Custom(_)
+        ) && removed
+            .iter()
+            .any(|r| r.len() > err.path.len() && r.starts_with(&err.path));
         if !echo {
             problems.push(de_problem(&err, input));
         }
@@ -253,7 +266,11 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
     };
     match &err.kind {
         DeErrorKind::UnknownField { field, expected } => {
-            let parent = path_text(err.path.get(..err.path.len().saturating_sub(1)).unwrap_or(&[]));
+            let parent = path_text(
+                err.path
+                    .get(..err.path.len().saturating_sub(1))
+                    .unwrap_or(&[]),
+            );
             let within = if parent.is_empty() {
                 "at the top level".to_string()
             } else {
@@ -269,6 +286,21 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 format!("unknown key `{field}` {within}"),
             )
             .at(input.source, span, "unknown key")
+            .help(help)
+        }
+        DeErrorKind::UnknownVariant { variant, expected } if is_server_kind_path(&err.path) => {
+            let help = match did_you_mean(variant, expected) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "a server entry holds exactly one of `awx:`, `tpp:` or `whm:`".into(),
+            };
+            Problem::new(
+                "appform::config::server_kind",
+                format!(
+                    "`{variant}` is not a kind of server; expected {}",
+                    list(expected)
+                ),
+            )
+            .at(input.source, span, "unknown server kind")
             .help(help)
         }
         DeErrorKind::UnknownVariant { variant, expected } => {
@@ -297,7 +329,7 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
         .help("see schema.json for the shape of each key"),
         DeErrorKind::InvalidValue { found, expected } => Problem::new(
             "appform::config::invalid_value",
-            format!("{place}: invalid value {found}, expected {expected}"),
+            format!("{place}: {found} is not valid here, expected {expected}"),
         )
         .at(input.source, span, format!("expected {expected}"))
         .help("see schema.json for the allowed values"),
@@ -320,6 +352,11 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 .help(help)
         }
     }
+}
+
+/// `servers.<name>.<kind>`
+fn is_server_kind_path(path: &[PathSeg]) -> bool {
+    path.len() == 3 && matches!(path.first(), Some(PathSeg::Key(k)) if k == "servers")
 }
 
 // ---------------------------------------------------------------- semantic pass
@@ -375,7 +412,13 @@ impl Cx<'_, '_> {
     /// Span of list item `index` of the value at `path` (or the value itself).
     fn item_span(&self, path: &KeyPath<'_>, index: usize) -> Span {
         match self.lookup(path) {
-            Some((_, Node { value: NodeValue::Seq(items), .. })) => items
+            Some((
+                _,
+                Node {
+                    value: NodeValue::Seq(items),
+                    ..
+                },
+            )) => items
                 .get(index)
                 .map(|n| n.span)
                 .unwrap_or_else(|| self.value_span(path)),
@@ -642,7 +685,12 @@ impl Cx<'_, '_> {
     }
 
     /// Returns the normalized URL and the `host[:port]` used in instance names.
-    fn check_server_url(&mut self, text: &str, span: Span, allow_http: bool) -> Option<(String, String)> {
+    fn check_server_url(
+        &mut self,
+        text: &str,
+        span: Span,
+        allow_http: bool,
+    ) -> Option<(String, String)> {
         let url = match url::Url::parse(text.trim()) {
             Ok(u) => u,
             Err(e) => {
@@ -660,7 +708,10 @@ impl Cx<'_, '_> {
         if url.scheme() != "https" && url.scheme() != "http" {
             self.report(
                 "appform::config::bad_url",
-                format!("`{text}` uses `{}:`; only https (and http to loopback) are allowed", url.scheme()),
+                format!(
+                    "`{text}` uses `{}:`; only https (and http to loopback) are allowed",
+                    url.scheme()
+                ),
                 span,
                 "unsupported scheme",
                 help_form,
@@ -785,12 +836,24 @@ impl Cx<'_, '_> {
                 "write `env:NAME` or `file:PATH`",
             ),
         };
-        self.report("appform::config::bad_reference", message, span, "bad reference", help);
+        self.report(
+            "appform::config::bad_reference",
+            message,
+            span,
+            "bad reference",
+            help,
+        );
     }
 
     fn auth_problem(&mut self, name: &str, k: &str, message: String, help: &str) {
         let span = self.key_span(&["servers", name, k, "auth"]);
-        self.report("appform::config::auth", message, span, "incomplete credentials", help);
+        self.report(
+            "appform::config::auth",
+            message,
+            span,
+            "incomplete credentials",
+            help,
+        );
     }
 
     fn awx_auth(&mut self, name: &str, raw: &raw::RawAwxAuth) -> Option<Auth> {
@@ -812,7 +875,9 @@ impl Cx<'_, '_> {
                 self.auth_problem(
                     name,
                     "awx",
-                    format!("server `{name}`: AWX auth needs `token`, or `username` with `password`"),
+                    format!(
+                        "server `{name}`: AWX auth needs `token`, or `username` with `password`"
+                    ),
                     "for example `token: env:AWX_TOKEN`",
                 );
                 None
@@ -919,7 +984,8 @@ impl Cx<'_, '_> {
 
     fn awx_app(&mut self, server: &str, key: &str, raw: &raw::RawAwxApp) -> Option<DesiredApp> {
         let base = ["servers", server, "awx", "applications", key];
-        let at = |f: &'static str| -> [&str; 6] { ["servers", server, "awx", "applications", key, f] };
+        let at =
+            |f: &'static str| -> [&str; 6] { ["servers", server, "awx", "applications", key, f] };
         let before = self.problems.len();
         let name = match &raw.name {
             Some(n) => {
@@ -927,7 +993,9 @@ impl Cx<'_, '_> {
                     let span = self.value_span(&at("name"));
                     self.report(
                         "appform::config::invalid_value",
-                        format!("application name `{n}` is empty, too long or has spaces at an end"),
+                        format!(
+                            "application name `{n}` is empty, too long or has spaces at an end"
+                        ),
                         span,
                         "invalid name",
                         "AWX names are 1 to 255 characters; the server trims outer spaces",
@@ -985,7 +1053,13 @@ impl Cx<'_, '_> {
         if let Some(uris) = &raw.redirect_uris {
             let list_form = matches!(
                 self.lookup(&at("redirect_uris")),
-                Some((_, Node { value: NodeValue::Seq(_), .. }))
+                Some((
+                    _,
+                    Node {
+                        value: NodeValue::Seq(_),
+                        ..
+                    }
+                ))
             );
             for (i, uri) in uris.0.iter().enumerate() {
                 let span = if list_form {
@@ -1074,7 +1148,8 @@ impl Cx<'_, '_> {
 
     fn tpp_app(&mut self, server: &str, key: &str, raw: &raw::RawTppApp) -> Option<DesiredApp> {
         let base = ["servers", server, "tpp", "applications", key];
-        let at = |f: &'static str| -> [&str; 6] { ["servers", server, "tpp", "applications", key, f] };
+        let at =
+            |f: &'static str| -> [&str; 6] { ["servers", server, "tpp", "applications", key, f] };
         let before = self.problems.len();
         let mut fields = BTreeMap::new();
         for (field, value) in [
@@ -1132,7 +1207,9 @@ impl Cx<'_, '_> {
         let span = self.key_span(&base);
         Some(DesiredApp {
             key: key.to_string(),
-            identity: AppIdentity::Tpp { id: key.to_string() },
+            identity: AppIdentity::Tpp {
+                id: key.to_string(),
+            },
             ensure: raw.ensure.unwrap_or_default(),
             fields,
             origin: self.origin(span),
@@ -1144,7 +1221,15 @@ impl Cx<'_, '_> {
         let mut fields = BTreeMap::new();
         if let Some(data) = &raw.data {
             if data.contains_key("name") {
-                let span = self.key_span(&["servers", server, "whm", "applications", key, "data", "name"]);
+                let span = self.key_span(&[
+                    "servers",
+                    server,
+                    "whm",
+                    "applications",
+                    key,
+                    "data",
+                    "name",
+                ]);
                 self.report(
                     "appform::config::whm_data_name",
                     format!("`data` of `{key}` has a top-level `name` key"),
@@ -1155,7 +1240,8 @@ impl Cx<'_, '_> {
                 return None;
             }
             if data.is_empty() {
-                let span = self.value_span(&["servers", server, "whm", "applications", key, "data"]);
+                let span =
+                    self.value_span(&["servers", server, "whm", "applications", key, "data"]);
                 self.report(
                     "appform::config::invalid_value",
                     format!("`data` of `{key}` is empty"),
@@ -1170,7 +1256,9 @@ impl Cx<'_, '_> {
         let span = self.key_span(&base);
         Some(DesiredApp {
             key: key.to_string(),
-            identity: AppIdentity::Whm { name: key.to_string() },
+            identity: AppIdentity::Whm {
+                name: key.to_string(),
+            },
             ensure: raw.ensure.unwrap_or_default(),
             fields,
             origin: self.origin(span),
@@ -1192,7 +1280,10 @@ fn is_loopback(url: &url::Url) -> bool {
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     let url = url::Url::parse(uri).map_err(|e| format!("is not a valid URL ({e})"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("uses `{}:`; only http and https are allowed", url.scheme()));
+        return Err(format!(
+            "uses `{}:`; only http and https are allowed",
+            url.scheme()
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err("has no host".into());
@@ -1211,19 +1302,40 @@ mod tests {
     fn redirect_uri_rules() {
         assert!(check_redirect_uri("https://grafana.example.com/login/generic_oauth").is_ok());
         assert!(check_redirect_uri("http://127.0.0.1:3000/cb").is_ok());
-        assert!(check_redirect_uri("ftp://example.com/cb").unwrap_err().contains("ftp"));
-        assert!(check_redirect_uri("https://example.com/cb#x").unwrap_err().contains("fragment"));
-        assert!(check_redirect_uri("https://example.com/cb#").unwrap_err().contains("fragment"));
+        assert!(
+            check_redirect_uri("ftp://example.com/cb")
+                .unwrap_err()
+                .contains("ftp")
+        );
+        assert!(
+            check_redirect_uri("https://example.com/cb#x")
+                .unwrap_err()
+                .contains("fragment")
+        );
+        assert!(
+            check_redirect_uri("https://example.com/cb#")
+                .unwrap_err()
+                .contains("fragment")
+        );
         assert!(check_redirect_uri("/relative/cb").is_err());
         assert!(check_redirect_uri("not a url").is_err());
     }
 
     #[test]
     fn loopback_hosts() {
-        for u in ["http://127.0.0.1:80", "http://127.9.9.9", "http://localhost:8080", "http://[::1]:1"] {
+        for u in [
+            "http://127.0.0.1:80",
+            "http://127.9.9.9",
+            "http://localhost:8080",
+            "http://[::1]:1",
+        ] {
             assert!(is_loopback(&url::Url::parse(u).unwrap()), "{u}");
         }
-        for u in ["http://10.0.0.1", "http://example.com", "http://localhost.example.com"] {
+        for u in [
+            "http://10.0.0.1",
+            "http://example.com",
+            "http://localhost.example.com",
+        ] {
             assert!(!is_loopback(&url::Url::parse(u).unwrap()), "{u}");
         }
     }
@@ -1231,8 +1343,14 @@ mod tests {
     #[test]
     fn did_you_mean_finds_near_misses_only() {
         let fields = ["client_type", "authorization_grant_type", "redirect_uris"];
-        assert_eq!(did_you_mean("redirect_uri", &fields).as_deref(), Some("redirect_uris"));
-        assert_eq!(did_you_mean("client_typ", &fields).as_deref(), Some("client_type"));
+        assert_eq!(
+            did_you_mean("redirect_uri", &fields).as_deref(),
+            Some("redirect_uris")
+        );
+        assert_eq!(
+            did_you_mean("client_typ", &fields).as_deref(),
+            Some("client_type")
+        );
         assert_eq!(did_you_mean("zzz", &fields), None);
     }
 }

@@ -1,1 +1,14 @@
+//! The integration-test binary: the real CLI and the library's public entry
+//! points, against files on disk (and, later, the sandbox servers on 127.0.0.1).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
+mod corpus;
+mod examples;
+mod fuzz_loader;
+mod schema;
+mod support;

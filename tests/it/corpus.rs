@@ -1,0 +1,201 @@
+//! The bad-input corpus: every file or directory under `tests/corpus/` is a
+//! broken configuration. Its `# expect: CODE at LINE:COL` comments (in the file
+//! the problem is in) list exactly the problems `validate` must report.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use appform::config;
+
+use crate::support::{appform, problem_locations, render_plain, scrub};
+
+fn cases() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir("tests/corpus")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    out
+}
+
+fn yaml_files(case: &Path) -> Vec<PathBuf> {
+    if case.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![case.to_path_buf()]
+    }
+}
+
+/// The `# expect:` lines of a case as (code, file, line, col).
+fn expectations(case: &Path) -> BTreeSet<(String, String, usize, usize)> {
+    let mut out = BTreeSet::new();
+    for file in yaml_files(case) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("# expect: ") else {
+                continue;
+            };
+            let (code, at) = rest.split_once(" at ").expect("`# expect: CODE at L:C`");
+            let (l, c) = at.split_once(':').unwrap();
+            out.insert((
+                code.to_string(),
+                file.display().to_string(),
+                l.trim().parse().unwrap(),
+                c.trim().parse().unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_has_enough_cases() {
+    assert!(
+        cases().len() >= 40,
+        "the corpus must hold at least 40 broken configs"
+    );
+}
+
+#[test]
+fn every_corpus_case_reports_exactly_its_expected_problems() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let expected = expectations(&case);
+        assert!(
+            !expected.is_empty(),
+            "{} has no `# expect:` line",
+            case.display()
+        );
+        let errors = match config::load(&case) {
+            Ok(_) => {
+                failures.push(format!("{}: loaded without problems", case.display()));
+                continue;
+            }
+            Err(e) => e,
+        };
+        let actual: BTreeSet<_> = problem_locations(&errors).into_iter().collect();
+        if actual != expected {
+            failures.push(format!(
+                "{}:\n  expected {:?}\n  actual   {:?}",
+                case.display(),
+                expected,
+                actual
+            ));
+        }
+        let name = case.file_stem().unwrap().to_string_lossy().to_string();
+        insta::assert_snapshot!(format!("corpus__{name}"), render_plain(&errors));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn validate_exits_1_on_every_corpus_case() {
+    for case in cases() {
+        appform()
+            .args(["validate", "-c"])
+            .arg(&case)
+            .assert()
+            .code(1)
+            .stdout("");
+    }
+}
+
+fn single_problem(dir: &Path, file: &str, bytes: &[u8]) -> (String, String, usize, usize, String) {
+    let path = dir.join(file);
+    std::fs::write(&path, bytes).unwrap();
+    let errors = config::load(&path).expect_err("must be rejected");
+    let locations = problem_locations(&errors);
+    assert_eq!(locations.len(), 1, "{locations:?}");
+    let (code, f, l, c) = locations.into_iter().next().unwrap();
+    (
+        code,
+        scrub(&f, dir),
+        l,
+        c,
+        scrub(&render_plain(&errors), dir),
+    )
+}
+
+#[test]
+fn non_utf8_bytes_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, file, line, col, text) =
+        single_problem(dir.path(), "latin1.yaml", b"servers:\n  caf\xe9: {}\n");
+    assert_eq!(code, "appform::config::not_utf8");
+    assert_eq!((file.as_str(), line, col), ("[TMP]/latin1.yaml", 2, 6));
+    insta::assert_snapshot!("generated__non_utf8", text);
+}
+
+#[test]
+fn a_ten_megabyte_file_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = b"servers:\n".to_vec();
+    while big.len() < 10 * 1024 * 1024 {
+        big.extend_from_slice(b"# padding padding padding padding padding padding padding\n");
+    }
+    let path = dir.path().join("big.yaml");
+    std::fs::write(&path, &big).unwrap();
+    let errors = config::load(&path).expect_err("must be rejected");
+    assert_eq!(errors.problems.len(), 1);
+    assert_eq!(errors.problems[0].code, "appform::config::too_large");
+    appform()
+        .args(["validate", "-c"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("appform::config::too_large"));
+}
+
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "flow.yaml",
+            format!("policy: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        ),
+        (
+            "block.yaml",
+            (0..200)
+                .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+                .collect::<String>(),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let errors = config::load(&path).expect_err("must be rejected");
+        assert_eq!(errors.problems.len(), 1, "{name}");
+        assert_eq!(errors.problems[0].code, "appform::yaml::syntax", "{name}");
+        appform()
+            .args(["validate", "-c"])
+            .arg(&path)
+            .assert()
+            .code(1);
+    }
+}
+
+#[test]
+fn all_problems_of_all_files_in_one_run() {
+    // Two broken files in one directory: both files' problems are reported.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "policy:\n  max_delete: 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        "servers:\n  x:\n    awx:\n      url: https://a\n      auth: {token: secret}\n",
+    )
+    .unwrap();
+    let errors = config::load(dir.path()).expect_err("must be rejected");
+    let codes: Vec<_> = errors.problems.iter().map(|p| p.code).collect();
+    assert_eq!(
+        codes,
+        [
+            "appform::config::unknown_key",
+            "appform::config::literal_secret"
+        ]
+    );
+}

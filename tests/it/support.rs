@@ -1,0 +1,44 @@
+//! Small helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use appform::config::ConfigErrors;
+
+/// The package root (tests run with it as the working directory too).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `assert_cmd` command for the built binary, without colour or terminal width surprises.
+pub fn appform() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("appform").unwrap();
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// (code, file, line, column) of every problem, sorted.
+pub fn problem_locations(errors: &ConfigErrors) -> Vec<(String, String, usize, usize)> {
+    let mut out: Vec<_> = errors
+        .problems
+        .iter()
+        .map(|p| match p.location() {
+            Some((file, line, col)) => (p.code.to_string(), file, line, col),
+            None => (p.code.to_string(), String::new(), 0, 0),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Renders like the CLI does with NO_COLOR at width 80.
+pub fn render_plain(errors: &ConfigErrors) -> String {
+    appform::render::diagnostic::render(errors, false, 80)
+}
+
+/// Replaces a temporary directory in text with `[TMP]`.
+pub fn scrub(text: &str, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), "[TMP]")
+}
