@@ -23,9 +23,6 @@ pub struct GlobalArgs {
     /// Never colour the output (the NO_COLOR environment variable does the same).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// More log output on stderr (repeatable); secrets are always redacted.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,

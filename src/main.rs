@@ -12,7 +12,6 @@ fn main() -> ExitCode {
     let out = Output {
         no_color: cli.global.no_color,
         quiet: cli.global.quiet,
-        verbose: cli.global.verbose,
     };
     let code = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, out),

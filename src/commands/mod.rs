@@ -15,7 +15,6 @@ pub const EXIT_ERROR: u8 = 1;
 pub struct Output {
     pub no_color: bool,
     pub quiet: bool,
-    pub verbose: u8,
 }
 
 impl Output {
