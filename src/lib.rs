@@ -24,5 +24,6 @@ pub mod config;
 pub mod duration;
 pub mod model;
 pub mod render;
+pub mod sandbox;
 pub mod scope;
 pub mod secret;

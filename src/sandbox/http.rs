@@ -1,0 +1,159 @@
+//! Serving a simulator: a listener that can reset connections, a middleware for
+//! latency and 503s, and a background server (its own thread and runtime) that
+//! tests and `--sandbox` runs start and stop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Serialize;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::Faults;
+
+/// One request as a simulator saw it, for tests and `--state` dumps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Path with the query string.
+    pub path: String,
+    /// The body parsed as JSON, when it was JSON.
+    pub body: Option<serde_json::Value>,
+    /// The `Content-Type` header as sent.
+    pub content_type: Option<String>,
+}
+
+/// A TCP listener that resets a share of new connections.
+struct FaultyListener {
+    inner: TcpListener,
+    faults: Faults,
+}
+
+impl axum::serve::Listener for FaultyListener {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    if self.faults.roll_reset() {
+                        // SO_LINGER 0 makes the close an RST: the client sees a reset.
+                        let _ = stream.set_zero_linger();
+                        drop(stream);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    return (stream, addr);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+async fn inject(faults: Faults, request: Request, next: Next) -> Response {
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if faults.roll_error() {
+        let mut response = Response::new(Body::from(
+            "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+        ));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    faults: Faults,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router.layer(axum::middleware::from_fn(move |req, next| {
+        inject(faults, req, next)
+    }));
+    axum::serve(
+        FaultyListener {
+            inner: listener,
+            faults,
+        },
+        app,
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// A simulator running on its own thread; stopped when dropped.
+pub struct BackgroundServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundServer {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Binds `addr` (port 0 for any) and serves `router` on a background thread.
+pub fn serve_in_background(
+    addr: SocketAddr,
+    router: Router,
+    faults: Faults,
+) -> std::io::Result<BackgroundServer> {
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let bound = std_listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name(format!("sandbox-{}", bound.port()))
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(std_listener) else {
+                    return;
+                };
+                let _ = serve(listener, router, faults, async {
+                    let _ = rx.await;
+                })
+                .await;
+            });
+        })?;
+    Ok(BackgroundServer {
+        addr: bound,
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
+}
