@@ -219,10 +219,10 @@ fn the_simulator_answers_like_the_recorded_awx() {
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if let Some(real_ct) = real_headers["Content-Type"].as_str() {
-                if ct != real_ct {
-                    failures.push(format!("{label}: content type {ct:?}, real {real_ct:?}"));
-                }
+            if let Some(real_ct) = real_headers["Content-Type"].as_str()
+                && ct != real_ct
+            {
+                failures.push(format!("{label}: content type {ct:?}, real {real_ct:?}"));
             }
             if let Some(loc) = real_headers["Location"].as_str() {
                 let ours = headers
@@ -250,13 +250,13 @@ fn the_simulator_answers_like_the_recorded_awx() {
             } else {
                 serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
             };
-            if let (Some(r), Some(o)) = (real_body["detail"].as_str(), ours["detail"].as_str()) {
-                if r.starts_with("JSON parse error - ") {
-                    if !o.starts_with("JSON parse error - ") {
-                        failures.push(format!("{label}: detail {o:?}, real {r:?}"));
-                    }
-                    continue;
+            if let (Some(r), Some(o)) = (real_body["detail"].as_str(), ours["detail"].as_str())
+                && r.starts_with("JSON parse error - ")
+            {
+                if !o.starts_with("JSON parse error - ") {
+                    failures.push(format!("{label}: detail {o:?}, real {r:?}"));
                 }
+                continue;
             }
             let mut diffs = Vec::new();
             compare(
