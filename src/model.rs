@@ -223,3 +223,28 @@ pub struct DesiredApp {
     pub fields: BTreeMap<String, serde_json::Value>,
     pub origin: Origin,
 }
+
+/// One application as a server holds it, translated to config terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveApp {
+    /// What desired apps are matched on: AWX `<organization id>/<name>`,
+    /// TPP the application ID, WHM the name.
+    pub match_key: String,
+    /// The name shown in plans (AWX and WHM name, TPP ID).
+    pub name: String,
+    /// The server's id for writes (AWX numeric id; TPP ID; WHM name).
+    pub id: String,
+    /// AWX: the organization id.
+    pub organization: Option<u64>,
+    /// Field values by config name, in the config's form (AWX `redirect_uris`
+    /// as a list). Write-only fields (AWX `client_secret`) are never here.
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// What one server instance holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveState {
+    pub apps: Vec<LiveApp>,
+    /// AWX organization names the config uses, resolved to ids (absent: not found).
+    pub organizations: BTreeMap<String, u64>,
+}

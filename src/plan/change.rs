@@ -1,0 +1,99 @@
+//! The vocabulary of a plan (after Terraform's `plans/action.go`): one change per
+//! application, the reason for it, and a field-by-field diff.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// The order of apply phases (SPEC §3.2).
+    pub fn phase(self) -> u8 {
+        match self {
+            Action::Create => 0,
+            Action::Update => 1,
+            Action::Replace => 2,
+            Action::Delete => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    NotFound,
+    FieldsDiffer,
+    ForcesReplacement,
+    EnsureAbsent,
+    Pruned,
+}
+
+/// One field of a change. `before`/`after` are `null` when absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDiff {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+    pub forces_replacement: bool,
+    /// Sent unchanged in a full-replace body (before == after).
+    pub carried: bool,
+    /// Rendered as "(sensitive)" everywhere.
+    pub sensitive: bool,
+}
+
+/// What apply must do on the server; not part of the JSON plan (apply plans again).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    Create {
+        name: String,
+        organization: Option<u64>,
+        /// Every field to set, in config form.
+        fields: BTreeMap<String, Value>,
+    },
+    Update {
+        id: String,
+        /// Partial: the changed fields; full replace: the whole object.
+        fields: BTreeMap<String, Value>,
+    },
+    Replace {
+        id: String,
+        name: String,
+        organization: Option<u64>,
+        /// The new app: live fields overlaid with the desired ones.
+        fields: BTreeMap<String, Value>,
+    },
+    Delete {
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub app: String,
+    pub action: Action,
+    pub reason: Reason,
+    /// SHA-256 over the normalized live object (null for a create).
+    pub before_fingerprint: Option<String>,
+    pub fields: Vec<FieldDiff>,
+    #[serde(skip)]
+    pub operation: Option<Operation>,
+    /// Whether the created app receives a client secret to capture (AWX confidential).
+    #[serde(skip)]
+    pub yields_secret: bool,
+}
+
+impl Change {
+    /// The fields that change (not carried).
+    pub fn changed_fields(&self) -> impl Iterator<Item = &FieldDiff> {
+        self.fields.iter().filter(|f| !f.carried)
+    }
+}

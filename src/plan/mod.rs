@@ -1,0 +1,202 @@
+//! The plan: every selected server instance's changes, the summary, and the
+//! safety policy (SPEC §4.1). Pure: built from the config and live states that
+//! the providers fetched; never talks to a server.
+
+pub mod change;
+pub mod diff;
+pub mod normalize;
+
+use serde::{Deserialize, Serialize};
+
+pub use change::{Action, Change, FieldDiff, Operation, Reason};
+pub use diff::{Diff, PlanProblem};
+
+use crate::model::{Config, Instance, LiveState, Server};
+use crate::semantics;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub appform_version: String,
+    pub config_digest: String,
+    pub servers: Vec<ServerPlan>,
+    pub summary: Summary,
+    pub blocked: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerPlan {
+    /// The instance name: `<server>` or `<server>@<host[:port]>`.
+    pub server: String,
+    pub kind: String,
+    pub url: String,
+    pub update_style: String,
+    pub error: Option<String>,
+    pub unmanaged: Vec<String>,
+    pub changes: Vec<Change>,
+    /// Applications that already match (an extension of SPEC §2.6).
+    #[serde(default)]
+    pub noop: usize,
+    /// Live applications on the instance (an extension of SPEC §2.6).
+    #[serde(default)]
+    pub live: usize,
+    /// False when the server has `apply: false` (an extension of SPEC §2.6).
+    #[serde(default = "yes")]
+    pub apply: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub noop: usize,
+    pub unmanaged: usize,
+}
+
+impl Summary {
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.replace + self.delete
+    }
+}
+
+/// What the providers brought back for one instance.
+pub struct Fetched<'a> {
+    pub server: &'a Server,
+    pub instance: &'a Instance,
+    pub live: Result<LiveState, String>,
+}
+
+/// A plan problem with the server instance it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceProblem {
+    pub instance: String,
+    pub problem: PlanProblem,
+}
+
+/// Builds the plan from fetched live states (in the order given; callers sort).
+pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceProblem>) {
+    let mut servers = Vec::new();
+    let mut problems = Vec::new();
+    let mut protected = Vec::new();
+    for f in fetched {
+        let style = semantics::update_style(f.server.kind);
+        let mut sp = ServerPlan {
+            server: f.instance.name.clone(),
+            kind: f.server.kind.as_str().to_string(),
+            url: f.instance.url.clone(),
+            update_style: style.as_str().to_string(),
+            error: None,
+            unmanaged: Vec::new(),
+            changes: Vec::new(),
+            noop: 0,
+            live: 0,
+            apply: f.server.options.apply,
+        };
+        match f.live {
+            Err(e) => sp.error = Some(e),
+            Ok(live) => {
+                let d = diff::diff(f.server, &live);
+                sp.live = live.apps.len();
+                sp.unmanaged = d.unmanaged;
+                sp.changes = d.changes;
+                sp.noop = d.noop;
+                if !d.problems.is_empty() {
+                    sp.error = Some(
+                        d.problems
+                            .iter()
+                            .map(|p| p.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                    // A server that cannot be fully planned plans nothing.
+                    sp.changes.clear();
+                }
+                problems.extend(d.problems.into_iter().map(|problem| InstanceProblem {
+                    instance: f.instance.name.clone(),
+                    problem,
+                }));
+                protected.extend(d.protected);
+            }
+        }
+        servers.push(sp);
+    }
+    let summary = summarize(&servers);
+    let mut blocked = policy_violations(config, &servers);
+    blocked.extend(protected);
+    (
+        Plan {
+            format_version: FORMAT_VERSION,
+            appform_version: env!("CARGO_PKG_VERSION").to_string(),
+            config_digest: config.digest.clone(),
+            servers,
+            summary,
+            blocked,
+        },
+        problems,
+    )
+}
+
+pub fn summarize(servers: &[ServerPlan]) -> Summary {
+    let mut s = Summary::default();
+    for sp in servers {
+        for c in &sp.changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+            }
+        }
+        s.noop += sp.noop;
+        s.unmanaged += sp.unmanaged.len();
+    }
+    s
+}
+
+/// The safety rules a plan breaks (SPEC §4.1), in words.
+pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String> {
+    let mut out = Vec::new();
+    let destructive: usize = servers
+        .iter()
+        .flat_map(|s| &s.changes)
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .count();
+    if destructive > config.policy.max_deletes as usize {
+        out.push(format!(
+            "policy.max_deletes: {destructive} deletions and replacements planned, more than the {} allowed",
+            config.policy.max_deletes
+        ));
+    }
+    for sp in servers {
+        if sp.live < 10 {
+            continue;
+        }
+        let changing = sp
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::Create)
+            .count();
+        let ratio = changing as f64 / sp.live as f64;
+        if ratio > config.policy.max_change_ratio {
+            out.push(format!(
+                "policy.max_change_ratio: {} would change {changing} of its {} applications ({:.0}%), more than {:.0}%",
+                sp.server,
+                sp.live,
+                ratio * 100.0,
+                config.policy.max_change_ratio * 100.0
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
