@@ -23,6 +23,10 @@ pub struct GlobalArgs {
     /// Never colour the output (the NO_COLOR environment variable does the same).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Log requests on stderr: -v request lines, -vv request bodies, -vvv
+    /// response bodies. Secrets are always redacted.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -32,8 +36,105 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Check the configuration without any network access; report every problem.
     Validate(ValidateArgs),
+    /// Show, field by field, how the live servers differ from the configuration.
+    Plan(PlanArgs),
+    /// Make the servers match the configuration (or a saved plan), then verify.
+    Apply(ApplyArgs),
     /// Print the JSON Schema (draft-07) of a config file.
     Schema,
+    /// Run the built-in AWX simulator on loopback until Ctrl-C.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Options shared by the commands that talk to servers.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Only these servers (repeatable; globs; matches server and instance names).
+    #[arg(long = "server", value_name = "GLOB")]
+    pub servers: Vec<String>,
+    /// Server instances worked on at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub parallelism: u16,
+    /// Retries of a request that is safe to repeat.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub max_retries: u32,
+    /// Run against the built-in simulators, started on the loopback URLs the
+    /// selected servers name; their state is kept in `.appform/sandbox.json`.
+    /// Credentials whose `env:` variable is unset get the sandbox's defaults.
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON plan to FILE, for `appform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes (0: none, 1: error, 3: blocked).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan written by `appform plan --out`: apply exactly it, without a prompt.
+    #[arg(value_name = "PLANFILE")]
+    pub planfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply a plan that breaks the safety policy.
+    #[arg(long)]
+    pub force: bool,
+    /// Allow replacements (they hand out new client credentials).
+    #[arg(long)]
+    pub allow_replace: bool,
+    /// Write client secrets shown once to FILE (mode 0600, merged).
+    #[arg(long, value_name = "FILE", conflicts_with = "discard_secrets")]
+    pub secrets_out: Option<PathBuf>,
+    /// Create confidential apps without keeping their secrets.
+    #[arg(long)]
+    pub discard_secrets: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port of the AWX simulator (0: any free port).
+    #[arg(long, default_value_t = 8043)]
+    pub awx_port: u16,
+    /// Keep the simulators' state in FILE (loaded at start, saved at exit).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Delay before every response, e.g. `20ms`.
+    #[arg(long, value_name = "DURATION")]
+    pub latency: Option<String>,
+    /// Share of requests answered 503 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Share of new connections reset (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub reset_rate: f64,
+    /// Start with demo applications (when there is no saved state).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,11 @@
 //! One module per CLI verb. Each takes plain option structs and returns an exit
-//! code; the work is done by `config`, `plan`, `provider` and `render`.
+//! code; the work is done by `config`, `plan`, `provider`, `execute` and `render`.
 
+pub mod apply;
+mod embedded;
+pub mod plan;
+mod planning;
+pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
@@ -9,6 +14,9 @@ use std::process::ExitCode;
 /// Exit codes (SPEC §4.2).
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_CHANGES: u8 = 2;
+pub const EXIT_BLOCKED: u8 = 3;
+pub const EXIT_PARTIAL: u8 = 4;
 
 /// Output settings shared by the commands.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +30,12 @@ impl Output {
         crate::render::use_color(self.no_color, crate::render::stderr_is_tty())
     }
 
+    pub fn stdout_style(&self) -> crate::render::text::Style {
+        crate::render::text::Style {
+            color: crate::render::use_color(self.no_color, crate::render::stdout_is_tty()),
+        }
+    }
+
     /// Prints a diagnostic on stderr.
     pub fn error(&self, diagnostic: &dyn miette::Diagnostic) {
         let text = crate::render::diagnostic::render(
@@ -32,12 +46,50 @@ impl Output {
         eprint!("{text}");
     }
 
+    /// Prints `error: message` on stderr.
+    pub fn error_text(&self, message: &str) {
+        let label = if self.stderr_color() {
+            "\x1b[31merror:\x1b[0m"
+        } else {
+            "error:"
+        };
+        eprintln!("{label} {message}");
+    }
+
+    /// Prints the error and returns exit code 1.
+    pub fn fail(&self, message: &str) -> u8 {
+        self.error_text(message);
+        EXIT_ERROR
+    }
+
+    /// Prints why apply refuses and returns exit code 3.
+    pub fn refuse(&self, message: &str) -> u8 {
+        self.error_text(&format!("{message}. Nothing was written."));
+        EXIT_BLOCKED
+    }
+
     /// Prints a warning on stderr unless `--quiet`.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
             eprintln!("warning: {message}");
         }
     }
+
+    /// Prints a progress note on stderr unless `--quiet`.
+    pub fn info(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+}
+
+/// The runtime for the network commands: one thread is enough for this
+/// I/O-bound fan-out.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
 pub fn exit(code: u8) -> ExitCode {

@@ -2,6 +2,8 @@
 //! Nothing here decides what to do; it only shows what it is given.
 
 pub mod diagnostic;
+pub mod json;
+pub mod text;
 
 use std::io::IsTerminal;
 

@@ -51,7 +51,9 @@ const RESERVED_QUERY: &[&str] = &[
 /// Settings that are not part of the persisted state.
 #[derive(Debug, Clone)]
 pub struct AwxOptions {
-    /// Password of the `admin` superuser (Basic auth).
+    /// Name of the superuser that exists from the start.
+    pub admin_username: String,
+    /// Password of that superuser (Basic auth).
     pub admin_password: String,
     /// Bearer tokens accepted as the admin with write scope (besides tokens
     /// created through the API).
@@ -64,6 +66,7 @@ pub struct AwxOptions {
 impl Default for AwxOptions {
     fn default() -> Self {
         AwxOptions {
+            admin_username: "admin".into(),
             admin_password: "password".into(),
             admin_tokens: vec!["sandbox-awx-token".into()],
             ignore_on_update: BTreeSet::new(),
@@ -132,7 +135,7 @@ struct AwxState {
 }
 
 impl AwxState {
-    fn fresh(admin_password: &str) -> Self {
+    fn fresh(admin_username: &str, admin_password: &str) -> Self {
         let now = now();
         AwxState {
             orgs: vec![Org {
@@ -143,7 +146,7 @@ impl AwxState {
             }],
             users: vec![User {
                 id: 1,
-                username: "admin".into(),
+                username: admin_username.into(),
                 password: admin_password.into(),
                 email: "admin@example.invalid".into(),
                 is_superuser: true,
@@ -174,7 +177,7 @@ pub struct AwxSim {
 impl AwxSim {
     /// A fresh server: the `admin` superuser and organization 1 `Default`.
     pub fn new(options: AwxOptions) -> Self {
-        let state = AwxState::fresh(&options.admin_password);
+        let state = AwxState::fresh(&options.admin_username, &options.admin_password);
         AwxSim {
             inner: Arc::new(Mutex::new(Inner {
                 state,
@@ -267,6 +270,51 @@ impl AwxSim {
         }
         app.modified = now();
         true
+    }
+
+    /// Demo data for `--sandbox` and `appform sandbox --demo`: an app to update,
+    /// one to delete and one nobody manages.
+    pub fn seed_demo(&self) {
+        let mut inner = self.lock();
+        let demo = [
+            (
+                "jenkins",
+                "confidential",
+                "authorization-code",
+                "http://old.example.com/cb",
+                "Jenkins CI",
+            ),
+            ("old-portal", "public", "password", "", "Retired portal"),
+            (
+                "system-metrics",
+                "confidential",
+                "password",
+                "",
+                "Platform metrics",
+            ),
+        ];
+        for (name, client_type, grant, redirect, description) in demo {
+            let id = inner.state.next_app;
+            inner.state.next_app += 1;
+            let t = now();
+            inner.state.apps.insert(
+                id,
+                App {
+                    id,
+                    name: name.into(),
+                    description: description.into(),
+                    client_id: random_token(40),
+                    client_secret: random_token(128),
+                    client_type: client_type.into(),
+                    redirect_uris: redirect.into(),
+                    authorization_grant_type: grant.into(),
+                    skip_authorization: false,
+                    organization: 1,
+                    created: t.clone(),
+                    modified: t,
+                },
+            );
+        }
     }
 
     /// Creates `count` applications named `<prefix>NNN` in organization 1 (benchmarks, tests).

@@ -8,4 +8,4 @@ mod faults;
 mod http;
 
 pub use faults::Faults;
-pub use http::{BackgroundServer, LoggedRequest, serve_in_background};
+pub use http::{BackgroundServer, LoggedRequest, serve, serve_in_background};

@@ -1,0 +1,445 @@
+//! `appform apply`: plan (or load a reviewed plan and check it still holds),
+//! refuse what the policy forbids, ask, write in phases, then read the servers
+//! again and verify that they kept every value.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+use futures_util::stream::{self, StreamExt};
+use serde_json::json;
+
+use super::planning::{fetch_and_plan, load_config, plan_from, problem_diagnostic, start_sandbox};
+use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output, runtime};
+use crate::cli::{ApplyArgs, Format};
+use crate::execute::{self, ChangeOutcome, Outcome};
+use crate::plan::{Action, Change, Plan};
+use crate::provider::Created;
+use crate::render;
+use crate::secrets_file::SecretsFile;
+use crate::targets::{self, Target};
+
+pub fn run(args: &ApplyArgs, out: Output) -> u8 {
+    let Some(config) = load_config(&args.config.config, out) else {
+        return EXIT_ERROR;
+    };
+    let saved: Option<Plan> = match &args.planfile {
+        None => None,
+        Some(path) => match read_plan(path) {
+            Ok(p) => Some(p),
+            Err(e) => return out.fail(&e),
+        },
+    };
+    if let Some(saved) = &saved
+        && saved.config_digest != config.digest
+    {
+        return out.fail(&format!(
+            "stale plan: the configuration changed since the plan was made ({} then, {} now); plan again",
+            saved.config_digest, config.digest
+        ));
+    }
+    // A saved plan decides the servers; otherwise `--server`.
+    let targets = match &saved {
+        Some(p) => {
+            let names: Vec<&str> = p.servers.iter().map(|s| s.server.as_str()).collect();
+            let t: Vec<Target<'_>> = config
+                .servers
+                .iter()
+                .flat_map(|s| {
+                    s.instances.iter().map(move |i| Target {
+                        server: s,
+                        instance: i,
+                    })
+                })
+                .filter(|t| names.contains(&t.instance.name.as_str()))
+                .collect();
+            if t.len() != names.len() {
+                return out.fail("stale plan: it names servers that are not in the configuration");
+            }
+            t
+        }
+        None => match targets::select(&config, &args.servers.servers) {
+            Ok(t) => t,
+            Err(e) => return out.fail(&e),
+        },
+    };
+    let secrets_file = args.secrets_out.as_deref().map(SecretsFile::new);
+    if let Some(f) = &secrets_file
+        && let Err(e) = f.check()
+    {
+        return out.fail(&e);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return out.fail(&e),
+    };
+    let sandbox = match start_sandbox(&args.servers, &targets) {
+        Ok(s) => s,
+        Err(e) => return out.fail(&e),
+    };
+    let code = rt.block_on(apply(
+        args,
+        out,
+        &config,
+        &targets,
+        saved.as_ref(),
+        secrets_file.as_ref(),
+    ));
+    if let Some(sb) = &sandbox
+        && let Err(e) = sb.save()
+    {
+        out.warn(&e);
+    }
+    code
+}
+
+fn read_plan(path: &std::path::Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
+    if plan.format_version != crate::plan::FORMAT_VERSION {
+        return Err(format!(
+            "`{}` has plan format {}, this appform reads format {}",
+            path.display(),
+            plan.format_version,
+            crate::plan::FORMAT_VERSION
+        ));
+    }
+    Ok(plan)
+}
+
+/// What differs between the reviewed plan and the plan made now.
+fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
+    let key = |c: &Change| serde_json::to_value(c).unwrap_or_default();
+    let mut out = Vec::new();
+    for sp in &now.servers {
+        let Some(old) = saved.servers.iter().find(|s| s.server == sp.server) else {
+            out.push(format!("{}: not in the saved plan", sp.server));
+            continue;
+        };
+        if let Some(e) = &sp.error {
+            out.push(format!("{}: cannot be planned now: {e}", sp.server));
+        }
+        let before: BTreeMap<&str, &Change> =
+            old.changes.iter().map(|c| (c.app.as_str(), c)).collect();
+        let after: BTreeMap<&str, &Change> =
+            sp.changes.iter().map(|c| (c.app.as_str(), c)).collect();
+        for (app, c) in &after {
+            match before.get(app) {
+                None => out.push(format!(
+                    "{}/{app}: a new change ({:?}) not in the saved plan",
+                    sp.server, c.action
+                )),
+                Some(o) if key(o) != key(c) => {
+                    if o.before_fingerprint != c.before_fingerprint {
+                        out.push(format!(
+                            "{}/{app}: changed on the server since the plan was made",
+                            sp.server
+                        ));
+                    } else {
+                        out.push(format!(
+                            "{}/{app}: the planned change is different now",
+                            sp.server
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for app in before.keys() {
+            if !after.contains_key(app) {
+                out.push(format!(
+                    "{}/{app}: planned, but no longer needed",
+                    sp.server
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn confirm() -> Result<bool, String> {
+    print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(line.trim() == "yes")
+}
+
+fn describe(o: &ChangeOutcome) -> String {
+    let verb = match o.action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+    };
+    match &o.outcome {
+        Outcome::Done(Some(Created {
+            client_id: Some(id),
+            ..
+        })) => format!("{}: {} {verb} (client_id {id})", o.server, o.app),
+        Outcome::Done(_) => format!("{}: {} {verb}", o.server, o.app),
+        Outcome::Failed(e) => format!("{}: {} FAILED: {}", o.server, o.app, e.message),
+        Outcome::NotAttempted(why) => format!("{}: {} not attempted: {why}", o.server, o.app),
+    }
+}
+
+async fn apply(
+    args: &ApplyArgs,
+    out: Output,
+    config: &crate::model::Config,
+    targets: &[Target<'_>],
+    saved: Option<&Plan>,
+    secrets_file: Option<&SecretsFile>,
+) -> u8 {
+    let (fetched, plan, problems) = fetch_and_plan(config, targets, &args.servers).await;
+    for p in &problems {
+        out.error(&problem_diagnostic(config, p));
+    }
+    if let Some(saved) = saved {
+        let moved = moved(saved, &plan);
+        if !moved.is_empty() {
+            return out.fail(&format!(
+                "stale plan: the servers no longer match the reviewed plan; nothing was written:\n  {}",
+                moved.join("\n  ")
+            ));
+        }
+    }
+    if args.format == Format::Text {
+        print!("{}", render::text::plan(out.stdout_style(), &plan));
+    }
+    let planned_failures = plan.servers.iter().filter(|s| s.error.is_some()).count();
+    let applicable: Vec<&crate::plan::ServerPlan> = plan
+        .servers
+        .iter()
+        .filter(|s| s.error.is_none() && !s.changes.is_empty())
+        .collect();
+    for sp in plan
+        .servers
+        .iter()
+        .filter(|s| !s.apply && !s.changes.is_empty())
+    {
+        out.info(&format!("{}: skipped (apply: false)", sp.server));
+    }
+    let work: Vec<&crate::plan::ServerPlan> = applicable.into_iter().filter(|s| s.apply).collect();
+    if work.is_empty() {
+        if args.format == Format::Json {
+            println!(
+                "{}",
+                json!({"plan": plan, "results": [], "verified": true, "status": if planned_failures > 0 { "error" } else { "no_changes" }})
+            );
+        }
+        return if planned_failures > 0 {
+            EXIT_ERROR
+        } else {
+            EXIT_OK
+        };
+    }
+
+    // Refusals come before any request that writes.
+    if !plan.blocked.is_empty() && !args.force {
+        return out.refuse(
+            "the plan is blocked by the safety policy (see above); pass --force to apply it anyway",
+        );
+    }
+    let replaces = work
+        .iter()
+        .flat_map(|s| &s.changes)
+        .filter(|c| c.action == Action::Replace)
+        .count();
+    if replaces > 0 && !args.allow_replace {
+        return out.refuse(&format!(
+            "the plan replaces {replaces} application(s), which hands out new client credentials; pass --allow-replace"
+        ));
+    }
+    let secret_changes = work
+        .iter()
+        .flat_map(|s| &s.changes)
+        .filter(|c| c.yields_secret)
+        .count();
+    if secret_changes > 0 && secrets_file.is_none() && !args.discard_secrets {
+        return out.refuse(&format!(
+            "{secret_changes} confidential application(s) will get a client secret that the server shows only once; pass --secrets-out FILE to keep it, or --discard-secrets"
+        ));
+    }
+    if saved.is_none() && !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            return out.fail("apply needs confirmation: there is no terminal to ask on, so pass --auto-approve (or apply a saved plan file)");
+        }
+        match confirm() {
+            Ok(true) => {}
+            Ok(false) => return out.fail("Apply cancelled."),
+            Err(e) => return out.fail(&e),
+        }
+    }
+
+    let on_created = |server: &str, app: &str, created: &Created| -> Result<(), String> {
+        if let Some(w) = &created.warning {
+            out.warn(&format!("{server}/{app}: {w}"));
+        }
+        match (secrets_file, &created.client_secret) {
+            (Some(file), Some(secret)) => file.record(
+                server,
+                app,
+                created.client_id.as_deref().unwrap_or(""),
+                secret,
+            ),
+            _ => Ok(()),
+        }
+    };
+    let by_name: BTreeMap<&str, &crate::targets::Fetched<'_>> = fetched
+        .iter()
+        .map(|f| (f.target.instance.name.as_str(), f))
+        .collect();
+    let results: Vec<Vec<ChangeOutcome>> = stream::iter(work.iter().copied())
+        .map(|sp| {
+            let f = by_name.get(sp.server.as_str()).copied();
+            let on_created = &on_created;
+            async move {
+                match f.and_then(|f| {
+                    f.client
+                        .as_ref()
+                        .map(|c| (c, f.target.server.options.max_in_flight))
+                }) {
+                    Some((client, mif)) => {
+                        execute::run_server(client, sp, mif as usize, on_created).await
+                    }
+                    None => Vec::new(),
+                }
+            }
+        })
+        .buffered(args.servers.parallelism as usize)
+        .collect()
+        .await;
+    let results: Vec<ChangeOutcome> = results.into_iter().flatten().collect();
+
+    // Verification (SPEC §3.4): read every touched server again and plan again.
+    let touched: Vec<&str> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Done(_)))
+        .map(|r| r.server.as_str())
+        .collect();
+    let mut refetched = Vec::new();
+    for f in fetched
+        .iter()
+        .filter(|f| touched.contains(&f.target.instance.name.as_str()))
+    {
+        if let Some(client) = &f.client {
+            refetched.push(crate::targets::Fetched {
+                target: f.target,
+                client: None,
+                live: client.fetch(f.target.server).await,
+            });
+        }
+    }
+    let (after, _) = plan_from(config, &refetched);
+    let attempted: Vec<(&str, &str)> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Done(_)))
+        .map(|r| (r.server.as_str(), r.app.as_str()))
+        .collect();
+    let mut not_kept = Vec::new();
+    for sp in &after.servers {
+        if let Some(e) = &sp.error {
+            not_kept.push(format!("{}: cannot be read back: {e}", sp.server));
+        }
+        for c in &sp.changes {
+            if !attempted.contains(&(sp.server.as_str(), c.app.as_str())) {
+                continue;
+            }
+            if c.action == Action::Update || c.action == Action::Replace {
+                for f in c.changed_fields() {
+                    not_kept.push(format!(
+                        "{}/{}: the server did not keep `{}` (sent {}, it has {})",
+                        sp.server, c.app, f.field, f.after, f.before
+                    ));
+                }
+            } else {
+                not_kept.push(format!(
+                    "{}/{}: still needs {:?} after apply",
+                    sp.server, c.app, c.action
+                ));
+            }
+        }
+    }
+
+    let succeeded = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Done(_)))
+        .count();
+    let failed = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .count()
+        + planned_failures;
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::NotAttempted(_)))
+        .count();
+    let count = |a: Action| {
+        results
+            .iter()
+            .filter(|r| r.action == a && matches!(r.outcome, Outcome::Done(_)))
+            .count()
+    };
+    let closing = if failed == 0 && skipped == 0 && not_kept.is_empty() {
+        format!(
+            "Apply complete: {} created, {} updated, {} replaced, {} deleted.",
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Replace),
+            count(Action::Delete)
+        )
+    } else if failed == 0 && skipped == 0 {
+        format!(
+            "Apply failed: verification found {} value(s) the servers did not keep.",
+            not_kept.len()
+        )
+    } else {
+        format!("Apply failed: {succeeded} succeeded, {failed} failed, {skipped} not attempted.")
+    };
+    match args.format {
+        Format::Text => {
+            println!();
+            for r in &results {
+                println!("{}", describe(r));
+            }
+            for n in &not_kept {
+                println!("verification: {n}");
+            }
+            println!("\n{closing}");
+        }
+        Format::Json => {
+            let items: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    let (status, message) = match &r.outcome {
+                        Outcome::Done(_) => ("done", None),
+                        Outcome::Failed(e) => ("failed", Some(e.message.clone())),
+                        Outcome::NotAttempted(w) => ("not_attempted", Some(w.clone())),
+                    };
+                    json!({"server": r.server, "app": r.app, "action": r.action, "status": status, "message": message})
+                })
+                .collect();
+            println!(
+                "{}",
+                json!({"plan": plan, "results": items, "verification_errors": not_kept, "summary": closing})
+            );
+        }
+    }
+    for n in &not_kept {
+        out.error_text(&format!("verification failed: {n}"));
+    }
+    if !not_kept.is_empty() {
+        EXIT_ERROR
+    } else if failed + skipped > 0 && succeeded > 0 {
+        EXIT_PARTIAL
+    } else if failed + skipped > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,67 @@
+//! `appform plan`: read every selected server and show how it differs from the
+//! configuration. Never writes to a server.
+
+use super::planning::{fetch_and_plan, load_config, problem_diagnostic, start_sandbox};
+use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output, runtime};
+use crate::cli::{Format, PlanArgs};
+use crate::plan::Plan;
+use crate::render;
+use crate::targets;
+
+pub fn run(args: &PlanArgs, out: Output) -> u8 {
+    let Some(config) = load_config(&args.config.config, out) else {
+        return EXIT_ERROR;
+    };
+    let targets = match targets::select(&config, &args.servers.servers) {
+        Ok(t) => t,
+        Err(e) => return out.fail(&e),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return out.fail(&e),
+    };
+    let sandbox = match start_sandbox(&args.servers, &targets) {
+        Ok(s) => s,
+        Err(e) => return out.fail(&e),
+    };
+    let (_fetched, plan, problems) = rt.block_on(fetch_and_plan(&config, &targets, &args.servers));
+    if let Some(sb) = &sandbox
+        && let Err(e) = sb.save()
+    {
+        out.warn(&e);
+    }
+    for p in &problems {
+        out.error(&problem_diagnostic(&config, p));
+    }
+    match args.format {
+        Format::Text => print!("{}", render::text::plan(out.stdout_style(), &plan)),
+        Format::Json => print!("{}", render::json::plan(&plan)),
+    }
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(path, render::json::plan(&plan)) {
+            return out.fail(&format!(
+                "cannot write the plan to `{}`: {e}",
+                path.display()
+            ));
+        }
+        out.info(&format!(
+            "Saved the plan to {}; apply exactly it with `appform apply {}`.",
+            path.display(),
+            path.display()
+        ));
+    }
+    exit_code(&plan, args.detailed_exitcode)
+}
+
+/// SPEC §4.2: an error wins, then a block, then (when asked) changes.
+pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
+    if plan.servers.iter().any(|s| s.error.is_some()) {
+        EXIT_ERROR
+    } else if !plan.blocked.is_empty() {
+        EXIT_BLOCKED
+    } else if detailed && plan.summary.changes() > 0 {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}

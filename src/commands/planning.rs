@@ -1,0 +1,104 @@
+//! What `plan` and `apply` share: load the config, pick the targets, start the
+//! embedded sandbox if asked, fetch live state, build the plan, and report
+//! problems as diagnostics that point into the YAML.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::Output;
+use super::embedded::{Embedded, STATE_PATH, SandboxSecrets};
+use crate::cli::ServerArgs;
+use crate::config::{self, Problem, SharedText};
+use crate::model::Config;
+use crate::plan::{self, InstanceProblem, Plan};
+use crate::provider::{ConnectOptions, RealSecrets, SecretSource};
+use crate::targets::{self, Fetched, Target};
+
+/// Loads the config and prints its diagnostics and warnings. `None`: invalid.
+pub fn load_config(path: &Path, out: Output) -> Option<Config> {
+    match config::load(path) {
+        Ok(cfg) => {
+            for w in &cfg.warnings {
+                out.warn(w);
+            }
+            Some(cfg)
+        }
+        Err(errors) => {
+            out.error(&errors);
+            None
+        }
+    }
+}
+
+/// The secrets to use: real, or with sandbox fallbacks.
+pub fn secret_source(args: &ServerArgs) -> &'static dyn SecretSource {
+    if args.sandbox {
+        &SandboxSecrets
+    } else {
+        &RealSecrets
+    }
+}
+
+/// Starts the embedded simulators for `targets` when `--sandbox` is given.
+pub fn start_sandbox(
+    args: &ServerArgs,
+    targets: &[Target<'_>],
+) -> Result<Option<Embedded>, String> {
+    if !args.sandbox {
+        return Ok(None);
+    }
+    Embedded::start(targets, secret_source(args), Path::new(STATE_PATH)).map(Some)
+}
+
+/// Fetches every target and builds the plan.
+pub async fn fetch_and_plan<'a>(
+    config: &'a Config,
+    targets: &[Target<'a>],
+    args: &ServerArgs,
+) -> (Vec<Fetched<'a>>, Plan, Vec<InstanceProblem>) {
+    let fetched = targets::fetch_all(
+        targets,
+        secret_source(args),
+        ConnectOptions {
+            max_retries: args.max_retries,
+        },
+        args.parallelism as usize,
+    )
+    .await;
+    let (plan, problems) = plan_from(config, &fetched);
+    (fetched, plan, problems)
+}
+
+/// Builds the plan from what was fetched.
+pub fn plan_from(config: &Config, fetched: &[Fetched<'_>]) -> (Plan, Vec<InstanceProblem>) {
+    plan::build(
+        config,
+        fetched
+            .iter()
+            .map(|f| plan::Fetched {
+                server: f.target.server,
+                instance: f.target.instance,
+                live: f.live.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// A plan problem as a diagnostic pointing at the app in its file.
+pub fn problem_diagnostic(config: &Config, p: &InstanceProblem) -> Problem {
+    let origin = p.problem.origin;
+    let mut d = Problem::new("appform::plan::cannot_plan", p.problem.message.clone())
+        .help(p.problem.help.clone());
+    if let Some(src) = config.sources.get(origin.file) {
+        let shared = SharedText::new(&src.name, Arc::from(src.text.as_str()));
+        d = d.at(
+            &shared,
+            config::source::Span {
+                offset: origin.offset,
+                len: origin.len,
+            },
+            format!("on {}", p.instance),
+        );
+    }
+    d
+}

@@ -1,0 +1,402 @@
+//! The HTTP client every provider uses: per-server TLS and timeouts, at most
+//! `max_in_flight` requests per host, retries with exponential backoff and
+//! jitter for requests that are safe to repeat (honouring `Retry-After`), a
+//! 16 MiB response limit, `-v` logging with secrets redacted, and errors that
+//! name the method, URL, status and the server's message.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::logging;
+use crate::model::ServerOptions;
+use crate::secret::Secret;
+
+/// Responses larger than this are refused (SPEC §4.5).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum AuthHeader {
+    None,
+    Bearer(Secret),
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// cPanel WHM API token: `Authorization: whm user:token`.
+    WhmToken {
+        username: String,
+        token: Secret,
+    },
+}
+
+/// Whether a request may be sent again after an ambiguous failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads, AWX PATCH/PUT/DELETE, TPP update/delete, WHM save/remove.
+    Idempotent,
+    /// Creates: the caller decides after checking what happened.
+    Never,
+}
+
+/// A response that arrived (any status).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// A request that got no usable response.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{method} {url}: {message}")]
+pub struct TransportError {
+    pub method: Method,
+    pub url: String,
+    pub message: String,
+    /// The server may have acted on it (timeout or reset after sending).
+    pub ambiguous: bool,
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    base: String,
+    auth: AuthHeader,
+    limiter: Arc<Semaphore>,
+    max_retries: u32,
+}
+
+impl Http {
+    /// A client for one server instance. `base` has no trailing slash.
+    pub fn new(
+        base: &str,
+        options: &ServerOptions,
+        auth: AuthHeader,
+        max_retries: u32,
+    ) -> Result<Http, String> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("appform/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!(
+                    "ca_file `{}` is not a PEM certificate bundle: {e}",
+                    path.display()
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(format!("ca_file `{}` holds no certificate", path.display()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        if options.tls_skip_verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))?;
+        Ok(Http {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+            limiter: Arc::new(Semaphore::new(options.max_in_flight.max(1) as usize)),
+            max_retries,
+        })
+    }
+
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; `path` starts with `/` and may carry a query string.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> Result<Reply, TransportError> {
+        let url = self.url(path);
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome = self.attempt(&method, &url, body).await;
+            let retries_left = retry == Retry::Idempotent && attempt < self.max_retries;
+            match outcome {
+                Ok(reply) if retries_left && retryable_status(reply.status) => {
+                    let wait = backoff(attempt, retry_after(&reply.headers));
+                    logging::log(1, || {
+                        format!("{method} {url} -> {}; retrying in {wait:?}", reply.status)
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(reply) => return Ok(reply),
+                Err(e) if retries_left => {
+                    let wait = backoff(attempt, None);
+                    logging::log(1, || format!("{e}; retrying in {wait:?}"));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(e),
+            }
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, TransportError> {
+        let fail = |message: String, ambiguous: bool| TransportError {
+            method: method.clone(),
+            url: url.to_string(),
+            message,
+            ambiguous,
+        };
+        let _permit = self
+            .limiter
+            .acquire()
+            .await
+            .map_err(|_| fail("the request limiter was closed".into(), false))?;
+        let mut request = self.client.request(method.clone(), url);
+        request =
+            match &self.auth {
+                AuthHeader::None => request,
+                AuthHeader::Bearer(token) => request.bearer_auth(token.expose()),
+                AuthHeader::Basic { username, password } => {
+                    request.basic_auth(username, Some(password.expose()))
+                }
+                AuthHeader::WhmToken { username, token } => {
+                    let mut value =
+                        HeaderValue::from_str(&format!("whm {username}:{}", token.expose()))
+                            .map_err(|_| {
+                                fail(
+                        "the WHM credentials contain characters not allowed in a header".into(),
+                        false,
+                    )
+                            })?;
+                    value.set_sensitive(true);
+                    request.header(reqwest::header::AUTHORIZATION, value)
+                }
+            };
+        if let Some(b) = body {
+            // `.json()` sets exactly `application/json` (no charset), which WHM needs.
+            request = request.json(b);
+            logging::log(2, || format!("{method} {url} body {}", logging::redact(b)));
+        }
+        let started = Instant::now();
+        let mut response = request.send().await.map_err(|e| {
+            let ambiguous = !e.is_connect() && !e.is_builder();
+            fail(describe_send_error(&e), ambiguous)
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(fail(
+                format!("HTTP {status}: the response body is larger than {MAX_BODY_BYTES} bytes"),
+                false,
+            ));
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(fail(
+                            format!(
+                                "HTTP {status}: the response body is larger than {MAX_BODY_BYTES} bytes"
+                            ),
+                            false,
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(fail(
+                        format!("reading the response failed: {}", error_chain(&e)),
+                        true,
+                    ));
+                }
+            }
+        }
+        logging::log(1, || {
+            format!(
+                "{method} {url} -> {} ({} ms)",
+                status.as_u16(),
+                started.elapsed().as_millis()
+            )
+        });
+        logging::log(3, || {
+            format!("{method} {url} response {}", logging::redact_body(&bytes))
+        });
+        Ok(Reply {
+            status,
+            headers,
+            body: bytes,
+        })
+    }
+}
+
+fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Exponential backoff with jitter: 250 ms, 500 ms, 1 s… capped at 10 s, each
+/// scaled by a random factor in [0.5, 1); `Retry-After` (capped at 60 s) wins
+/// when longer.
+pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1u32 << attempt.min(6));
+    let capped = base.min(Duration::from_secs(10));
+    let jittered = capped.mul_f64(0.5 + fastrand::f64() / 2.0);
+    match retry_after {
+        Some(ra) => jittered.max(ra.min(Duration::from_secs(60))),
+        None => jittered,
+    }
+}
+
+fn describe_send_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        format!("cannot connect: {}", error_chain(e))
+    } else {
+        error_chain(e)
+    }
+}
+
+/// The error and its causes, joined: reqwest's own Display hides the cause.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// The server's message in an error body, short: JSON `detail` / `__all__` /
+/// field errors / `error_description`, or a note that it was not JSON.
+pub fn server_message(body: &[u8]) -> String {
+    const MAX: usize = 300;
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => {
+            let mut parts = Vec::new();
+            for (k, v) in &map {
+                let msg = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| i.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    other => logging::redact(other).to_string(),
+                };
+                if k == "detail" || k == "__all__" {
+                    parts.push(msg);
+                } else {
+                    parts.push(format!("{k}: {msg}"));
+                }
+            }
+            parts.join("; ")
+        }
+        Ok(other) => logging::redact(&other).to_string(),
+        Err(_) if body.is_empty() => "(empty body)".into(),
+        Err(_) => {
+            let s = String::from_utf8_lossy(body);
+            if s.trim_start().starts_with('<') {
+                "an HTML page instead of the API's JSON".into()
+            } else {
+                s.trim().to_string()
+            }
+        }
+    };
+    if text.chars().count() > MAX {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        for attempt in 0..10 {
+            let d = backoff(attempt, None);
+            assert!(d <= Duration::from_secs(10), "{d:?}");
+        }
+        assert!(backoff(0, None) < Duration::from_millis(250));
+        assert!(backoff(3, None) >= Duration::from_secs(1));
+        assert_eq!(
+            backoff(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            backoff(0, Some(Duration::from_secs(600))),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn server_messages_are_short_and_readable() {
+        assert_eq!(server_message(br#"{"detail":"Not found."}"#), "Not found.");
+        assert_eq!(
+            server_message(
+                br#"{"__all__":["Enter a valid URL."],"name":["This field is required."]}"#
+            ),
+            "Enter a valid URL.; name: This field is required."
+        );
+        assert_eq!(
+            server_message(b"<html><body>oops</body></html>"),
+            "an HTML page instead of the API's JSON"
+        );
+        assert_eq!(server_message(b""), "(empty body)");
+        assert!(server_message(&vec![b'x'; 1000]).chars().count() <= 301);
+    }
+}

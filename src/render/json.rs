@@ -1,0 +1,10 @@
+//! The versioned JSON plan (SPEC §2.6, `format_version` 1). Keys come out in the
+//! declared order of the plan types; secrets are never part of a plan.
+
+use crate::plan::Plan;
+
+pub fn plan(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}

@@ -1,0 +1,310 @@
+//! The Terraform-style text plan (SPEC §2.5) and apply report. Colour only when
+//! asked (TTY, no `--no-color`, no `NO_COLOR`); the words are the same either way.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::plan::{Action, Change, FieldDiff, Plan, Reason, ServerPlan};
+use crate::semantics;
+
+/// ANSI styling that can be switched off.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub fn magenta(&self, t: &str) -> String {
+        self.paint("35", t)
+    }
+    pub fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+fn symbol(style: Style, action: Action) -> String {
+    match action {
+        Action::Create => style.green("+"),
+        Action::Update => style.yellow("~"),
+        Action::Replace => style.magenta("-/+"),
+        Action::Delete => style.red("-"),
+    }
+}
+
+fn symbol_width(action: Action) -> usize {
+    match action {
+        Action::Replace => 3,
+        _ => 1,
+    }
+}
+
+/// A value as the plan shows it: JSON, or `(sensitive)`.
+fn show(value: &Value, sensitive: bool) -> String {
+    if sensitive {
+        "(sensitive)".into()
+    } else {
+        value.to_string()
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn headline(server: &ServerPlan, change: &Change) -> String {
+    match (change.action, change.reason) {
+        (Action::Create, _) => "will be created".into(),
+        (Action::Update, _) if server.update_style == "full_replace" => {
+            let changed = change.changed_fields().count();
+            let carried = change.fields.len() - changed;
+            format!(
+                "will be updated (full replace: {} of {} change{}, {carried} carried over)",
+                changed,
+                plural(change.fields.len(), "field", "fields"),
+                if changed == 1 { "s" } else { "" }
+            )
+        }
+        (Action::Update, _) => format!(
+            "will be updated (PATCH {})",
+            plural(change.changed_fields().count(), "field", "fields")
+        ),
+        (Action::Replace, _) if server.kind == "awx" => "must be replaced (new client id)".into(),
+        (Action::Replace, _) => "must be replaced (delete, then create)".into(),
+        (Action::Delete, Reason::Pruned) => "will be deleted (prune: not in config)".into(),
+        (Action::Delete, _) => "will be deleted (ensure: absent)".into(),
+    }
+}
+
+/// A set-like list diff: elements added and removed.
+fn list_diff(before: &[Value], after: &[Value]) -> (Vec<String>, Vec<String>) {
+    let as_text = |v: &Value| v.to_string();
+    let added: Vec<String> = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .map(as_text)
+        .collect();
+    let removed: Vec<String> = before
+        .iter()
+        .filter(|b| !after.contains(b))
+        .map(as_text)
+        .collect();
+    (added, removed)
+}
+
+/// Multi-line text or nested values: a line diff with `similar`.
+fn needs_line_diff(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\n'),
+        Value::Object(_) => true,
+        Value::Array(items) => items.iter().any(|i| i.is_object() || i.is_array()),
+        _ => false,
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+fn field_lines(style: Style, out: &mut String, change: &Change, f: &FieldDiff, width: usize) {
+    let indent = "      ";
+    let name = format!("{:<width$}", f.field);
+    let mark = match change.action {
+        Action::Create => style.green("+"),
+        Action::Delete => style.red("-"),
+        _ => style.yellow("~"),
+    };
+    let forces = if f.forces_replacement {
+        format!("   {}", style.magenta("# forces replacement"))
+    } else {
+        String::new()
+    };
+    if change.action == Action::Create || f.before.is_null() {
+        let _ = writeln!(
+            out,
+            "{indent}{mark} {name} = {}{forces}",
+            show(&f.after, f.sensitive)
+        );
+        return;
+    }
+    if !f.sensitive && (needs_line_diff(&f.before) || needs_line_diff(&f.after)) {
+        let _ = writeln!(out, "{indent}{mark} {name} ={forces}");
+        let before = pretty(&f.before);
+        let after = pretty(&f.after);
+        let diff = similar::TextDiff::from_lines(&before, &after);
+        for op in diff.iter_all_changes() {
+            let line = op.value().trim_end_matches('\n');
+            let text = match op.tag() {
+                similar::ChangeTag::Delete => style.red(&format!("- {line}")),
+                similar::ChangeTag::Insert => style.green(&format!("+ {line}")),
+                similar::ChangeTag::Equal => format!("  {line}"),
+            };
+            let _ = writeln!(out, "{indent}      {text}");
+        }
+        return;
+    }
+    if let (false, Value::Array(b), Value::Array(a)) = (f.sensitive, &f.before, &f.after) {
+        let (added, removed) = list_diff(b, a);
+        let pad = " ".repeat(indent.len() + 2 + width + 3);
+        let mut first = true;
+        for (sign, item) in added
+            .iter()
+            .map(|i| (style.green("+"), i))
+            .chain(removed.iter().map(|i| (style.red("-"), i)))
+        {
+            if first {
+                let _ = writeln!(out, "{indent}{mark} {name} = {sign} {item}{forces}");
+                first = false;
+            } else {
+                let _ = writeln!(out, "{pad}{sign} {item}");
+            }
+        }
+        if !first {
+            return;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{indent}{mark} {name} = {} -> {}{forces}",
+        show(&f.before, f.sensitive),
+        show(&f.after, f.sensitive)
+    );
+}
+
+/// One server instance's section (empty when there is nothing to say).
+pub fn server_section(style: Style, sp: &ServerPlan) -> String {
+    let mut out = String::new();
+    if sp.changes.is_empty() && sp.unmanaged.is_empty() && sp.error.is_none() {
+        return out;
+    }
+    let style_words = match sp.update_style.as_str() {
+        "full_replace" => semantics::UpdateStyle::FullReplace.describe(),
+        _ => semantics::UpdateStyle::Partial.describe(),
+    };
+    let plan_only = if sp.apply {
+        ""
+    } else {
+        ", apply: false (plan only)"
+    };
+    let _ = writeln!(
+        out,
+        "{} ({}, {}, {style_words}{plan_only})",
+        style.bold(&sp.server),
+        sp.kind,
+        sp.url
+    );
+    if let Some(e) = &sp.error {
+        let _ = writeln!(out, "  {} {e}", style.red("error:"));
+    }
+    for change in &sp.changes {
+        let head = format!("{} {}", symbol(style, change.action), change.app);
+        let visible = symbol_width(change.action) + 1 + change.app.chars().count();
+        let pad = " ".repeat(26usize.saturating_sub(visible).max(1));
+        let _ = writeln!(out, "  {head}{pad}{}", headline(sp, change));
+        let shown: Vec<&FieldDiff> = change.changed_fields().collect();
+        let width = shown
+            .iter()
+            .map(|f| f.field.chars().count())
+            .max()
+            .unwrap_or(0);
+        for f in shown {
+            field_lines(style, &mut out, change, f, width);
+        }
+        if change.action == Action::Create || change.action == Action::Replace {
+            let kind = match sp.kind.as_str() {
+                "awx" => Some(crate::model::Kind::Awx),
+                _ => None,
+            };
+            if let Some(note) =
+                kind.and_then(|k| semantics::generated_on_create(k, change.yields_secret))
+            {
+                let _ = writeln!(out, "        {note}");
+            }
+        }
+    }
+    if !sp.unmanaged.is_empty() {
+        let n = sp.unmanaged.len();
+        let names: Vec<&str> = sp.unmanaged.iter().take(10).map(String::as_str).collect();
+        let more = if n > 10 {
+            format!(", and {} more", n - 10)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {} not in config (prune is off): {}{more}",
+            plural(n, "unmanaged application", "unmanaged applications"),
+            names.join(", ")
+        );
+    }
+    out
+}
+
+/// The whole text plan.
+pub fn plan(style: Style, plan: &Plan) -> String {
+    let mut out = String::new();
+    for sp in &plan.servers {
+        let section = server_section(style, sp);
+        if !section.is_empty() {
+            out.push_str(&section);
+            out.push('\n');
+        }
+    }
+    let s = &plan.summary;
+    let failed = plan.servers.iter().filter(|sp| sp.error.is_some()).count();
+    if s.changes() == 0 {
+        if failed == 0 {
+            out.push_str("No changes. All servers match the configuration.\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "No changes on the servers that could be planned; {} could not be planned.",
+                plural(failed, "server", "servers")
+            );
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "Plan: {} to create, {} to update, {} to replace, {} to delete. {} unchanged, {} unmanaged.",
+            s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
+        );
+        if failed > 0 {
+            let _ = writeln!(
+                out,
+                "{} could not be planned.",
+                plural(failed, "server", "servers")
+            );
+        }
+    }
+    if !plan.blocked.is_empty() {
+        let _ = writeln!(out, "\n{}", style.red("Blocked by policy:"));
+        for rule in &plan.blocked {
+            let _ = writeln!(out, "  - {rule}");
+        }
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! `--secrets-out FILE`: client secrets that a server shows once (SPEC §3.5),
+//! merged into a JSON file created with mode 0600 and never truncated: each
+//! write reads what is there, adds the new entry and replaces the file atomically.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::secret::Secret;
+
+pub struct SecretsFile {
+    path: PathBuf,
+}
+
+impl SecretsFile {
+    pub fn new(path: &Path) -> Self {
+        SecretsFile {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Checks before any write that the file can be read (if it exists) and
+    /// that its directory exists, so a secret is never lost to a late error.
+    pub fn check(&self) -> Result<(), String> {
+        self.read().map(|_| ())?;
+        let dir = self.dir();
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            format!(
+                "--secrets-out: cannot create directory `{}`: {e}",
+                dir.display()
+            )
+        })
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn read(&self) -> Result<Map<String, Value>, String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) if text.trim().is_empty() => Ok(Map::new()),
+            Ok(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => Ok(m),
+                _ => Err(format!(
+                    "--secrets-out `{}` exists but is not a JSON object; refusing to overwrite it",
+                    self.path.display()
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+            Err(e) => Err(format!(
+                "cannot read --secrets-out `{}`: {e}",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// Adds `"<server>/<app>": {client_id, client_secret, created_at}`.
+    pub fn record(
+        &self,
+        server: &str,
+        app: &str,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<(), String> {
+        let mut map = self.read()?;
+        map.insert(
+            format!("{server}/{app}"),
+            json!({
+                "client_id": client_id,
+                "client_secret": secret.expose(),
+                "created_at": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            }),
+        );
+        let text = serde_json::to_string_pretty(&Value::Object(map))
+            .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
+        let tmp = self.dir().join(format!(
+            ".{}.tmp-{}",
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "secrets".into()),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write --secrets-out `{}`: {e}", self.path.display())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_merged_and_the_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, r#"{"old/app": {"client_id": "x"}}"#).unwrap();
+        let f = SecretsFile::new(&path);
+        f.check().unwrap();
+        f.record("awx-prod", "grafana", "cid", &Secret::new("s3cr3t"))
+            .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["old/app"]["client_id"], "x");
+        assert_eq!(v["awx-prod/grafana"]["client_secret"], "s3cr3t");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, "precious notes").unwrap();
+        let f = SecretsFile::new(&path);
+        assert!(f.check().is_err());
+        assert!(f.record("s", "a", "c", &Secret::new("x")).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious notes");
+    }
+}

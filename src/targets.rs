@@ -1,0 +1,99 @@
+//! Which server instances a command works on (`--server` globs), and fetching
+//! their live state in parallel. The only place that fans out over servers.
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::model::{Config, Instance, LiveState, Server};
+use crate::provider::{Client, ConnectOptions, SecretSource};
+
+/// One server instance to work on.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub server: &'a Server,
+    pub instance: &'a Instance,
+}
+
+/// The instances whose server or instance name matches one of `globs` (all
+/// when none is given), in config order. A glob that matches nothing is an error.
+pub fn select<'a>(config: &'a Config, globs: &[String]) -> Result<Vec<Target<'a>>, String> {
+    let mut patterns = Vec::new();
+    for g in globs {
+        let p = glob::Pattern::new(g)
+            .map_err(|e| format!("--server `{g}` is not a valid glob: {}", e.msg))?;
+        patterns.push((g, p));
+    }
+    let mut out = Vec::new();
+    let mut used = vec![false; patterns.len()];
+    for server in &config.servers {
+        for instance in &server.instances {
+            let mut hit = patterns.is_empty();
+            for (i, (_, p)) in patterns.iter().enumerate() {
+                if p.matches(&server.name) || p.matches(&instance.name) {
+                    hit = true;
+                    if let Some(u) = used.get_mut(i) {
+                        *u = true;
+                    }
+                }
+            }
+            if hit {
+                out.push(Target { server, instance });
+            }
+        }
+    }
+    let unused: Vec<&str> = patterns
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|((g, _), _)| g.as_str())
+        .collect();
+    if !unused.is_empty() {
+        let known: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
+        return Err(format!(
+            "--server {} matches no server (servers: {})",
+            unused
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            known.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+/// A target with its connection and what it holds.
+pub struct Fetched<'a> {
+    pub target: Target<'a>,
+    pub client: Option<Client>,
+    pub live: Result<LiveState, String>,
+}
+
+/// Connects to and reads every target, `parallelism` at a time, in target order.
+pub async fn fetch_all<'a>(
+    targets: &[Target<'a>],
+    secrets: &dyn SecretSource,
+    options: ConnectOptions,
+    parallelism: usize,
+) -> Vec<Fetched<'a>> {
+    stream::iter(targets.iter().copied())
+        .map(|target| async move {
+            match Client::connect(target.server, target.instance, secrets, options) {
+                Ok(client) => {
+                    let live = client.fetch(target.server).await;
+                    Fetched {
+                        target,
+                        client: Some(client),
+                        live,
+                    }
+                }
+                Err(e) => Fetched {
+                    target,
+                    client: None,
+                    live: Err(e),
+                },
+            }
+        })
+        .buffered(parallelism.max(1))
+        .collect()
+        .await
+}
