@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod awx_apply;
 mod awx_oracle;
 mod corpus;
 mod examples;

@@ -42,3 +42,99 @@ pub fn render_plain(errors: &ConfigErrors) -> String {
 pub fn scrub(text: &str, dir: &Path) -> String {
     text.replace(&dir.display().to_string(), "[TMP]")
 }
+
+/// An AWX simulator on a free loopback port, a temporary config directory, and
+/// the binary wired to both.
+pub struct AwxWorld {
+    pub sim: appform::sandbox::awx::AwxSim,
+    server: appform::sandbox::BackgroundServer,
+    pub dir: tempfile::TempDir,
+}
+
+pub const AWX_TOKEN: &str = "sandbox-awx-token";
+
+impl AwxWorld {
+    pub fn new() -> Self {
+        Self::with_faults(appform::sandbox::Faults::default())
+    }
+
+    pub fn with_faults(faults: appform::sandbox::Faults) -> Self {
+        let sim = appform::sandbox::awx::AwxSim::new(appform::sandbox::awx::AwxOptions::default());
+        let server = appform::sandbox::serve_in_background(
+            "127.0.0.1:0".parse().unwrap(),
+            sim.router(),
+            faults,
+        )
+        .unwrap();
+        AwxWorld {
+            sim,
+            server,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Writes `appform.yaml` with one AWX server `awx-test`; `options` and
+    /// `applications` are YAML lines indented for the server body.
+    pub fn write_config(&self, options: &str, applications: &str) {
+        let text = format!(
+            "servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_TOKEN\n{options}      applications:\n{applications}",
+            self.url()
+        );
+        std::fs::write(self.dir.path().join("appform.yaml"), text).unwrap();
+    }
+
+    /// The binary with `-c <dir>` and the token in the environment.
+    pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = appform();
+        cmd.args(args)
+            .arg("-c")
+            .arg(self.dir.path())
+            .env("AWX_TOKEN", AWX_TOKEN);
+        cmd
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Methods and paths of the requests that write.
+    pub fn writes(&self) -> Vec<(String, String)> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && r.method != "HEAD" && r.method != "OPTIONS")
+            .map(|r| (r.method, r.path))
+            .collect()
+    }
+
+    /// Runs a plan with `--detailed-exitcode` and asserts it is empty (exit 0).
+    pub fn assert_converged(&self) {
+        let out = self.cmd(&["plan", "--detailed-exitcode"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "a second plan is not empty:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("No changes."), "{stdout}");
+    }
+}
+
+/// stdout and stderr of a finished command, as text.
+pub fn texts(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}

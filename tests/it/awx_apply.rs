@@ -1,0 +1,648 @@
+//! The real binary against the AWX simulator: every action, the request log,
+//! replacement, secrets, verification, failures and exit codes. Every apply
+//! scenario ends with "a second plan is empty".
+
+use serde_json::Value;
+
+use crate::support::{AwxWorld, closed_port, texts};
+
+const GRAFANA: &str = "        grafana:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: authorization-code\n          redirect_uris: [https://grafana.example.com/cb, https://grafana.example.com/cb2]\n          description: Grafana SSO\n";
+const CLI: &str = "        ops-cli:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n";
+
+fn apply(world: &AwxWorld, extra: &[&str]) -> std::process::Output {
+    let secrets = world.path("secrets.json");
+    let mut args = vec![
+        "apply",
+        "--auto-approve",
+        "--secrets-out",
+        secrets.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    world.cmd(&args).output().unwrap()
+}
+
+fn filtered(text: &str, world: &AwxWorld) -> String {
+    let mut t = text.replace(&world.url(), "http://127.0.0.1:[PORT]");
+    // client ids are random
+    while let Some(at) = t.find("(client_id ") {
+        let end = t[at..].find(')').map(|e| at + e).unwrap_or(t.len());
+        t.replace_range(at..=end.min(t.len() - 1), "(client_id [ID])");
+    }
+    t
+}
+
+#[test]
+fn create_then_converged() {
+    let world = AwxWorld::new();
+    world.write_config("", &format!("{GRAFANA}{CLI}"));
+    let plan = world
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(2));
+    let (stdout, _) = texts(&plan);
+    insta::assert_snapshot!("awx_plan_create", filtered(&stdout, &world));
+    assert!(
+        world.writes().is_empty(),
+        "plan wrote: {:?}",
+        world.writes()
+    );
+
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Apply complete: 2 created, 0 updated, 0 replaced, 0 deleted."),
+        "{stdout}"
+    );
+    let posts: Vec<_> = world.writes();
+    assert_eq!(posts.len(), 2);
+    assert!(
+        posts
+            .iter()
+            .all(|(m, p)| m == "POST" && p == "/api/v2/applications/")
+    );
+    let grafana = world.sim.app_by_name("grafana").unwrap();
+    assert_eq!(
+        grafana["redirect_uris"],
+        "https://grafana.example.com/cb https://grafana.example.com/cb2"
+    );
+    assert_eq!(grafana["description"], "Grafana SSO");
+    world.assert_converged();
+}
+
+#[test]
+fn update_patches_only_the_changed_managed_fields() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    // Drift on the server in a field the config manages, and in one it does not.
+    world.sim.set_app_field(
+        "grafana",
+        "description",
+        Value::String("edited by hand".into()),
+    );
+    world
+        .sim
+        .set_app_field("grafana", "skip_authorization", Value::Bool(true));
+    world.sim.clear_requests();
+
+    let plan = world
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(2));
+    let (stdout, _) = texts(&plan);
+    insta::assert_snapshot!("awx_plan_update", filtered(&stdout, &world));
+
+    let out = apply(&world, &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let patches: Vec<_> = world
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1);
+    let body = patches[0].body.as_ref().unwrap().as_object().unwrap();
+    assert_eq!(
+        body.keys().collect::<Vec<_>>(),
+        ["description"],
+        "PATCH sent more than the changed field"
+    );
+    assert_eq!(patches[0].content_type.as_deref(), Some("application/json"));
+    // The unmanaged field keeps its live value.
+    assert_eq!(
+        world.sim.app_by_name("grafana").unwrap()["skip_authorization"],
+        true
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn ensure_absent_deletes() {
+    let world = AwxWorld::new();
+    world.write_config("", &format!("{GRAFANA}{CLI}"));
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.write_config(
+        "",
+        &format!(
+            "{GRAFANA}        ops-cli:\n          organization: Default\n          ensure: absent\n"
+        ),
+    );
+    let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
+    insta::assert_snapshot!("awx_plan_delete", filtered(&stdout, &world));
+    world.sim.clear_requests();
+    let out = apply(&world, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(world.writes().len(), 1);
+    assert_eq!(world.writes()[0].0, "DELETE");
+    assert!(world.sim.app_by_name("ops-cli").is_none());
+    world.assert_converged();
+}
+
+#[test]
+fn a_grant_type_change_is_a_replacement_that_needs_allow_replace() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
+    world.write_config("", &GRAFANA.replace("authorization-code", "password"));
+
+    let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
+    assert!(stdout.contains("-/+ grafana"), "{stdout}");
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    insta::assert_snapshot!("awx_plan_replace", filtered(&stdout, &world));
+
+    world.sim.clear_requests();
+    let refused = apply(&world, &[]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(texts(&refused).1.contains("--allow-replace"));
+    assert!(
+        world.writes().is_empty(),
+        "wrote without --allow-replace: {:?}",
+        world.writes()
+    );
+
+    let out = apply(&world, &["--allow-replace"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Apply complete: 0 created, 0 updated, 1 replaced, 0 deleted."),
+        "{stdout}"
+    );
+    let writes: Vec<String> = world.writes().into_iter().map(|(m, _)| m).collect();
+    assert_eq!(writes, ["DELETE", "POST"]);
+    let app = world.sim.app_by_name("grafana").unwrap();
+    assert_eq!(app["authorization_grant_type"], "password");
+    assert_ne!(
+        app["client_id"], old_id,
+        "a replacement must hand out a new client id"
+    );
+    // The description the config manages survived the replacement.
+    assert_eq!(app["description"], "Grafana SSO");
+    world.assert_converged();
+}
+
+#[test]
+fn mixed_plan_runs_in_phases() {
+    let world = AwxWorld::new();
+    world.write_config("", &format!("{GRAFANA}        old:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n"));
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.sim.seed_apps("stray-", 2);
+    world.write_config(
+        "",
+        &format!(
+            "{}{CLI}        old:\n          organization: Default\n          ensure: absent\n",
+            GRAFANA.replace("Grafana SSO", "Grafana single sign-on")
+        ),
+    );
+    let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
+    insta::assert_snapshot!("awx_plan_mixed", filtered(&stdout, &world));
+    world.sim.clear_requests();
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Apply complete: 1 created, 1 updated, 0 replaced, 1 deleted."),
+        "{stdout}"
+    );
+    let order: Vec<String> = world.writes().into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        order,
+        ["POST", "PATCH", "DELETE"],
+        "phases: creates, updates, deletes"
+    );
+    assert!(
+        world.sim.app_by_name("stray-000").is_some(),
+        "unmanaged apps are never touched"
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn redirect_uris_in_another_order_than_the_server_holds_are_no_change() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.write_config(
+        "",
+        &GRAFANA.replace(
+            "[https://grafana.example.com/cb, https://grafana.example.com/cb2]",
+            "\"https://grafana.example.com/cb2   https://grafana.example.com/cb\"",
+        ),
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn the_secret_goes_to_the_secrets_file_and_nowhere_else() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    let plan_file = world.path("plan.json");
+    let plan = world
+        .cmd(&[
+            "-vvv",
+            "plan",
+            "--format",
+            "json",
+            "--out",
+            plan_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let out = apply(&world, &["-vvv"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json_out = world
+        .cmd(&[
+            "-vvv",
+            "apply",
+            "--auto-approve",
+            "--format",
+            "json",
+            "--discard-secrets",
+        ])
+        .output()
+        .unwrap();
+
+    let secrets_path = world.path("secrets.json");
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(&secrets_path).unwrap()).unwrap();
+    let entry = &secrets["awx-test/grafana"];
+    let secret = entry["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 128);
+    let stored = world.sim.app_by_name("grafana").unwrap();
+    assert_eq!(
+        secret, stored["stored_client_secret"],
+        "the file holds the real secret"
+    );
+    assert_eq!(entry["client_id"], stored["client_id"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secrets_path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    for (what, text) in [
+        (
+            "plan stdout",
+            String::from_utf8_lossy(&plan.stdout).into_owned(),
+        ),
+        (
+            "plan -vvv log",
+            String::from_utf8_lossy(&plan.stderr).into_owned(),
+        ),
+        ("plan file", std::fs::read_to_string(&plan_file).unwrap()),
+        (
+            "apply stdout",
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ),
+        (
+            "apply -vvv log",
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ),
+        (
+            "apply json",
+            String::from_utf8_lossy(&json_out.stdout).into_owned(),
+        ),
+        (
+            "apply json log",
+            String::from_utf8_lossy(&json_out.stderr).into_owned(),
+        ),
+    ] {
+        assert!(!text.contains(secret), "the secret appears in the {what}");
+    }
+    // The -vvv log did log the create response, redacted.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"client_secret\":\"(sensitive)\""));
+    world.assert_converged();
+}
+
+#[test]
+fn a_confidential_create_needs_secrets_out_or_discard() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(texts(&out).1.contains("--secrets-out"));
+    assert!(world.writes().is_empty());
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--discard-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    world.assert_converged();
+}
+
+#[test]
+fn without_a_terminal_apply_needs_auto_approve() {
+    let world = AwxWorld::new();
+    world.write_config("", CLI);
+    let out = world.cmd(&["apply"]).write_stdin("yes\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(texts(&out).1.contains("--auto-approve"));
+    assert!(world.writes().is_empty());
+}
+
+#[test]
+fn a_field_the_server_silently_ignores_fails_verification() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.sim.ignore_on_update("description");
+    world.write_config(
+        "",
+        &GRAFANA.replace("Grafana SSO", "Grafana single sign-on"),
+    );
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("did not keep `description`"), "{stderr}");
+    assert!(
+        !stdout.contains("Apply complete"),
+        "never a success message after a failure: {stdout}"
+    );
+}
+
+#[test]
+fn unreachable_and_unauthorized_servers_fail_clearly_while_others_are_planned() {
+    let world = AwxWorld::new();
+    let text = format!(
+        "servers:\n  good:\n    awx:\n      url: {url}\n      auth: {{token: env:AWX_TOKEN}}\n      applications:\n{CLI}  down:\n    awx:\n      url: http://127.0.0.1:{port}\n      timeout: 5s\n      auth: {{token: env:AWX_TOKEN}}\n      applications:\n{CLI}  badauth:\n    awx:\n      url: {url}/\n      auth: {{token: env:WRONG_TOKEN}}\n      applications:\n{CLI}",
+        url = world.url(),
+        port = closed_port()
+    );
+    // `badauth` points at the same simulator under a different spelling of its URL.
+    let text = text.replace(
+        &format!("{}/\n", world.url()),
+        &format!("{}\n", world.url().replace("127.0.0.1", "localhost")),
+    );
+    std::fs::write(world.path("appform.yaml"), text).unwrap();
+    let out = world
+        .cmd(&["plan", "--max-retries", "1"])
+        .env("WRONG_TOKEN", "not-a-token")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+ ops-cli"),
+        "the good server is still planned: {stdout}"
+    );
+    assert!(stdout.contains("cannot connect"), "{stdout}");
+    assert!(
+        stdout.contains("HTTP 401 Unauthorized (check the credentials)"),
+        "{stdout}"
+    );
+    let json = world
+        .cmd(&["plan", "--format", "json", "--max-retries", "0"])
+        .env("WRONG_TOKEN", "not-a-token")
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let errors: Vec<bool> = plan["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["error"].is_string())
+        .collect();
+    assert_eq!(errors, [true, true, false], "badauth, down, good");
+}
+
+#[test]
+fn an_unset_credential_is_a_clear_error() {
+    let world = AwxWorld::new();
+    world.write_config("", CLI);
+    let out = world
+        .cmd(&["plan"])
+        .env_remove("AWX_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .0
+            .contains("environment variable `AWX_TOKEN` is not set"),
+        "{:?}",
+        texts(&out)
+    );
+}
+
+#[test]
+fn the_json_plan_has_the_spec_fields() {
+    let world = AwxWorld::new();
+    world.write_config("", &format!("{GRAFANA}{CLI}"));
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.write_config(
+        "",
+        &format!("{}{CLI}", GRAFANA.replace("Grafana SSO", "SSO")),
+    );
+    let out = world.cmd(&["plan", "--format", "json"]).output().unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&plan),
+        [
+            "format_version",
+            "appform_version",
+            "config_digest",
+            "servers",
+            "summary",
+            "blocked"
+        ]
+    );
+    assert_eq!(plan["format_version"], 1);
+    assert!(
+        plan["config_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    let server = &plan["servers"][0];
+    for k in [
+        "server",
+        "kind",
+        "url",
+        "update_style",
+        "error",
+        "unmanaged",
+        "changes",
+    ] {
+        assert!(server.get(k).is_some(), "server.{k} missing");
+    }
+    assert_eq!(server["server"], "awx-test");
+    assert_eq!(server["kind"], "awx");
+    assert_eq!(server["update_style"], "partial");
+    let change = &server["changes"][0];
+    assert_eq!(
+        keys(change),
+        ["app", "action", "reason", "before_fingerprint", "fields"]
+    );
+    assert_eq!(change["action"], "update");
+    assert_eq!(change["reason"], "fields_differ");
+    assert!(
+        change["before_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    let field = &change["fields"][0];
+    assert_eq!(
+        keys(field),
+        [
+            "field",
+            "before",
+            "after",
+            "forces_replacement",
+            "carried",
+            "sensitive"
+        ]
+    );
+    assert_eq!(field["field"], "description");
+    assert_eq!(field["before"], "Grafana SSO");
+    assert_eq!(field["after"], "SSO");
+    assert_eq!(
+        plan["summary"],
+        serde_json::json!({"create": 0, "update": 1, "replace": 0, "delete": 0, "noop": 1, "unmanaged": 0})
+    );
+    assert_eq!(plan["blocked"], serde_json::json!([]));
+}
+
+#[test]
+fn a_saved_plan_is_applied_exactly_or_refused_when_stale() {
+    let world = AwxWorld::new();
+    world.write_config("", CLI);
+    let plan_file = world.path("plan.json");
+    let p = plan_file.to_str().unwrap();
+    assert_eq!(
+        world
+            .cmd(&["plan", "--out", p])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = world.cmd(&["apply", p]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    world.assert_converged();
+
+    // The server moves between plan and apply: nothing is written.
+    world.write_config("", &format!("{CLI}          description: the CLI\n"));
+    assert_eq!(
+        world
+            .cmd(&["plan", "--out", p])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    world
+        .sim
+        .set_app_field("ops-cli", "skip_authorization", Value::Bool(true));
+    world.sim.clear_requests();
+    let out = world.cmd(&["apply", p]).output().unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("stale plan") && stderr.contains("awx-test/ops-cli"),
+        "{stderr}"
+    );
+    assert!(world.writes().is_empty());
+
+    // The config moves: refused before reading the servers.
+    world.write_config("", &format!("{CLI}          description: changed again\n"));
+    let out = world.cmd(&["apply", p]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(texts(&out).1.contains("the configuration changed"));
+}
+
+#[test]
+fn the_policy_blocks_plan_and_apply_unless_forced() {
+    let world = AwxWorld::new();
+    world.sim.seed_apps("old-", 3);
+    let absent: String = (0..3)
+        .map(|i| {
+            format!(
+                "        old-{i:03}:\n          organization: Default\n          ensure: absent\n"
+            )
+        })
+        .collect();
+    std::fs::write(world.path("policy.yaml"), "policy:\n  max_deletes: 2\n").unwrap();
+    world.write_config("", &absent);
+    let plan = world.cmd(&["plan"]).output().unwrap();
+    assert_eq!(plan.status.code(), Some(3));
+    assert!(texts(&plan).0.contains(
+        "policy.max_deletes: 3 deletions and replacements planned, more than the 2 allowed"
+    ));
+    let refused = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(world.writes().is_empty());
+    let forced = world
+        .cmd(&["apply", "--auto-approve", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0), "{:?}", texts(&forced));
+    world.assert_converged();
+}
+
+#[test]
+fn a_failed_change_does_not_stop_the_others_and_exits_4() {
+    let world = AwxWorld::new();
+    world.write_config("", CLI);
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    // Organization id 99 does not exist: the server refuses that create (400),
+    // while the update of ops-cli goes through.
+    world.write_config(
+        "",
+        &format!("{CLI}          description: kept
+        ghost:\n          organization: 99\n          client_type: public\n          authorization_grant_type: password\n"),
+    );
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("awx-test: ghost FAILED: POST http://127.0.0.1:")
+            && stdout.contains(
+                "HTTP 400 Bad Request: organization: Invalid pk \"99\" - object does not exist."
+            ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("awx-test: ops-cli updated"), "{stdout}");
+    assert!(
+        stdout.contains("Apply failed: 1 succeeded, 1 failed, 0 not attempted."),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Apply complete"));
+    // A second plan still wants the failed create, and nothing else.
+    let (plan, _) = texts(&world.cmd(&["plan"]).output().unwrap());
+    assert!(
+        plan.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."),
+        "{plan}"
+    );
+}
+
+#[test]
+fn injected_503s_and_resets_are_retried() {
+    let world = AwxWorld::with_faults(appform::sandbox::Faults {
+        latency: std::time::Duration::from_millis(2),
+        error_rate: 0.2,
+        reset_rate: 0.2,
+    });
+    world.write_config("", CLI);
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--max-retries", "10"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode", "--max-retries", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
