@@ -2,20 +2,34 @@
 //!
 //! Crate map (data flows top to bottom; a module imports only from those above it):
 //!
-//! - [`model`]      the validated configuration as plain data (servers, apps, auth).
+//! - [`model`]      the validated configuration and the live state, as plain data.
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
-//! - [`duration`]   `90d` / `1y` / seconds.
-//! - [`scope`]      TPP scope strings, parsed into a canonical set.
+//! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
+//! - [`semantics`]  per-kind rules as data: update style, field comparison,
+//!   replacement, required-to-create, server defaults.
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
 //!   (`config::source`, the only user of the YAML crate), raw serde types
 //!   (`config::raw`, also the source of `schema.json`), validation with every
 //!   problem reported at once (`config::validate`).
-//! - [`render`]     terminal output: miette diagnostics, colour decisions.
+//! - [`plan`]       pure: normalization, diff → changes with reasons, fingerprints,
+//!   summary and safety policy.
+//! - [`logging`]    `-v` output with secrets redacted.
+//! - [`provider`]   the only HTTP client code: retries, limits, the AWX API.
+//! - [`targets`]    `--server` selection and the parallel fetch of live state.
+//! - [`execute`]    apply phases on one server instance.
+//! - [`secrets_file`] `--secrets-out`: secrets shown once, merged into a 0600 file.
+//! - [`render`]     terminal output: text and JSON plans, miette diagnostics.
+//! - [`sandbox`]    the API simulators (axum on loopback); shares no code with `provider`.
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
 //!
 //! ```text
-//! YAML files ──config::load──▶ Config ──▶ (plan, apply: later stages)
+//! YAML files ──config::load──▶ Config ─────────────────────────┐
+//! servers ──targets::fetch_all (provider, parallel)──▶ live ───┤
+//!                                   plan::build (pure) ◀───────┘
+//!                                        │ policy ──▶ render (text | json)
+//!                      apply: execute::run_server (phases) ──▶ provider writes
+//!                      verify: fetch again, plan again, must be empty
 //! ```
 
 pub mod cli;
