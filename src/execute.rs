@@ -37,7 +37,7 @@ async fn run_change(
         None => {
             Outcome::NotAttempted("nothing to do (plan read from a file without operations)".into())
         }
-        Some(op) => match client.execute(op).await {
+        Some(_) => match client.execute(change).await {
             Ok(Some(created)) => match on_created(server, &change.app, &created) {
                 Ok(()) => Outcome::Done(Some(created)),
                 Err(e) => Outcome::Failed(WriteError::new(format!(

@@ -120,7 +120,60 @@ const AWX_FIELDS: &[FieldRule] = &[
     },
 ];
 
-const TPP_FIELDS: &[FieldRule] = &[];
+const fn tpp_text(name: &'static str) -> FieldRule {
+    FieldRule {
+        name,
+        compare: Compare::Exact,
+        replacement: Replacement::Never,
+        required_to_create: true,
+        default: None,
+    }
+}
+
+const fn tpp_scope(name: &'static str) -> FieldRule {
+    FieldRule {
+        name,
+        compare: Compare::Scope,
+        replacement: Replacement::Never,
+        required_to_create: true,
+        default: None,
+    }
+}
+
+/// tpp.md §2. The validity defaults are the system defaults a Get omits.
+const TPP_FIELDS: &[FieldRule] = &[
+    FieldRule {
+        name: "access_validity",
+        compare: Compare::Exact,
+        replacement: Replacement::Never,
+        required_to_create: false,
+        default: Some(|| json!(TPP_DEFAULT_ACCESS_VALIDITY)),
+    },
+    tpp_text("description"),
+    FieldRule {
+        name: "grant_validity",
+        compare: Compare::Exact,
+        replacement: Replacement::Never,
+        required_to_create: false,
+        default: Some(|| json!(TPP_DEFAULT_GRANT_VALIDITY)),
+    },
+    tpp_scope("maximum_scope"),
+    tpp_text("name"),
+    FieldRule {
+        name: "renewable",
+        compare: Compare::Exact,
+        replacement: Replacement::Never,
+        required_to_create: false,
+        default: Some(|| json!(true)),
+    },
+    tpp_scope("scope"),
+    tpp_text("url"),
+    tpp_text("vendor"),
+];
+
+/// tpp.md §2: "Token expires after" (90 days) and "Grant validity" (1 year).
+pub const TPP_DEFAULT_ACCESS_VALIDITY: u64 = 7_776_000;
+pub const TPP_DEFAULT_GRANT_VALIDITY: u64 = 31_536_000;
 const WHM_FIELDS: &[FieldRule] = &[];
 
 /// The managed fields of a kind, sorted by name.
@@ -154,6 +207,18 @@ pub fn generated_on_create(kind: Kind, with_secret: bool) -> Option<&'static str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tpp_rules_are_sorted_and_need_six_fields_to_create() {
+        let names: Vec<_> = TPP_FIELDS.iter().map(|r| r.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(
+            TPP_FIELDS.iter().filter(|r| r.required_to_create).count(),
+            6
+        );
+    }
 
     #[test]
     fn awx_rules_are_sorted_and_the_grant_type_forces_replacement() {

@@ -77,7 +77,7 @@ pub async fn fetch_all<'a>(
 ) -> Vec<Fetched<'a>> {
     stream::iter(targets.iter().copied())
         .map(|target| async move {
-            match Client::connect(target.server, target.instance, secrets, options) {
+            match Client::connect(target.server, target.instance, secrets, options).await {
                 Ok(client) => {
                     let live = client.fetch(target.server).await;
                     Fetched {

@@ -8,7 +8,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
-use super::planning::{fetch_and_plan, load_config, plan_from, problem_diagnostic, start_sandbox};
+use super::planning::{
+    close_all, fetch_and_plan, load_config, plan_from, problem_diagnostic, start_sandbox,
+};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output, runtime};
 use crate::cli::{ApplyArgs, Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
@@ -196,7 +198,33 @@ async fn apply(
     secrets_file: Option<&SecretsFile>,
 ) -> u8 {
     let (fetched, plan, problems) = fetch_and_plan(config, targets, &args.servers).await;
-    for p in &problems {
+    let code = apply_plan(
+        args,
+        out,
+        config,
+        saved,
+        secrets_file,
+        &fetched,
+        plan,
+        &problems,
+    )
+    .await;
+    close_all(&fetched).await;
+    code
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_plan(
+    args: &ApplyArgs,
+    out: Output,
+    config: &crate::model::Config,
+    saved: Option<&Plan>,
+    secrets_file: Option<&SecretsFile>,
+    fetched: &[crate::targets::Fetched<'_>],
+    plan: Plan,
+    problems: &[crate::plan::InstanceProblem],
+) -> u8 {
+    for p in problems {
         out.error(&problem_diagnostic(config, p));
     }
     if let Some(saved) = saved {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::model::{Auth, Kind};
 use crate::provider::SecretSource;
 use crate::sandbox::awx::{AwxOptions, AwxSim};
+use crate::sandbox::tpp::{TppOptions, TppSim};
 use crate::sandbox::{BackgroundServer, Faults, serve_in_background};
 use crate::secret::{Credential, ResolveError, Secret, SecretRef};
 use crate::targets::Target;
@@ -48,6 +49,7 @@ impl SecretSource for SandboxSecrets {
 /// The running simulators; [`Embedded::save`] writes their state back.
 pub struct Embedded {
     awx: Vec<(String, AwxSim, BackgroundServer)>,
+    tpp: Vec<(String, TppSim, BackgroundServer)>,
     path: PathBuf,
 }
 
@@ -89,11 +91,12 @@ impl Embedded {
             Err(_) => Map::new(),
         };
         let mut awx = Vec::new();
+        let mut tpp = Vec::new();
         let mut seen = BTreeMap::new();
         for t in targets {
-            if t.server.kind != Kind::Awx {
+            if t.server.kind == Kind::Whm {
                 return Err(format!(
-                    "server `{}`: the built-in sandbox simulates AWX only so far; select AWX servers with --server",
+                    "server `{}`: the built-in sandbox simulates AWX and TPP only so far; select those servers with --server",
                     t.instance.name
                 ));
             }
@@ -101,6 +104,41 @@ impl Embedded {
                 continue;
             }
             let addr = loopback_addr(&t.instance.url)?;
+            if t.server.kind == Kind::Tpp {
+                let mut options = TppOptions::default();
+                match &t.server.auth {
+                    Auth::Token { token, .. } => {
+                        let token = secrets.secret(token, "token").map_err(|e| e.to_string())?;
+                        options.static_tokens = vec![token.expose().to_string()];
+                    }
+                    Auth::TppPassword {
+                        username, password, ..
+                    } => {
+                        let user = secrets
+                            .credential(username, "username")
+                            .map_err(|e| e.to_string())?;
+                        let pass = secrets
+                            .secret(password, "password")
+                            .map_err(|e| e.to_string())?;
+                        options.users.insert(user, pass.expose().to_string());
+                    }
+                    Auth::Basic { .. } => {}
+                }
+                let key = format!("tpp {}", t.instance.url);
+                let sim = match saved.get(&key) {
+                    Some(state) => TppSim::from_state(options, state)?,
+                    None => {
+                        let sim = TppSim::new(options);
+                        sim.seed_demo();
+                        sim
+                    }
+                };
+                let server = serve_in_background(addr, sim.router(), Faults::default()).map_err(|e| {
+                    format!("cannot start the sandbox on {addr}: {e} (is `appform sandbox` already running there? then run without --sandbox)")
+                })?;
+                tpp.push((key, sim, server));
+                continue;
+            }
             let mut options = AwxOptions::default();
             match &t.server.auth {
                 Auth::Token { token, .. } => {
@@ -135,6 +173,7 @@ impl Embedded {
         }
         Ok(Embedded {
             awx,
+            tpp,
             path: path.to_path_buf(),
         })
     }
@@ -146,6 +185,9 @@ impl Embedded {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
         for (key, sim, _) in &self.awx {
+            all.insert(key.clone(), sim.state_json());
+        }
+        for (key, sim, _) in &self.tpp {
             all.insert(key.clone(), sim.state_json());
         }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {

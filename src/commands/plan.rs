@@ -1,7 +1,7 @@
 //! `appform plan`: read every selected server and show how it differs from the
 //! configuration. Never writes to a server.
 
-use super::planning::{fetch_and_plan, load_config, problem_diagnostic, start_sandbox};
+use super::planning::{close_all, fetch_and_plan, load_config, problem_diagnostic, start_sandbox};
 use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output, runtime};
 use crate::cli::{Format, PlanArgs};
 use crate::plan::Plan;
@@ -24,7 +24,11 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Ok(s) => s,
         Err(e) => return out.fail(&e),
     };
-    let (_fetched, plan, problems) = rt.block_on(fetch_and_plan(&config, &targets, &args.servers));
+    let (plan, problems) = rt.block_on(async {
+        let (fetched, plan, problems) = fetch_and_plan(&config, &targets, &args.servers).await;
+        close_all(&fetched).await;
+        (plan, problems)
+    });
     if let Some(sb) = &sandbox
         && let Err(e) = sb.save()
     {

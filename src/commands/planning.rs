@@ -69,6 +69,15 @@ pub async fn fetch_and_plan<'a>(
     (fetched, plan, problems)
 }
 
+/// Ends every session (revokes tokens appform obtained).
+pub async fn close_all(fetched: &[Fetched<'_>]) {
+    for f in fetched {
+        if let Some(c) = &f.client {
+            c.close().await;
+        }
+    }
+}
+
 /// Builds the plan from what was fetched.
 pub fn plan_from(config: &Config, fetched: &[Fetched<'_>]) -> (Plan, Vec<InstanceProblem>) {
     plan::build(

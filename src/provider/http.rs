@@ -76,7 +76,8 @@ pub struct TransportError {
 pub struct Http {
     client: reqwest::Client,
     base: String,
-    auth: AuthHeader,
+    /// Shared so that a refreshed token reaches every clone (TPP).
+    auth: Arc<std::sync::RwLock<AuthHeader>>,
     limiter: Arc<Semaphore>,
     max_retries: u32,
 }
@@ -118,10 +119,25 @@ impl Http {
         Ok(Http {
             client,
             base: base.trim_end_matches('/').to_string(),
-            auth,
+            auth: Arc::new(std::sync::RwLock::new(auth)),
             limiter: Arc::new(Semaphore::new(options.max_in_flight.max(1) as usize)),
             max_retries,
         })
+    }
+
+    /// Replaces the credentials of every later request (a refreshed token).
+    pub fn set_auth(&self, auth: AuthHeader) {
+        match self.auth.write() {
+            Ok(mut a) => *a = auth,
+            Err(poisoned) => *poisoned.into_inner() = auth,
+        }
+    }
+
+    fn current_auth(&self) -> AuthHeader {
+        match self.auth.read() {
+            Ok(a) => a.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     pub fn max_retries(&self) -> u32 {
@@ -140,10 +156,23 @@ impl Http {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Reply, TransportError> {
+        self.send_as(method, path, body, retry, None).await
+    }
+
+    /// Like [`Http::send`], with other credentials for this request only
+    /// (`Some(&AuthHeader::None)`: none, as for token requests).
+    pub async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry: Retry,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Reply, TransportError> {
         let url = self.url(path);
         let mut attempt: u32 = 0;
         loop {
-            let outcome = self.attempt(&method, &url, body).await;
+            let outcome = self.attempt(&method, &url, body, auth).await;
             let retries_left = retry == Retry::Idempotent && attempt < self.max_retries;
             match outcome {
                 Ok(reply) if retries_left && retryable_status(reply.status) => {
@@ -170,6 +199,7 @@ impl Http {
         method: &Method,
         url: &str,
         body: Option<&Value>,
+        auth: Option<&AuthHeader>,
     ) -> Result<Reply, TransportError> {
         let fail = |message: String, ambiguous: bool| TransportError {
             method: method.clone(),
@@ -184,7 +214,7 @@ impl Http {
             .map_err(|_| fail("the request limiter was closed".into(), false))?;
         let mut request = self.client.request(method.clone(), url);
         request =
-            match &self.auth {
+            match &auth.cloned().unwrap_or_else(|| self.current_auth()) {
                 AuthHeader::None => request,
                 AuthHeader::Bearer(token) => request.bearer_auth(token.expose()),
                 AuthHeader::Basic { username, password } => {

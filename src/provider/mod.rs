@@ -4,9 +4,10 @@
 
 pub mod awx;
 pub mod http;
+pub mod tpp;
 
 use crate::model::{Auth, Instance, Kind, LiveState, Server};
-use crate::plan::Operation;
+use crate::plan::{Change, Operation};
 use crate::secret::{ResolveError, Secret};
 use http::{AuthHeader, Http};
 
@@ -26,6 +27,10 @@ pub struct Created {
 pub struct WriteError {
     pub message: String,
     pub status: Option<u16>,
+    /// Skipped because the object changed since the plan (full replace).
+    pub stale: bool,
+    /// The object no longer exists.
+    pub gone: bool,
 }
 
 impl WriteError {
@@ -33,12 +38,20 @@ impl WriteError {
         WriteError {
             message: message.into(),
             status: None,
+            stale: false,
+            gone: false,
         }
     }
     pub fn status(message: impl Into<String>, status: u16) -> Self {
         WriteError {
-            message: message.into(),
             status: Some(status),
+            ..WriteError::new(message)
+        }
+    }
+    pub fn stale(message: impl Into<String>) -> Self {
+        WriteError {
+            stale: true,
+            ..WriteError::new(message)
         }
     }
     /// Authentication failures stop the server's remaining changes (SPEC §3.3).
@@ -106,40 +119,58 @@ fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader
             username: secrets.credential(username, "username").map_err(ctx)?,
             password: secrets.secret(password, "password").map_err(ctx)?,
         },
-        Auth::TppPassword { .. } => {
-            return Err(format!(
-                "server `{}`: TPP is not supported by this build yet",
-                server.name
-            ));
-        }
+        // A token is obtained at connect time.
+        Auth::TppPassword { .. } => AuthHeader::None,
     })
 }
 
 /// A connected server instance.
 pub enum Client {
     Awx(awx::Awx),
+    Tpp(tpp::Tpp),
 }
 
 impl Client {
-    pub fn connect(
+    pub async fn connect(
         server: &Server,
         instance: &Instance,
         secrets: &dyn SecretSource,
         opts: ConnectOptions,
     ) -> Result<Client, String> {
+        let auth = auth_header(server, secrets)?;
+        let http = Http::new(&instance.url, &server.options, auth, opts.max_retries)
+            .map_err(|e| format!("server `{}`: {e}", instance.name))?;
         match server.kind {
-            Kind::Awx => {
-                let auth = auth_header(server, secrets)?;
-                let http = Http::new(&instance.url, &server.options, auth, opts.max_retries)
-                    .map_err(|e| format!("server `{}`: {e}", instance.name))?;
-                Ok(Client::Awx(awx::Awx::new(
-                    http,
-                    server.options.max_in_flight,
-                )))
+            Kind::Awx => Ok(Client::Awx(awx::Awx::new(
+                http,
+                server.options.max_in_flight,
+            ))),
+            Kind::Tpp => {
+                let grant = match &server.auth {
+                    Auth::TppPassword {
+                        client_id,
+                        username,
+                        password,
+                        scope,
+                    } => {
+                        let ctx = |e: ResolveError| format!("server `{}`: {e}", server.name);
+                        Some(tpp::PasswordGrant {
+                            client_id: secrets.credential(client_id, "client_id").map_err(ctx)?,
+                            username: secrets.credential(username, "username").map_err(ctx)?,
+                            password: secrets.secret(password, "password").map_err(ctx)?,
+                            scope: scope.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                tpp::Tpp::connect(http, grant)
+                    .await
+                    .map(Client::Tpp)
+                    .map_err(|e| format!("server `{}`: {e}", instance.name))
             }
-            Kind::Tpp | Kind::Whm => Err(format!(
-                "server `{}`: {} servers are not supported by this build yet",
-                instance.name, server.kind
+            Kind::Whm => Err(format!(
+                "server `{}`: WHM servers are not supported by this build yet",
+                instance.name
             )),
         }
     }
@@ -147,11 +178,25 @@ impl Client {
     pub async fn fetch(&self, server: &Server) -> Result<LiveState, String> {
         match self {
             Client::Awx(a) => a.fetch(server).await,
+            Client::Tpp(t) => t.fetch().await,
         }
     }
 
-    /// Carries out one operation. A replace deletes, then creates.
-    pub async fn execute(&self, operation: &Operation) -> Result<Option<Created>, WriteError> {
+    /// Ends the session: revokes a token appform obtained.
+    pub async fn close(&self) {
+        if let Client::Tpp(t) = self {
+            t.close().await;
+        }
+    }
+
+    /// Carries out one planned change. A replace deletes, then creates.
+    pub async fn execute(&self, change: &Change) -> Result<Option<Created>, WriteError> {
+        let Some(operation) = &change.operation else {
+            return Err(WriteError::new(
+                "nothing to do: the change has no operation",
+            ));
+        };
+        let expected = change.before_fingerprint.as_deref();
         match (self, operation) {
             (
                 Client::Awx(a),
@@ -182,6 +227,19 @@ impl Client {
                     .map(Some)
             }
             (Client::Awx(a), Operation::Delete { id }) => a.delete(id).await.map(|_| None),
+            (Client::Tpp(t), Operation::Create { name, fields, .. }) => {
+                t.create(name, fields).await.map(Some)
+            }
+            (Client::Tpp(t), Operation::Update { id, fields }) => {
+                t.update(id, fields, expected).await.map(|_| None)
+            }
+            (Client::Tpp(t), Operation::Replace { id, fields, .. }) => {
+                t.delete(id, expected).await?;
+                t.create(id, fields).await.map(Some)
+            }
+            (Client::Tpp(t), Operation::Delete { id }) => {
+                t.delete(id, expected).await.map(|_| None)
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod awx;
 mod faults;
 mod http;
+pub mod tpp;
 
 pub use faults::Faults;
 pub use http::{BackgroundServer, LoggedRequest, serve, serve_in_background};

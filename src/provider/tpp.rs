@@ -1,0 +1,589 @@
+//! Venafi TPP WebSDK OAuth applications (contracts/tpp.md). Tokens: a static
+//! one, or one obtained from VEDAuth with client_id + username + password,
+//! refreshed once when it expires mid-run and revoked at the end. Every
+//! `/vedsdk/oauth/*` answer is checked for `Success`/`Result`, never trusted on
+//! HTTP 200 alone. Updates are full replace: read again right before each write,
+//! skip it as stale when the object moved since the plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::http::{AuthHeader, Http, Reply, Retry, server_message};
+use super::{Created, WriteError};
+use crate::model::{Kind, LiveApp, LiveState};
+use crate::plan::diff::fingerprint;
+use crate::secret::Secret;
+use crate::semantics::{TPP_DEFAULT_ACCESS_VALIDITY, TPP_DEFAULT_GRANT_VALIDITY};
+
+/// Page size for EnumerateApplications.
+const PAGE: usize = 100;
+
+/// config name → API name (tpp.md §2).
+const FIELDS: [(&str, &str); 9] = [
+    ("name", "Name"),
+    ("vendor", "Vendor"),
+    ("description", "Description"),
+    ("url", "Url"),
+    ("scope", "Scope"),
+    ("maximum_scope", "MaximumScope"),
+    ("access_validity", "AccessValidity"),
+    ("grant_validity", "GrantValidity"),
+    ("renewable", "Renewable"),
+];
+
+/// tpp.md §6: OAuth result codes.
+pub fn result_name(code: i64) -> &'static str {
+    match code {
+        0 => "Success",
+        1 => "Failure",
+        2 => "ApplicationNotFound",
+        3 => "GrantNotFound",
+        4 => "RuleNotFound",
+        5 => "DriverError",
+        6 => "InvalidParameters",
+        7 => "TokenHashError",
+        8 => "ExceptionThrown",
+        9 => "InsufficientPrivileges",
+        10 => "ObjectInvalid",
+        11 => "AccessTokenExpired",
+        12 => "AuthenticationMissing",
+        13 => "AuthenticationInvalid",
+        14 => "UnsignedCodeForbidden",
+        15 => "RemoteTransportFailure",
+        16 => "RightsAssignmentError",
+        17 => "InvalidScope",
+        18 => "RemoteIdentityRequired",
+        _ => "an undocumented result code",
+    }
+}
+
+/// Credentials to obtain a token with.
+pub struct PasswordGrant {
+    pub client_id: String,
+    pub username: String,
+    pub password: Secret,
+    pub scope: String,
+}
+
+struct Obtained {
+    grant: PasswordGrant,
+    refresh_token: Mutex<Option<Secret>>,
+    access_token: Mutex<Option<Secret>>,
+}
+
+pub struct Tpp {
+    http: Http,
+    obtained: Option<Obtained>,
+}
+
+/// A failed call: transport, HTTP status, or a `Result` code.
+#[derive(Debug)]
+enum CallError {
+    Transport(String),
+    Status(u16, String),
+    Result(i64, String),
+}
+
+impl CallError {
+    fn message(self) -> String {
+        match self {
+            CallError::Transport(m) | CallError::Status(_, m) | CallError::Result(_, m) => m,
+        }
+    }
+    fn into_write(self) -> WriteError {
+        match self {
+            CallError::Status(s, m) => WriteError::status(m, s),
+            other => WriteError::new(other.message()),
+        }
+    }
+}
+
+/// `error`/`error_description`, whatever their capitalisation (tpp.md §6).
+fn oauth_error(body: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let obj = v.as_object()?;
+    let get = |k: &str| {
+        obj.iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_string)
+    };
+    Some((get("error")?, get("error_description").unwrap_or_default()))
+}
+
+fn live_app(value: &Value) -> Result<LiveApp, String> {
+    let obj = value
+        .as_object()
+        .ok_or("unexpected response: an application is not a JSON object")?;
+    let id = obj
+        .get("ID")
+        .and_then(Value::as_str)
+        .ok_or("unexpected response: an application has no `ID`")?
+        .to_string();
+    let mut fields = BTreeMap::new();
+    for (config, api) in FIELDS {
+        let v = obj.get(api).cloned().unwrap_or(Value::Null);
+        // tpp.md §2: an omitted validity means the system default.
+        let v = match (api, v) {
+            ("AccessValidity", Value::Null) => json!(TPP_DEFAULT_ACCESS_VALIDITY),
+            ("GrantValidity", Value::Null) => json!(TPP_DEFAULT_GRANT_VALIDITY),
+            ("Renewable", Value::Null) => json!(true),
+            (_, Value::Null) => Value::String(String::new()),
+            ("AccessValidity" | "GrantValidity", v) if v.as_u64().is_none() => {
+                return Err(format!(
+                    "unexpected response: `{api}` of application `{id}` is not a number"
+                ));
+            }
+            ("Renewable", v) if !v.is_boolean() => {
+                return Err(format!(
+                    "unexpected response: `Renewable` of application `{id}` is not a boolean"
+                ));
+            }
+            (_, v)
+                if api != "AccessValidity"
+                    && api != "GrantValidity"
+                    && api != "Renewable"
+                    && !v.is_string() =>
+            {
+                return Err(format!(
+                    "unexpected response: `{api}` of application `{id}` is not a string"
+                ));
+            }
+            (_, v) => v,
+        };
+        fields.insert(config.to_string(), v);
+    }
+    fields.insert("id".into(), json!(id));
+    Ok(LiveApp {
+        match_key: id.clone(),
+        name: id.clone(),
+        id,
+        organization: None,
+        fields,
+    })
+}
+
+/// The API object for a write: every field, except a validity the server
+/// leaves at its system default and that should stay so (tpp.md §7.2).
+fn api_object(
+    id: &str,
+    fields: &BTreeMap<String, Value>,
+    omit_defaults: &BTreeSet<&str>,
+) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("ID".into(), json!(id));
+    for (config, api) in FIELDS {
+        if let Some(v) = fields.get(config) {
+            let is_default = match api {
+                "AccessValidity" => v.as_u64() == Some(TPP_DEFAULT_ACCESS_VALIDITY),
+                "GrantValidity" => v.as_u64() == Some(TPP_DEFAULT_GRANT_VALIDITY),
+                "Renewable" => v.as_bool() == Some(true),
+                _ => false,
+            };
+            if is_default && omit_defaults.contains(api) {
+                continue;
+            }
+            o.insert(api.into(), v.clone());
+        }
+    }
+    o
+}
+
+impl Tpp {
+    /// Connects; with a password grant, obtains a token first.
+    pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, String> {
+        let tpp = Tpp {
+            http,
+            obtained: grant.map(|grant| Obtained {
+                grant,
+                refresh_token: Mutex::new(None),
+                access_token: Mutex::new(None),
+            }),
+        };
+        if tpp.obtained.is_some() {
+            tpp.authorize().await?;
+        }
+        Ok(tpp)
+    }
+
+    fn store_tokens(&self, body: &Value) -> Result<(), String> {
+        let access = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or("unexpected response: VEDAuth returned no access_token")?;
+        if let Some(o) = &self.obtained {
+            if let Ok(mut a) = o.access_token.lock() {
+                *a = Some(Secret::new(access));
+            }
+            if let (Ok(mut r), Some(refresh)) = (
+                o.refresh_token.lock(),
+                body.get("refresh_token").and_then(Value::as_str),
+            ) {
+                *r = Some(Secret::new(refresh));
+            }
+        }
+        self.http.set_auth(AuthHeader::Bearer(Secret::new(access)));
+        Ok(())
+    }
+
+    async fn post_auth(&self, path: &str, body: Value) -> Result<Value, String> {
+        // Token requests carry credentials in the body; no Authorization header.
+        let reply = self
+            .http
+            .send_as(
+                Method::POST,
+                path,
+                Some(&body),
+                Retry::Idempotent,
+                Some(&AuthHeader::None),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if !reply.is_success() {
+            let why = match oauth_error(&reply.body) {
+                Some((e, d)) => format!("{e}: {d}"),
+                None => server_message(&reply.body),
+            };
+            return Err(format!(
+                "POST {}: HTTP {}: {why}",
+                self.http.url(path),
+                reply.status
+            ));
+        }
+        reply
+            .json()
+            .ok_or_else(|| format!("POST {}: the answer is not JSON", self.http.url(path)))
+    }
+
+    async fn authorize(&self) -> Result<(), String> {
+        let Some(o) = &self.obtained else {
+            return Ok(());
+        };
+        let body = json!({
+            "client_id": o.grant.client_id,
+            "username": o.grant.username,
+            "password": o.grant.password.expose(),
+            "scope": o.grant.scope,
+        });
+        let answer = self
+            .post_auth("/vedauth/authorize/oauth", body)
+            .await
+            .map_err(|e| format!("cannot obtain a token: {e}"))?;
+        self.store_tokens(&answer)
+    }
+
+    /// Refreshes an expired token (the refresh token rotates); falls back to
+    /// obtaining a new one with the password.
+    async fn refresh(&self) -> Result<(), String> {
+        let Some(o) = &self.obtained else {
+            return Err("the static token is no longer valid".into());
+        };
+        let refresh = o.refresh_token.lock().ok().and_then(|r| r.clone());
+        if let Some(refresh) = refresh {
+            let body = json!({"client_id": o.grant.client_id, "refresh_token": refresh.expose()});
+            if let Ok(answer) = self.post_auth("/vedauth/authorize/token", body).await {
+                return self.store_tokens(&answer);
+            }
+        }
+        self.authorize().await
+    }
+
+    /// Revokes a token appform obtained (the end of a run).
+    pub async fn close(&self) {
+        let Some(o) = &self.obtained else {
+            return;
+        };
+        let token = o.access_token.lock().ok().and_then(|a| a.clone());
+        if let Some(t) = token {
+            let _ = self
+                .http
+                .send_as(
+                    Method::GET,
+                    "/vedauth/revoke/token",
+                    None,
+                    Retry::Idempotent,
+                    Some(&AuthHeader::Bearer(t)),
+                )
+                .await;
+        }
+    }
+
+    /// One `/vedsdk/oauth/<method>` call; a 401 (expired token) is refreshed once.
+    async fn call(&self, method: &str, body: &Value, retry: Retry) -> Result<Value, CallError> {
+        let path = format!("/vedsdk/oauth/{method}");
+        let mut refreshed = false;
+        loop {
+            let reply = self
+                .http
+                .send(Method::POST, &path, Some(body), retry)
+                .await
+                .map_err(|e| CallError::Transport(e.to_string()))?;
+            if reply.status.as_u16() == 401 && !refreshed && self.obtained.is_some() {
+                refreshed = true;
+                crate::logging::log(1, || "TPP token expired; refreshing it".to_string());
+                self.refresh()
+                    .await
+                    .map_err(|e| CallError::Status(401, e))?;
+                continue;
+            }
+            return self.check(&path, &reply);
+        }
+    }
+
+    fn check(&self, path: &str, reply: &Reply) -> Result<Value, CallError> {
+        let url = self.http.url(path);
+        if !reply.is_success() {
+            let why = match (reply.status.as_u16(), oauth_error(&reply.body)) {
+                (401, Some((e, d))) => {
+                    format!("{e}: {d} (the token is missing, expired, revoked or not valid)")
+                }
+                (403, Some((e, d))) => format!("{e}: {d} (the token needs the `admin` scope)"),
+                (_, Some((e, d))) => format!("{e}: {d}"),
+                (_, None) => server_message(&reply.body),
+            };
+            return Err(CallError::Status(
+                reply.status.as_u16(),
+                format!("POST {url}: HTTP {}: {why}", reply.status),
+            ));
+        }
+        let Some(body) = reply.json() else {
+            return Err(CallError::Transport(format!(
+                "POST {url}: unexpected response: {} (not JSON)",
+                server_message(&reply.body)
+            )));
+        };
+        // tpp.md §6: HTTP 200 is not success; Success and Result decide.
+        let result = body.get("Result").and_then(Value::as_i64);
+        let success = body.get("Success").and_then(Value::as_bool);
+        match (result, success) {
+            (Some(0), Some(true)) | (Some(0), None) | (None, Some(true)) => Ok(body),
+            (Some(code), _) => Err(CallError::Result(
+                code,
+                format!("POST {url}: TPP result {code} ({})", result_name(code)),
+            )),
+            (None, _) => Err(CallError::Transport(format!(
+                "POST {url}: unexpected response: no `Result` or `Success`"
+            ))),
+        }
+    }
+
+    /// Every application: page through EnumerateApplications, de-duplicating by ID.
+    pub async fn fetch(&self) -> Result<LiveState, String> {
+        let total = self
+            .call("TotalCount", &json!({}), Retry::Idempotent)
+            .await
+            .map_err(CallError::message)?
+            .get("ApplicationCount")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
+        let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
+        // tpp.md §7.4: `Start` is "the page of results to display"; whether it is
+        // a page or a record offset is an open question, so try pages first and
+        // fall back to offsets if that did not bring every application.
+        for by_offset in [false, true] {
+            let mut start = if by_offset { 0 } else { 1 };
+            loop {
+                let page = self
+                    .call(
+                        "EnumerateApplications",
+                        &json!({"Start": start, "Count": PAGE}),
+                        Retry::Idempotent,
+                    )
+                    .await
+                    .map_err(CallError::message)?;
+                let items = page
+                    .get("Applications")
+                    .and_then(Value::as_array)
+                    .ok_or("unexpected response: EnumerateApplications has no `Applications`")?;
+                let mut new = 0;
+                for item in items {
+                    let app = live_app(item)?;
+                    if !apps.contains_key(&app.id) {
+                        new += 1;
+                        apps.insert(app.id.clone(), app);
+                    }
+                }
+                if items.len() < PAGE || new == 0 || apps.len() >= total {
+                    break;
+                }
+                start += if by_offset { items.len() } else { 1 };
+            }
+            if apps.len() >= total {
+                break;
+            }
+        }
+        Ok(LiveState {
+            apps: apps.into_values().collect(),
+            organizations: BTreeMap::new(),
+        })
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<(LiveApp, Value)>, CallError> {
+        match self
+            .call(
+                "GetApplication",
+                &json!({"ApplicationId": id}),
+                Retry::Idempotent,
+            )
+            .await
+        {
+            Ok(body) => {
+                let raw = body.get("Application").cloned().unwrap_or(Value::Null);
+                let app = live_app(&raw).map_err(CallError::Transport)?;
+                Ok(Some((app, raw)))
+            }
+            Err(CallError::Result(2, _)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Re-reads `id` and checks it still is what the plan saw.
+    async fn fresh(&self, id: &str, expected: Option<&str>) -> Result<Value, WriteError> {
+        let current = self.get(id).await.map_err(CallError::into_write)?;
+        match (current, expected) {
+            (None, _) => {
+                let mut e = WriteError::stale(format!(
+                    "skipped as stale: `{id}` was deleted since the plan was made"
+                ));
+                e.gone = true;
+                Err(e)
+            }
+            (Some((app, _)), Some(fp)) if fingerprint(Kind::Tpp, &app) != fp => {
+                Err(WriteError::stale(format!(
+                    "skipped as stale: `{id}` changed on the server since the plan was made; plan again"
+                )))
+            }
+            (Some((_, raw)), _) => Ok(raw),
+        }
+    }
+
+    pub async fn create(
+        &self,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+    ) -> Result<Created, WriteError> {
+        let mut body = api_object(id, fields, &BTreeSet::new());
+        body.remove("ID");
+        body.insert("ApplicationId".into(), json!(id));
+        let body = Value::Object(body);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.call("CreateApplication", &body, Retry::Never).await {
+                Ok(_) => {
+                    return Ok(Created {
+                        client_id: Some(id.to_string()),
+                        client_secret: None,
+                        warning: None,
+                    });
+                }
+                Err(CallError::Transport(m)) => {
+                    // SPEC §4.5: look before sending a create again.
+                    if let Ok(Some(_)) = self.get(id).await {
+                        return Ok(Created {
+                            client_id: Some(id.to_string()),
+                            client_secret: None,
+                            warning: None,
+                        });
+                    }
+                    if attempts > self.http.max_retries() {
+                        return Err(WriteError::new(m));
+                    }
+                    tokio::time::sleep(super::http::backoff(attempts, None)).await;
+                }
+                Err(e) => return Err(e.into_write()),
+            }
+        }
+    }
+
+    /// Full replace (tpp.md §7.2): the whole object, wrapped in `Application`.
+    pub async fn update(
+        &self,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+        expected: Option<&str>,
+    ) -> Result<(), WriteError> {
+        let raw = self.fresh(id, expected).await?;
+        let omit: BTreeSet<&str> = ["AccessValidity", "GrantValidity", "Renewable"]
+            .into_iter()
+            .filter(|k| raw.get(*k).is_none_or(Value::is_null))
+            .collect();
+        let body = json!({ "Application": api_object(id, fields, &omit) });
+        self.call("UpdateApplication", &body, Retry::Idempotent)
+            .await
+            .map(|_| ())
+            .map_err(CallError::into_write)
+    }
+
+    pub async fn delete(&self, id: &str, expected: Option<&str>) -> Result<(), WriteError> {
+        match self.fresh(id, expected).await {
+            Ok(_) => {}
+            // Already gone is what a delete wants.
+            Err(e) if e.gone => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        match self
+            .call(
+                "DeleteApplication",
+                &json!({"ApplicationId": id}),
+                Retry::Idempotent,
+            )
+            .await
+        {
+            Ok(_) | Err(CallError::Result(2, _)) => Ok(()),
+            Err(e) => Err(e.into_write()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omitted_validity_reads_as_the_system_default() {
+        let app = live_app(
+            &json!({"ID": "x", "Name": "n", "Vendor": "v", "Description": "d", "Url": "u",
+            "Scope": "a", "MaximumScope": "a"}),
+        )
+        .unwrap();
+        assert_eq!(app.fields["access_validity"], json!(7_776_000));
+        assert_eq!(app.fields["grant_validity"], json!(31_536_000));
+        assert_eq!(app.fields["renewable"], json!(true));
+        assert_eq!(app.fields["id"], json!("x"));
+    }
+
+    #[test]
+    fn malformed_objects_are_errors() {
+        assert!(live_app(&json!({"Name": "no id"})).is_err());
+        assert!(live_app(&json!({"ID": "x", "AccessValidity": "90d"})).is_err());
+        assert!(live_app(&json!({"ID": "x", "Name": 5})).is_err());
+    }
+
+    #[test]
+    fn defaults_the_server_omits_stay_omitted() {
+        let mut f = BTreeMap::new();
+        f.insert("name".to_string(), json!("n"));
+        f.insert("access_validity".to_string(), json!(7_776_000));
+        f.insert("grant_validity".to_string(), json!(86_400));
+        let omit: BTreeSet<&str> = ["AccessValidity", "GrantValidity"].into_iter().collect();
+        let o = api_object("x", &f, &omit);
+        assert!(!o.contains_key("AccessValidity"));
+        assert_eq!(
+            o["GrantValidity"],
+            json!(86_400),
+            "a non-default value is always sent"
+        );
+        assert_eq!(o["ID"], json!("x"));
+    }
+
+    #[test]
+    fn result_codes_have_names() {
+        assert_eq!(result_name(2), "ApplicationNotFound");
+        assert_eq!(result_name(6), "InvalidParameters");
+        assert_eq!(result_name(99), "an undocumented result code");
+    }
+}
