@@ -14,3 +14,4 @@ mod examples;
 mod fuzz_loader;
 mod schema;
 mod support;
+mod tpp_apply;

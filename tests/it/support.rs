@@ -138,3 +138,97 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// A TPP simulator on a free loopback port and a temporary config directory.
+pub struct TppWorld {
+    pub sim: appform::sandbox::tpp::TppSim,
+    server: appform::sandbox::BackgroundServer,
+    pub dir: tempfile::TempDir,
+}
+
+impl TppWorld {
+    pub fn new() -> Self {
+        let sim = appform::sandbox::tpp::TppSim::new(appform::sandbox::tpp::TppOptions::default());
+        let server = appform::sandbox::serve_in_background(
+            "127.0.0.1:0".parse().unwrap(),
+            sim.router(),
+            appform::sandbox::Faults::default(),
+        )
+        .unwrap();
+        TppWorld {
+            sim,
+            server,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// One TPP server `tpp-test` with password auth (`tppadmin`), unless
+    /// `auth` replaces the auth block.
+    pub fn write_config(&self, options: &str, applications: &str) {
+        self.write_config_with_auth(
+            "        client_id: appform\n        username: tppadmin\n        password: env:TPP_PASSWORD\n",
+            options,
+            applications,
+        );
+    }
+
+    pub fn write_config_with_auth(&self, auth: &str, options: &str, applications: &str) {
+        let text = format!(
+            "servers:\n  tpp-test:\n    tpp:\n      url: {}\n      auth:\n{auth}{options}      applications:\n{applications}",
+            self.url()
+        );
+        std::fs::write(self.dir.path().join("appform.yaml"), text).unwrap();
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = appform();
+        cmd.args(args)
+            .arg("-c")
+            .arg(self.dir.path())
+            .env("TPP_PASSWORD", "password")
+            .env("TPP_TOKEN", "sandbox-tpp-token");
+        cmd
+    }
+
+    /// The bodies of the UpdateApplication calls received.
+    pub fn updates(&self) -> Vec<serde_json::Value> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.path
+                    .eq_ignore_ascii_case("/vedsdk/oauth/UpdateApplication")
+            })
+            .filter_map(|r| r.body)
+            .collect()
+    }
+
+    pub fn writes(&self) -> Vec<String> {
+        self.sim
+            .requests()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| {
+                let p = p.to_ascii_lowercase();
+                p.ends_with("createapplication")
+                    || p.ends_with("updateapplication")
+                    || p.ends_with("deleteapplication")
+            })
+            .collect()
+    }
+
+    pub fn assert_converged(&self) {
+        let out = self.cmd(&["plan", "--detailed-exitcode"]).output().unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "a second plan is not empty:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("No changes."), "{stdout}");
+    }
+}
