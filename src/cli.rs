@@ -42,7 +42,7 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema (draft-07) of a config file.
     Schema,
-    /// Run the built-in AWX simulator on loopback until Ctrl-C.
+    /// Run the built-in AWX and TPP simulators on loopback until Ctrl-C.
     Sandbox(SandboxArgs),
 }
 
@@ -120,6 +120,9 @@ pub struct SandboxArgs {
     /// Port of the AWX simulator (0: any free port).
     #[arg(long, default_value_t = 8043)]
     pub awx_port: u16,
+    /// Port of the Venafi TPP simulator (0: any free port).
+    #[arg(long, default_value_t = 8044)]
+    pub tpp_port: u16,
     /// Keep the simulators' state in FILE (loaded at start, saved at exit).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

@@ -8,6 +8,7 @@ use super::{EXIT_OK, Output, runtime};
 use crate::cli::SandboxArgs;
 use crate::sandbox::Faults;
 use crate::sandbox::awx::{AwxOptions, AwxSim};
+use crate::sandbox::tpp::{TppOptions, TppSim};
 
 pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     let latency = match &args.latency {
@@ -30,69 +31,96 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         error_rate: args.error_rate,
         reset_rate: args.reset_rate,
     };
-    let options = AwxOptions::default();
-    let (admin, password, token) = (
-        options.admin_username.clone(),
-        options.admin_password.clone(),
-        options.admin_tokens.first().cloned().unwrap_or_default(),
+    let awx_options = AwxOptions::default();
+    let tpp_options = TppOptions::default();
+    let awx_login = format!(
+        "{} / {}",
+        awx_options.admin_username, awx_options.admin_password
     );
-    let sim = match args
+    let awx_token = awx_options
+        .admin_tokens
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let tpp_login = tpp_options
+        .users
+        .iter()
+        .next()
+        .map(|(u, p)| format!("{u} / {p}"))
+        .unwrap_or_default();
+    let tpp_token = tpp_options
+        .static_tokens
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let saved = args
         .state
         .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-    {
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let (awx, tpp) = match saved {
         Some(text) => {
             let state: serde_json::Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
                 Err(e) => return out.fail(&format!("--state: not a sandbox state file: {e}")),
             };
-            let awx = state.get("awx").cloned().unwrap_or(serde_json::Value::Null);
-            match AwxSim::from_state(options, &awx) {
-                Ok(s) => s,
-                Err(e) => return out.fail(&format!("--state: {e}")),
+            let part = |k: &str| state.get(k).cloned().unwrap_or(serde_json::Value::Null);
+            match (
+                AwxSim::from_state(awx_options, &part("awx")),
+                TppSim::from_state(tpp_options, &part("tpp")),
+            ) {
+                (Ok(a), Ok(t)) => (a, t),
+                (Err(e), _) | (_, Err(e)) => return out.fail(&format!("--state: {e}")),
             }
         }
         None => {
-            let sim = AwxSim::new(options);
+            let awx = AwxSim::new(awx_options);
+            let tpp = TppSim::new(tpp_options);
             if args.demo {
-                sim.seed_demo();
+                awx.seed_demo();
+                tpp.seed_demo();
             }
-            sim
+            (awx, tpp)
         }
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return out.fail(&e),
     };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.awx_port));
     let result = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let bound = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("AWX simulator (AWX 24.6.1) at http://{bound}");
-        println!("  Basic auth: {admin} / {password}");
-        println!("  Bearer token: {token}");
-        println!("  organization 1: Default");
-        println!(
-            "Press Ctrl-C to stop{}.",
-            if args.state.is_some() {
-                " and save the state"
-            } else {
-                ""
-            }
-        );
-        crate::sandbox::serve(listener, sim.router(), faults, async {
+        let awx_listener = bind(args.awx_port).await?;
+        let tpp_listener = bind(args.tpp_port).await?;
+        let awx_at = awx_listener.local_addr().map_err(|e| e.to_string())?;
+        let tpp_at = tpp_listener.local_addr().map_err(|e| e.to_string())?;
+        println!("AWX simulator (AWX 24.6.1) at http://{awx_at}");
+        println!("  Basic auth: {awx_login}; Bearer token: {awx_token}; organization 1: Default");
+        println!("Venafi TPP simulator at http://{tpp_at}");
+        println!("  VEDAuth user: {tpp_login} (any client_id); static Bearer token: {tpp_token}");
+        let save_note = if args.state.is_some() {
+            " and save the state"
+        } else {
+            ""
+        };
+        println!("Press Ctrl-C to stop{save_note}.");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.changed().await;
+        };
+        let awx_server =
+            crate::sandbox::serve(awx_listener, awx.router(), faults, stopped(stop_rx.clone()));
+        let tpp_server =
+            crate::sandbox::serve(tpp_listener, tpp.router(), faults, stopped(stop_rx));
+        let ctrl_c = async move {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+            let _ = stop_tx.send(true);
+        };
+        let (a, t, ()) = tokio::join!(awx_server, tpp_server, ctrl_c);
+        a.and(t).map_err(|e| e.to_string())
     });
     if let Err(e) = result {
         return out.fail(&e);
     }
     if let Some(path) = &args.state {
-        let doc = serde_json::json!({ "awx": sim.state_json() });
+        let doc = serde_json::json!({ "awx": awx.state_json(), "tpp": tpp.state_json() });
         if let Err(e) = std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap_or_default())
         {
             return out.fail(&format!(
@@ -103,6 +131,13 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         out.info(&format!("State saved to {}.", path.display()));
     }
     EXIT_OK
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
 /// `20ms`, `1s`, or a number of milliseconds.

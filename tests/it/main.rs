@@ -12,6 +12,8 @@ mod awx_oracle;
 mod corpus;
 mod examples;
 mod fuzz_loader;
+mod sandbox_cmd;
 mod schema;
 mod support;
 mod tpp_apply;
+mod tpp_simulator;
