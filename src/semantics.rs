@@ -174,7 +174,26 @@ const TPP_FIELDS: &[FieldRule] = &[
 /// tpp.md §2: "Token expires after" (90 days) and "Grant validity" (1 year).
 pub const TPP_DEFAULT_ACCESS_VALIDITY: u64 = 7_776_000;
 pub const TPP_DEFAULT_GRANT_VALIDITY: u64 = 31_536_000;
-const WHM_FIELDS: &[FieldRule] = &[];
+/// WHM: one field, `data`, whose top-level keys are diffed one by one
+/// (see [`object_keys_field`]).
+const WHM_FIELDS: &[FieldRule] = &[FieldRule {
+    name: "data",
+    compare: Compare::Json,
+    replacement: Replacement::Never,
+    required_to_create: true,
+    default: None,
+}];
+
+/// For WHM the body of a write is the `data` object, and its top-level keys are
+/// the fields: declared keys are managed, other live keys are carried over (or
+/// dropped under `authoritative`), each compared as JSON (SPEC §2.2–§2.3).
+/// Live apps name those fields `data.<key>`.
+pub fn object_keys_field(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Whm => Some("data"),
+        Kind::Awx | Kind::Tpp => None,
+    }
+}
 
 /// The managed fields of a kind, sorted by name.
 pub fn field_rules(kind: Kind) -> &'static [FieldRule] {

@@ -12,7 +12,7 @@ use super::normalize;
 use crate::model::{
     AppIdentity, DesiredApp, Ensure, Kind, LiveApp, LiveState, OrgRef, Origin, Server,
 };
-use crate::semantics::{self, FieldRule, UpdateStyle};
+use crate::semantics::{self, Compare, FieldRule, UpdateStyle};
 
 /// A desired app that cannot be planned (for example a create without a
 /// required field). `origin` points at the app in the YAML.
@@ -106,15 +106,63 @@ fn is_protected(server: &Server, name: &str) -> bool {
         .any(|p| p.matches(name))
 }
 
-/// The value the config wants for each rule it manages: declared, or the
-/// server default under `authoritative: true`.
-fn managed_values(server: &Server, app: &DesiredApp) -> Vec<(&'static FieldRule, Value)> {
+/// One field the config manages, and the value it wants (`None`: remove the
+/// key, for WHM `data` keys under `authoritative`).
+struct Wanted {
+    name: String,
+    compare: Compare,
+    rule: Option<&'static FieldRule>,
+    value: Option<Value>,
+}
+
+/// The fields the config manages: declared, or at the server default under
+/// `authoritative: true`; for WHM, the declared `data` keys (and, under
+/// `authoritative`, the removal of the live keys it does not declare).
+fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Wanted> {
+    if let Some(object) = semantics::object_keys_field(server.kind) {
+        let mut out = Vec::new();
+        let declared = match app.fields.get(object) {
+            Some(Value::Object(map)) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        for (k, v) in &declared {
+            out.push(Wanted {
+                name: format!("{object}.{k}"),
+                compare: Compare::Json,
+                rule: None,
+                value: Some(v.clone()),
+            });
+        }
+        if let (true, Some(live)) = (server.options.authoritative, live) {
+            let prefix = format!("{object}.");
+            for name in live.fields.keys() {
+                let key = name.strip_prefix(&prefix).unwrap_or(name);
+                if !declared.contains_key(key) {
+                    out.push(Wanted {
+                        name: name.clone(),
+                        compare: Compare::Json,
+                        rule: None,
+                        value: None,
+                    });
+                }
+            }
+        }
+        return out;
+    }
     semantics::field_rules(server.kind)
         .iter()
-        .filter_map(|rule| match app.fields.get(rule.name) {
-            Some(v) => Some((rule, v.clone())),
-            None if server.options.authoritative => rule.default.map(|d| (rule, d())),
-            None => None,
+        .filter_map(|rule| {
+            let value = match app.fields.get(rule.name) {
+                Some(v) => Some(v.clone()),
+                None if server.options.authoritative => rule.default.map(|d| d()),
+                None => None,
+            }?;
+            Some(Wanted {
+                name: rule.name.to_string(),
+                compare: rule.compare,
+                rule: Some(rule),
+                value: Some(value),
+            })
         })
         .collect()
 }
@@ -193,23 +241,29 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
                     });
                     continue;
                 }
-                let fields: BTreeMap<String, Value> = managed_values(server, app)
+                let fields: BTreeMap<String, Value> = wanted(server, app, None)
                     .into_iter()
-                    .map(|(r, v)| (r.name.to_string(), v))
-                    .chain(app.fields.iter().map(|(k, v)| (k.clone(), v.clone())))
+                    .filter_map(|w| w.value.map(|v| (w.name, v)))
                     .collect();
+                let shown: Vec<(String, Value)> = match semantics::object_keys_field(server.kind) {
+                    Some(_) => fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    None => app
+                        .fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                };
                 out.changes.push(Change {
                     app: app.key.clone(),
                     action: Action::Create,
                     reason: Reason::NotFound,
                     before_fingerprint: None,
-                    fields: app
-                        .fields
-                        .iter()
+                    fields: shown
+                        .into_iter()
                         .map(|(k, v)| FieldDiff {
-                            field: k.clone(),
+                            field: k,
                             before: Value::Null,
-                            after: v.clone(),
+                            after: v,
                             forces_replacement: false,
                             carried: false,
                             sensitive: false,
@@ -269,18 +323,38 @@ fn update_or_replace(
     app: &DesiredApp,
     live: &LiveApp,
 ) -> Option<Change> {
-    let wanted = managed_values(server, app);
+    let wanted = wanted(server, app, Some(live));
     let mut fields = Vec::new();
     let mut replace = false;
-    for (rule, after) in &wanted {
-        let before = live.fields.get(rule.name).cloned().unwrap_or(Value::Null);
-        if normalize::equal(rule.compare, &before, after) {
+    // The body of the write: partial sends the changes; full replace sends the
+    // live object overlaid with the managed values (SPEC §2.3).
+    let mut merged = live.fields.clone();
+    for w in &wanted {
+        let before = live.fields.get(&w.name).cloned();
+        let Some(after) = &w.value else {
+            // A live key the config does not declare, under `authoritative`.
+            if let Some(before) = before {
+                merged.remove(&w.name);
+                fields.push(FieldDiff {
+                    field: w.name.clone(),
+                    before,
+                    after: Value::Null,
+                    forces_replacement: false,
+                    carried: false,
+                    sensitive: false,
+                });
+            }
+            continue;
+        };
+        merged.insert(w.name.clone(), after.clone());
+        let before = before.unwrap_or(Value::Null);
+        if normalize::equal(w.compare, &before, after) {
             continue;
         }
-        let forces = rule.forces_replacement(&before, after);
+        let forces = w.rule.is_some_and(|r| r.forces_replacement(&before, after));
         replace |= forces;
         fields.push(FieldDiff {
-            field: rule.name.to_string(),
+            field: w.name.clone(),
             before,
             after: after.clone(),
             forces_replacement: forces,
@@ -290,12 +364,6 @@ fn update_or_replace(
     }
     if fields.is_empty() {
         return None;
-    }
-    // The body of the write: partial sends the changes; full replace sends the
-    // live object overlaid with the managed values (SPEC §2.3).
-    let mut merged = live.fields.clone();
-    for (rule, after) in &wanted {
-        merged.insert(rule.name.to_string(), after.clone());
     }
     if style == UpdateStyle::FullReplace {
         for (name, value) in &merged {

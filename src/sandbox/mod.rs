@@ -7,6 +7,7 @@ pub mod awx;
 mod faults;
 mod http;
 pub mod tpp;
+pub mod whm;
 
 pub use faults::Faults;
 pub use http::{BackgroundServer, LoggedRequest, serve, serve_in_background};
