@@ -12,6 +12,7 @@ use crate::model::{Auth, Kind};
 use crate::provider::SecretSource;
 use crate::sandbox::awx::{AwxOptions, AwxSim};
 use crate::sandbox::tpp::{TppOptions, TppSim};
+use crate::sandbox::whm::{WhmOptions, WhmSim};
 use crate::sandbox::{BackgroundServer, Faults, serve_in_background};
 use crate::secret::{Credential, ResolveError, Secret, SecretRef};
 use crate::targets::Target;
@@ -50,6 +51,7 @@ impl SecretSource for SandboxSecrets {
 pub struct Embedded {
     awx: Vec<(String, AwxSim, BackgroundServer)>,
     tpp: Vec<(String, TppSim, BackgroundServer)>,
+    whm: Vec<(String, WhmSim, BackgroundServer)>,
     path: PathBuf,
 }
 
@@ -92,18 +94,59 @@ impl Embedded {
         };
         let mut awx = Vec::new();
         let mut tpp = Vec::new();
+        let mut whm = Vec::new();
         let mut seen = BTreeMap::new();
         for t in targets {
-            if t.server.kind == Kind::Whm {
-                return Err(format!(
-                    "server `{}`: the built-in sandbox simulates AWX and TPP only so far; select those servers with --server",
-                    t.instance.name
-                ));
-            }
             if seen.insert(t.instance.url.clone(), ()).is_some() {
                 continue;
             }
             let addr = loopback_addr(&t.instance.url)?;
+            if t.server.kind == Kind::Whm {
+                let mut options = WhmOptions::default();
+                let (user, token, password) = match &t.server.auth {
+                    Auth::Token {
+                        username: Some(u),
+                        token,
+                    } => (
+                        secrets
+                            .credential(u, "username")
+                            .map_err(|e| e.to_string())?,
+                        secrets
+                            .secret(token, "token")
+                            .map_err(|e| e.to_string())?
+                            .expose()
+                            .to_string(),
+                        String::new(),
+                    ),
+                    Auth::Basic { username, password } => (
+                        secrets
+                            .credential(username, "username")
+                            .map_err(|e| e.to_string())?,
+                        String::new(),
+                        secrets
+                            .secret(password, "password")
+                            .map_err(|e| e.to_string())?
+                            .expose()
+                            .to_string(),
+                    ),
+                    _ => ("root".into(), String::new(), String::new()),
+                };
+                options.users.insert(user, (token, password));
+                let key = format!("whm {}", t.instance.url);
+                let sim = match saved.get(&key) {
+                    Some(state) => WhmSim::from_state(options, state)?,
+                    None => {
+                        let sim = WhmSim::new(options);
+                        sim.seed_demo();
+                        sim
+                    }
+                };
+                let server = serve_in_background(addr, sim.router(), Faults::default()).map_err(|e| {
+                    format!("cannot start the sandbox on {addr}: {e} (is `appform sandbox` already running there? then run without --sandbox)")
+                })?;
+                whm.push((key, sim, server));
+                continue;
+            }
             if t.server.kind == Kind::Tpp {
                 let mut options = TppOptions::default();
                 match &t.server.auth {
@@ -174,6 +217,7 @@ impl Embedded {
         Ok(Embedded {
             awx,
             tpp,
+            whm,
             path: path.to_path_buf(),
         })
     }
@@ -188,6 +232,9 @@ impl Embedded {
             all.insert(key.clone(), sim.state_json());
         }
         for (key, sim, _) in &self.tpp {
+            all.insert(key.clone(), sim.state_json());
+        }
+        for (key, sim, _) in &self.whm {
             all.insert(key.clone(), sim.state_json());
         }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -5,6 +5,7 @@
 pub mod awx;
 pub mod http;
 pub mod tpp;
+pub mod whm;
 
 use crate::model::{Auth, Instance, Kind, LiveState, Server};
 use crate::plan::{Change, Operation};
@@ -128,6 +129,7 @@ fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader
 pub enum Client {
     Awx(awx::Awx),
     Tpp(tpp::Tpp),
+    Whm(whm::Whm),
 }
 
 impl Client {
@@ -168,10 +170,7 @@ impl Client {
                     .map(Client::Tpp)
                     .map_err(|e| format!("server `{}`: {e}", instance.name))
             }
-            Kind::Whm => Err(format!(
-                "server `{}`: WHM servers are not supported by this build yet",
-                instance.name
-            )),
+            Kind::Whm => Ok(Client::Whm(whm::Whm::new(http))),
         }
     }
 
@@ -179,6 +178,7 @@ impl Client {
         match self {
             Client::Awx(a) => a.fetch(server).await,
             Client::Tpp(t) => t.fetch().await,
+            Client::Whm(w) => w.fetch().await,
         }
     }
 
@@ -239,6 +239,19 @@ impl Client {
             }
             (Client::Tpp(t), Operation::Delete { id }) => {
                 t.delete(id, expected).await.map(|_| None)
+            }
+            (Client::Whm(w), Operation::Create { name, fields, .. }) => {
+                w.save(name, fields, None).await.map(|_| None)
+            }
+            (Client::Whm(w), Operation::Update { id, fields }) => {
+                w.save(id, fields, expected).await.map(|_| None)
+            }
+            (Client::Whm(w), Operation::Replace { id, fields, .. }) => {
+                w.remove(id, expected).await?;
+                w.save(id, fields, None).await.map(|_| None)
+            }
+            (Client::Whm(w), Operation::Delete { id }) => {
+                w.remove(id, expected).await.map(|_| None)
             }
         }
     }

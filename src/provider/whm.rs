@@ -1,0 +1,239 @@
+//! cPanel WHM API 1 connected applications (contracts/whm.md): JSON mode with
+//! exactly `application/json` and `api.version` in the body, `metadata.result`
+//! checked on every answer (HTTP 200 is never trusted alone), list → live apps,
+//! save = upsert of the whole `data`, remove. Before each save or remove of an
+//! existing app the app is read again; a moved app is skipped as stale.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::http::{Http, Retry, server_message};
+use super::{Created, WriteError};
+use crate::model::{Kind, LiveApp, LiveState};
+use crate::plan::diff::fingerprint;
+
+pub struct Whm {
+    http: Http,
+}
+
+/// `data` keys are named `data.<key>` in live apps (see `semantics::object_keys_field`).
+const PREFIX: &str = "data.";
+
+/// One list item `{name, ...data}` → a live app.
+fn live_app(item: &Value) -> Result<LiveApp, String> {
+    let obj = item
+        .as_object()
+        .ok_or("unexpected response: a connected application is not a JSON object")?;
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("unexpected response: a connected application has no `name`")?
+        .to_string();
+    let fields: BTreeMap<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| k.as_str() != "name")
+        .map(|(k, v)| (format!("{PREFIX}{k}"), v.clone()))
+        .collect();
+    Ok(LiveApp {
+        match_key: name.clone(),
+        name: name.clone(),
+        id: name,
+        organization: None,
+        fields,
+    })
+}
+
+/// Live-form fields → the `data` object.
+fn data_object(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(PREFIX)
+                .map(|key| (key.to_string(), v.clone()))
+        })
+        .collect()
+}
+
+impl Whm {
+    pub fn new(http: Http) -> Self {
+        Whm { http }
+    }
+
+    /// Calls `function` with `args`; returns the envelope's `data`.
+    async fn call(
+        &self,
+        function: &str,
+        mut args: Map<String, Value>,
+        retry: Retry,
+    ) -> Result<Value, WriteError> {
+        // whm.md §2: `api.version` inside the JSON body; `.json()` sends exactly
+        // `Content-Type: application/json`.
+        args.insert("api.version".into(), json!(1));
+        let path = format!("/json-api/{function}");
+        let url = self.http.url(&path);
+        let reply = self
+            .http
+            .send(Method::POST, &path, Some(&Value::Object(args)), retry)
+            .await
+            .map_err(|e| WriteError::new(e.to_string()))?;
+        if !reply.is_success() {
+            let hint = match reply.status.as_u16() {
+                401 => " (check the username and token or password)",
+                403 => " (the user lacks the `connected-applications` privilege)",
+                _ => "",
+            };
+            return Err(WriteError::status(
+                format!(
+                    "POST {url}: HTTP {}{hint}: {}",
+                    reply.status,
+                    server_message(&reply.body)
+                ),
+                reply.status.as_u16(),
+            ));
+        }
+        let body = reply.json().ok_or_else(|| {
+            WriteError::new(format!(
+                "POST {url}: unexpected response: {} (not JSON)",
+                server_message(&reply.body)
+            ))
+        })?;
+        let metadata = body.get("metadata").ok_or_else(|| {
+            WriteError::new(format!("POST {url}: unexpected response: no `metadata`"))
+        })?;
+        // whm.md §3.7: only `metadata.result == 1` is success.
+        match metadata.get("result").and_then(Value::as_u64) {
+            Some(1) => Ok(body.get("data").cloned().unwrap_or(Value::Null)),
+            Some(_) => {
+                let reason = metadata
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no reason given)");
+                Err(WriteError::new(format!(
+                    "POST {url}: WHM result 0: {reason}"
+                )))
+            }
+            None => Err(WriteError::new(format!(
+                "POST {url}: unexpected response: `metadata.result` is missing"
+            ))),
+        }
+    }
+
+    pub async fn fetch(&self) -> Result<LiveState, String> {
+        let data = self
+            .call("list_connected_applications", Map::new(), Retry::Idempotent)
+            .await
+            .map_err(|e| e.message)?;
+        let list = data
+            .get("list")
+            .and_then(Value::as_array)
+            .ok_or("unexpected response: list_connected_applications has no `data.list`")?;
+        let mut apps: Vec<LiveApp> = list.iter().map(live_app).collect::<Result<_, _>>()?;
+        // whm.md §3.3: the order is unspecified; sort by name.
+        apps.sort_by(|a, b| a.name.cmp(&b.name));
+        apps.dedup_by(|a, b| a.name == b.name);
+        Ok(LiveState {
+            apps,
+            organizations: BTreeMap::new(),
+        })
+    }
+
+    /// The app as it is now (both documented fetch shapes, whm.md §1).
+    async fn get(&self, name: &str) -> Result<Option<LiveApp>, WriteError> {
+        let mut args = Map::new();
+        args.insert("name".into(), json!(name));
+        let data = self
+            .call("fetch_connected_application", args, Retry::Idempotent)
+            .await?;
+        let item = match (data.get("app"), data.get("data")) {
+            // 11.120 source: {"app": {name, ...data}} or {"app": null}
+            (Some(Value::Null), _) => return Ok(None),
+            (Some(app), _) => app.clone(),
+            // 11.13x docs: {"data": {...}, "name": "..."}
+            (None, Some(Value::Object(d))) => {
+                let mut item = d.clone();
+                item.insert("name".into(), json!(name));
+                Value::Object(item)
+            }
+            _ => return Ok(None),
+        };
+        live_app(&item).map(Some).map_err(WriteError::new)
+    }
+
+    async fn fresh(&self, name: &str, expected: Option<&str>) -> Result<bool, WriteError> {
+        match (self.get(name).await?, expected) {
+            (None, _) => Ok(false),
+            (Some(app), Some(fp)) if fingerprint(Kind::Whm, &app) != fp => {
+                Err(WriteError::stale(format!(
+                    "skipped as stale: `{name}` changed on the server since the plan was made; plan again"
+                )))
+            }
+            (Some(_), _) => Ok(true),
+        }
+    }
+
+    pub async fn save(
+        &self,
+        name: &str,
+        fields: &BTreeMap<String, Value>,
+        expected: Option<&str>,
+    ) -> Result<Created, WriteError> {
+        if expected.is_some() && !self.fresh(name, expected).await? {
+            return Err(WriteError::stale(format!(
+                "skipped as stale: `{name}` was deleted since the plan was made"
+            )));
+        }
+        let mut args = Map::new();
+        args.insert("name".into(), json!(name));
+        args.insert("data".into(), Value::Object(data_object(fields)));
+        // An upsert: repeating it is safe (whm.md §3.2).
+        self.call("save_connected_application", args, Retry::Idempotent)
+            .await
+            .map(|_| Created {
+                client_id: None,
+                client_secret: None,
+                warning: None,
+            })
+    }
+
+    pub async fn remove(&self, name: &str, expected: Option<&str>) -> Result<(), WriteError> {
+        if !self.fresh(name, expected).await? {
+            return Ok(());
+        }
+        let mut args = Map::new();
+        args.insert("name".into(), json!(name));
+        self.call("remove_connected_application", args, Retry::Idempotent)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_items_become_data_key_fields() {
+        let app =
+            live_app(&json!({"name": "billing", "jwt": {"iss": "x"}, "token_name": "t"})).unwrap();
+        assert_eq!(app.match_key, "billing");
+        assert_eq!(
+            app.fields.keys().collect::<Vec<_>>(),
+            ["data.jwt", "data.token_name"]
+        );
+        assert_eq!(
+            data_object(&app.fields),
+            json!({"jwt": {"iss": "x"}, "token_name": "t"})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+    }
+
+    #[test]
+    fn malformed_items_are_errors() {
+        assert!(live_app(&json!(["x"])).is_err());
+        assert!(live_app(&json!({"token_name": "no name"})).is_err());
+    }
+}
