@@ -42,14 +42,23 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema (draft-07) of a config file.
     Schema,
-    /// Run the built-in AWX and TPP simulators on loopback until Ctrl-C.
+    /// Run the built-in AWX, TPP and WHM simulators on loopback until Ctrl-C.
     Sandbox(SandboxArgs),
+}
+
+/// `apply` prints text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// A pull-request comment (plan only).
+    Markdown,
 }
 
 /// Options shared by the commands that talk to servers.
@@ -85,6 +94,9 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error, 3: blocked).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// With `--format markdown`: the most bytes shown per server.
+    #[arg(long, default_value_t = 60_000, value_name = "N")]
+    pub max_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -111,8 +123,8 @@ pub struct ApplyArgs {
     /// Create confidential apps without keeping their secrets.
     #[arg(long)]
     pub discard_secrets: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +135,12 @@ pub struct SandboxArgs {
     /// Port of the Venafi TPP simulator (0: any free port).
     #[arg(long, default_value_t = 8044)]
     pub tpp_port: u16,
+    /// Number of simulated cPanel WHM hosts.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=500))]
+    pub whm_hosts: u16,
+    /// Port of the first WHM host; the others follow (0: any free ports).
+    #[arg(long, default_value_t = 8051)]
+    pub whm_port: u16,
     /// Keep the simulators' state in FILE (loaded at start, saved at exit).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

@@ -12,7 +12,7 @@ use super::planning::{
     close_all, fetch_and_plan, load_config, plan_from, problem_diagnostic, start_sandbox,
 };
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output, runtime};
-use crate::cli::{ApplyArgs, Format};
+use crate::cli::{ApplyArgs, ApplyFormat as Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
 use crate::plan::{Action, Change, Plan};
 use crate::provider::Created;

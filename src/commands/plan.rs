@@ -40,6 +40,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     match args.format {
         Format::Text => print!("{}", render::text::plan(out.stdout_style(), &plan)),
         Format::Json => print!("{}", render::json::plan(&plan)),
+        Format::Markdown => print!("{}", render::markdown::plan(&plan, args.max_bytes)),
     }
     if let Some(path) = &args.out {
         if let Err(e) = std::fs::write(path, render::json::plan(&plan)) {

@@ -9,6 +9,7 @@ use crate::cli::SandboxArgs;
 use crate::sandbox::Faults;
 use crate::sandbox::awx::{AwxOptions, AwxSim};
 use crate::sandbox::tpp::{TppOptions, TppSim};
+use crate::sandbox::whm::{WhmOptions, WhmSim};
 
 pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     let latency = match &args.latency {
@@ -57,29 +58,50 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         .state
         .as_ref()
         .and_then(|p| std::fs::read_to_string(p).ok());
-    let (awx, tpp) = match saved {
+    let whm_count = args.whm_hosts as usize;
+    let whm_options = |i: usize| WhmOptions {
+        seed: i as u64 + 1,
+        ..WhmOptions::default()
+    };
+    let (awx, tpp, whm) = match saved {
         Some(text) => {
             let state: serde_json::Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
                 Err(e) => return out.fail(&format!("--state: not a sandbox state file: {e}")),
             };
             let part = |k: &str| state.get(k).cloned().unwrap_or(serde_json::Value::Null);
+            let whm_states = part("whm");
+            let mut whm = Vec::new();
+            for i in 0..whm_count {
+                let state = whm_states
+                    .get(i)
+                    .cloned()
+                    .unwrap_or(serde_json::json!({"stores": {}}));
+                match WhmSim::from_state(whm_options(i), &state) {
+                    Ok(w) => whm.push(w),
+                    Err(e) => return out.fail(&format!("--state: {e}")),
+                }
+            }
             match (
                 AwxSim::from_state(awx_options, &part("awx")),
                 TppSim::from_state(tpp_options, &part("tpp")),
             ) {
-                (Ok(a), Ok(t)) => (a, t),
+                (Ok(a), Ok(t)) => (a, t, whm),
                 (Err(e), _) | (_, Err(e)) => return out.fail(&format!("--state: {e}")),
             }
         }
         None => {
             let awx = AwxSim::new(awx_options);
             let tpp = TppSim::new(tpp_options);
+            let whm: Vec<WhmSim> = (0..whm_count)
+                .map(|i| WhmSim::new(whm_options(i)))
+                .collect();
             if args.demo {
                 awx.seed_demo();
                 tpp.seed_demo();
+                whm.iter().for_each(WhmSim::seed_demo);
             }
-            (awx, tpp)
+            (awx, tpp, whm)
         }
     };
     let rt = match runtime() {
@@ -89,12 +111,30 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     let result = rt.block_on(async {
         let awx_listener = bind(args.awx_port).await?;
         let tpp_listener = bind(args.tpp_port).await?;
+        let mut whm_listeners = Vec::new();
+        for i in 0..whm_count {
+            let port = if args.whm_port == 0 {
+                0
+            } else {
+                args.whm_port
+                    .checked_add(i as u16)
+                    .ok_or("--whm-port: the WHM ports run past 65535")?
+            };
+            whm_listeners.push(bind(port).await?);
+        }
         let awx_at = awx_listener.local_addr().map_err(|e| e.to_string())?;
         let tpp_at = tpp_listener.local_addr().map_err(|e| e.to_string())?;
         println!("AWX simulator (AWX 24.6.1) at http://{awx_at}");
         println!("  Basic auth: {awx_login}; Bearer token: {awx_token}; organization 1: Default");
         println!("Venafi TPP simulator at http://{tpp_at}");
         println!("  VEDAuth user: {tpp_login} (any client_id); static Bearer token: {tpp_token}");
+        for l in &whm_listeners {
+            let at = l.local_addr().map_err(|e| e.to_string())?;
+            println!("cPanel WHM simulator at http://{at}");
+        }
+        if whm_count > 0 {
+            println!("  user root: API token sandbox-whm-token (Authorization: whm root:TOKEN), or Basic root / password");
+        }
         let save_note = if args.state.is_some() {
             " and save the state"
         } else {
@@ -108,19 +148,28 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         let awx_server =
             crate::sandbox::serve(awx_listener, awx.router(), faults, stopped(stop_rx.clone()));
         let tpp_server =
-            crate::sandbox::serve(tpp_listener, tpp.router(), faults, stopped(stop_rx));
+            crate::sandbox::serve(tpp_listener, tpp.router(), faults, stopped(stop_rx.clone()));
+        let whm_servers = futures_util::future::join_all(
+            whm_listeners
+                .into_iter()
+                .zip(&whm)
+                .map(|(l, sim)| crate::sandbox::serve(l, sim.router(), faults, stopped(stop_rx.clone()))),
+        );
         let ctrl_c = async move {
             let _ = tokio::signal::ctrl_c().await;
             let _ = stop_tx.send(true);
         };
-        let (a, t, ()) = tokio::join!(awx_server, tpp_server, ctrl_c);
-        a.and(t).map_err(|e| e.to_string())
+        let (a, t, w, ()) = tokio::join!(awx_server, tpp_server, whm_servers, ctrl_c);
+        w.into_iter()
+            .fold(a.and(t), |acc, r| acc.and(r))
+            .map_err(|e| e.to_string())
     });
     if let Err(e) = result {
         return out.fail(&e);
     }
     if let Some(path) = &args.state {
-        let doc = serde_json::json!({ "awx": awx.state_json(), "tpp": tpp.state_json() });
+        let whm_states: Vec<serde_json::Value> = whm.iter().map(WhmSim::state_json).collect();
+        let doc = serde_json::json!({ "awx": awx.state_json(), "tpp": tpp.state_json(), "whm": whm_states });
         if let Err(e) = std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap_or_default())
         {
             return out.fail(&format!(

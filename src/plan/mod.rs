@@ -24,6 +24,30 @@ pub struct Plan {
     pub servers: Vec<ServerPlan>,
     pub summary: Summary,
     pub blocked: Vec<String>,
+    /// Server instances in sync / drifted / failed (an extension of SPEC §2.6).
+    #[serde(default)]
+    pub instances: InstanceCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceCounts {
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub failed: usize,
+}
+
+pub fn instance_counts(servers: &[ServerPlan]) -> InstanceCounts {
+    let mut c = InstanceCounts::default();
+    for sp in servers {
+        if sp.error.is_some() {
+            c.failed += 1;
+        } else if sp.changes.is_empty() {
+            c.in_sync += 1;
+        } else {
+            c.drifted += 1;
+        }
+    }
+    c
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +153,7 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
         servers.push(sp);
     }
     let summary = summarize(&servers);
+    let instances = instance_counts(&servers);
     let mut blocked = policy_violations(config, &servers);
     blocked.extend(protected);
     (
@@ -139,6 +164,7 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
             servers,
             summary,
             blocked,
+            instances,
         },
         problems,
     )

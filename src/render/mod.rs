@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 use std::io::IsTerminal;

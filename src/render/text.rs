@@ -300,6 +300,14 @@ pub fn plan(style: Style, plan: &Plan) -> String {
             );
         }
     }
+    if plan.servers.len() > 1 {
+        let i = crate::plan::instance_counts(&plan.servers);
+        let _ = writeln!(
+            out,
+            "Instances: {} in sync, {} drifted, {} failed.",
+            i.in_sync, i.drifted, i.failed
+        );
+    }
     if !plan.blocked.is_empty() {
         let _ = writeln!(out, "\n{}", style.red("Blocked by policy:"));
         for rule in &plan.blocked {

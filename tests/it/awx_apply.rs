@@ -451,7 +451,8 @@ fn the_json_plan_has_the_spec_fields() {
             "config_digest",
             "servers",
             "summary",
-            "blocked"
+            "blocked",
+            "instances"
         ]
     );
     assert_eq!(plan["format_version"], 1);
@@ -509,6 +510,10 @@ fn the_json_plan_has_the_spec_fields() {
         serde_json::json!({"create": 0, "update": 1, "replace": 0, "delete": 0, "noop": 1, "unmanaged": 0})
     );
     assert_eq!(plan["blocked"], serde_json::json!([]));
+    assert_eq!(
+        plan["instances"],
+        serde_json::json!({"in_sync": 0, "drifted": 1, "failed": 0})
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn start(state: &std::path::Path) -> (Child, String, String) {
+fn start(state: &std::path::Path) -> (Child, String, String, Vec<String>) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("appform"))
         .args([
             "sandbox",
@@ -14,6 +14,10 @@ fn start(state: &std::path::Path) -> (Child, String, String) {
             "0",
             "--tpp-port",
             "0",
+            "--whm-port",
+            "0",
+            "--whm-hosts",
+            "3",
             "--demo",
             "--state",
         ])
@@ -24,7 +28,7 @@ fn start(state: &std::path::Path) -> (Child, String, String) {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let (mut awx, mut tpp) = (String::new(), String::new());
+    let (mut awx, mut tpp, mut whm) = (String::new(), String::new(), Vec::new());
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.strip_prefix("AWX simulator (AWX 24.6.1) at ") {
@@ -33,11 +37,14 @@ fn start(state: &std::path::Path) -> (Child, String, String) {
         if let Some(url) = line.strip_prefix("Venafi TPP simulator at ") {
             tpp = url.to_string();
         }
+        if let Some(url) = line.strip_prefix("cPanel WHM simulator at ") {
+            whm.push(url.to_string());
+        }
         if line.starts_with("Press Ctrl-C") {
             break;
         }
     }
-    (child, awx, tpp)
+    (child, awx, tpp, whm)
 }
 
 fn stop(mut child: Child) {
@@ -54,7 +61,8 @@ fn stop(mut child: Child) {
 fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    let (child, awx, tpp) = start(&state);
+    let (child, awx, tpp, whm) = start(&state);
+    assert_eq!(whm.len(), 3, "{whm:?}");
     assert!(awx.starts_with("http://127.0.0.1:"), "{awx}");
     assert!(tpp.starts_with("http://127.0.0.1:"), "{tpp}");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -100,7 +108,7 @@ fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
             .any(|a| a["name"] == "kept")
     );
 
-    let (child, awx, _) = start(&state);
+    let (child, awx, _, _) = start(&state);
     let list: Value = rt
         .block_on(async {
             client
