@@ -17,3 +17,4 @@ mod schema;
 mod support;
 mod tpp_apply;
 mod tpp_simulator;
+mod whm_fleet;

@@ -1,0 +1,466 @@
+//! WHM fleets: one config, many hosts (`urls:`), planned and applied in
+//! parallel; each host's drift shown on its own; one failing host never stops
+//! the others; `data` compared as JSON and saved whole.
+
+use appform::sandbox::whm::{WhmOptions, WhmSim};
+use appform::sandbox::{BackgroundServer, Faults, serve_in_background};
+use serde_json::{Value, json};
+
+use crate::support::{appform, texts};
+
+struct Fleet {
+    sims: Vec<WhmSim>,
+    servers: Vec<BackgroundServer>,
+    dir: tempfile::TempDir,
+}
+
+const BILLING: &str = "        billing:\n          data:\n            token_name: Billing API Token\n            jwt:\n              iss: https://billing.example.com\n              scope: [admin:users]\n";
+const MONITORING: &str = "        monitoring:\n          data:\n            token_name: Monitoring\n            jwt: {iss: https://monitoring.example.com, scope: [read]}\n";
+
+fn billing() -> Value {
+    json!({"token_name": "Billing API Token", "jwt": {"iss": "https://billing.example.com", "scope": ["admin:users"]}})
+}
+
+fn monitoring() -> Value {
+    json!({"token_name": "Monitoring", "jwt": {"iss": "https://monitoring.example.com", "scope": ["read"]}})
+}
+
+impl Fleet {
+    /// `n` hosts; host `i` shuffles its lists with seed `i + 1`.
+    fn new(n: usize) -> Self {
+        let mut sims = Vec::new();
+        let mut servers = Vec::new();
+        for i in 0..n {
+            let sim = WhmSim::new(WhmOptions {
+                seed: i as u64 + 1,
+                ..WhmOptions::default()
+            });
+            servers.push(
+                serve_in_background(
+                    "127.0.0.1:0".parse().unwrap(),
+                    sim.router(),
+                    Faults::default(),
+                )
+                .unwrap(),
+            );
+            sims.push(sim);
+        }
+        Fleet {
+            sims,
+            servers,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn instance(&self, i: usize) -> String {
+        format!("whm-fleet@{}", self.servers[i].addr)
+    }
+
+    fn write_config(&self, options: &str, apps: &str) {
+        let urls: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| format!("        - {}\n", s.url()))
+            .collect();
+        let text = format!(
+            "servers:\n  whm-fleet:\n    whm:\n      urls:\n{}      auth:\n        username: root\n        token: env:WHM_TOKEN\n{options}      applications:\n{apps}",
+            urls.concat()
+        );
+        std::fs::write(self.dir.path().join("fleet.yaml"), text).unwrap();
+    }
+
+    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = appform();
+        cmd.args(args)
+            .arg("-c")
+            .arg(self.dir.path())
+            .env("WHM_TOKEN", "sandbox-whm-token");
+        cmd
+    }
+
+    fn saves(&self, i: usize) -> Vec<Value> {
+        self.sims[i]
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/json-api/save_connected_application")
+            .filter_map(|r| r.body)
+            .collect()
+    }
+}
+
+#[test]
+fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachable() {
+    let fleet = Fleet::new(6);
+    for (i, sim) in fleet.sims.iter().enumerate() {
+        match i {
+            0 => {
+                sim.put("root", "billing", billing());
+                sim.put("root", "monitoring", monitoring());
+            }
+            // 1: both apps missing
+            2 => {
+                let mut b = billing();
+                b["jwt"]["iss"] = json!("https://old.example.com");
+                sim.put("root", "billing", b);
+                sim.put("root", "monitoring", monitoring());
+            }
+            3 => {
+                let mut b = billing();
+                b["private_key"] = json!("billing-2024");
+                sim.put("root", "billing", b);
+                sim.put("root", "monitoring", monitoring());
+            }
+            4 => {
+                sim.put("root", "billing", billing());
+                sim.put("root", "monitoring", monitoring());
+                sim.put("root", "legacy", json!({"token_name": "Legacy"}));
+            }
+            _ => {}
+        }
+    }
+    fleet.write_config("", &format!("{BILLING}{MONITORING}"));
+    // Host 5 rejects the token.
+    let bad = fleet.servers[5].url();
+    let five = WhmSim::new(WhmOptions {
+        users: [(
+            "root".to_string(),
+            ("another-token".to_string(), "x".to_string()),
+        )]
+        .into_iter()
+        .collect(),
+        seed: 9,
+    });
+    // Replace host 5 by a simulator with other credentials on a new port.
+    let five_server = serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        five.router(),
+        Faults::default(),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(fleet.dir.path().join("fleet.yaml")).unwrap();
+    std::fs::write(
+        fleet.dir.path().join("fleet.yaml"),
+        text.replace(&bad, &five_server.url()),
+    )
+    .unwrap();
+    let bad_instance = format!("whm-fleet@{}", five_server.addr);
+
+    let out = fleet.cmd(&["plan"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "a host failed: {stdout}");
+    let section = |instance: &str| -> String {
+        let start = stdout
+            .find(&format!("{instance} (whm,"))
+            .unwrap_or_else(|| panic!("no section for {instance}: {stdout}"));
+        let rest = &stdout[start..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_string()
+    };
+    assert!(
+        !stdout.contains(&format!("{} (whm,", fleet.instance(0))),
+        "in sync: not listed"
+    );
+    let s1 = section(&fleet.instance(1));
+    assert!(
+        s1.contains("+ billing") && s1.contains("+ monitoring"),
+        "{s1}"
+    );
+    let s2 = section(&fleet.instance(2));
+    assert!(s2.contains("~ billing                 will be updated (full replace: 1 of 2 fields changes, 1 carried over)"), "{s2}");
+    assert!(
+        s2.contains("-   \"iss\": \"https://old.example.com\"")
+            && s2.contains("+   \"iss\": \"https://billing.example.com\""),
+        "{s2}"
+    );
+    assert!(
+        !stdout.contains(&format!("{} (whm,", fleet.instance(3))),
+        "an undeclared key is carried, not a change"
+    );
+    let s4 = section(&fleet.instance(4));
+    assert!(
+        s4.contains("1 unmanaged application not in config (prune is off): legacy"),
+        "{s4}"
+    );
+    let s5 = section(&bad_instance);
+    assert!(
+        s5.contains("error:")
+            && s5.contains("HTTP 401 Unauthorized (check the username and token or password)"),
+        "{s5}"
+    );
+    assert!(
+        stdout.contains("Instances: 3 in sync, 2 drifted, 1 failed."),
+        "{stdout}"
+    );
+
+    let json = fleet.cmd(&["plan", "--format", "json"]).output().unwrap();
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        plan["instances"],
+        json!({"in_sync": 3, "drifted": 2, "failed": 1})
+    );
+    assert_eq!(plan["servers"].as_array().unwrap().len(), 6 - 1 + 1);
+
+    let md = fleet
+        .cmd(&["plan", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let (md, _) = texts(&md);
+    assert!(
+        md.starts_with("<!-- appform-plan -->\n**Plan: 2 to create, 1 to update"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("<details>").count(),
+        3,
+        "two drifted hosts and the failed one: {md}"
+    );
+
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "some succeeded, one host failed: {stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("Apply failed: 3 succeeded, 1 failed, 0 not attempted."),
+        "{stdout}"
+    );
+    assert_eq!(fleet.sims[1].app("root", "monitoring"), Some(monitoring()));
+    assert_eq!(fleet.sims[2].app("root", "billing"), Some(billing()));
+    assert_eq!(
+        fleet.sims[3].app("root", "billing").unwrap()["private_key"],
+        "billing-2024",
+        "carried over"
+    );
+    assert_eq!(
+        fleet.sims[4].app("root", "legacy"),
+        Some(json!({"token_name": "Legacy"})),
+        "unmanaged: untouched"
+    );
+
+    // A second plan of the reachable hosts is empty; --server globs match instances.
+    let mut args = vec!["plan", "--detailed-exitcode"];
+    let names: Vec<String> = (0..5).map(|i| fleet.instance(i)).collect();
+    for n in &names {
+        args.push("--server");
+        args.push(n);
+    }
+    let out = fleet.cmd(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let glob = fleet
+        .cmd(&[
+            "plan",
+            "--server",
+            "whm-fleet@127.0.0.1:*",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&glob.stdout).unwrap();
+    assert_eq!(plan["servers"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn saves_carry_undeclared_keys_unless_authoritative() {
+    let fleet = Fleet::new(1);
+    let mut live = billing();
+    live["private_key"] = json!("billing-2024");
+    live["jwt"]["iss"] = json!("https://old.example.com");
+    fleet.sims[0].put("root", "billing", live);
+    fleet.write_config("", BILLING);
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let saves = fleet.saves(0);
+    assert_eq!(saves.len(), 1);
+    assert_eq!(
+        saves[0]["data"]["private_key"], "billing-2024",
+        "an undeclared live key is carried over"
+    );
+    assert_eq!(
+        saves[0]["data"]["jwt"]["iss"],
+        "https://billing.example.com"
+    );
+    assert_eq!(saves[0]["name"], "billing");
+    assert!(
+        fleet
+            .cmd(&["plan", "--detailed-exitcode"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    fleet.write_config("      authoritative: true\n", BILLING);
+    let (stdout, _) = texts(&fleet.cmd(&["plan"]).output().unwrap());
+    assert!(
+        stdout.contains("~ data.private_key = \"billing-2024\" -> null"),
+        "the plan shows the drop: {stdout}"
+    );
+    fleet.sims[0].clear_requests();
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let saves = fleet.saves(0);
+    assert!(
+        saves[0]["data"].get("private_key").is_none(),
+        "dropped: {}",
+        saves[0]
+    );
+    assert_eq!(fleet.sims[0].app("root", "billing"), Some(billing()));
+    let out = fleet
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
+
+#[test]
+fn a_shuffled_list_order_never_makes_a_diff() {
+    let fleet = Fleet::new(1);
+    let mut apps = String::new();
+    for i in 0..30 {
+        let data =
+            json!({"token_name": format!("t{i}"), "ips": [format!("10.0.0.{i}"), "10.0.1.1"]});
+        fleet.sims[0].put("root", &format!("app{i:02}"), data);
+        apps.push_str(&format!(
+            "        app{i:02}:\n          data: {{ips: [\"10.0.0.{i}\", \"10.0.1.1\"], token_name: t{i}}}\n"
+        ));
+    }
+    fleet.write_config("", &apps);
+    for _ in 0..5 {
+        let out = fleet
+            .cmd(&["plan", "--detailed-exitcode"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    }
+    // Array order is kept: a reordered list is a change.
+    fleet.write_config(
+        "",
+        &apps.replace(
+            "[\"10.0.0.3\", \"10.0.1.1\"]",
+            "[\"10.0.1.1\", \"10.0.0.3\"]",
+        ),
+    );
+    assert_eq!(
+        fleet
+            .cmd(&["plan", "--detailed-exitcode"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_result_0_answer_is_an_error_with_the_servers_reason() {
+    let fleet = Fleet::new(1);
+    fleet.write_config("", BILLING);
+    fleet.sims[0].fail_saves("The connected applications file is locked.");
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "nothing succeeded: {stdout}");
+    assert!(
+        stdout.contains("billing FAILED: POST http://127.0.0.1:")
+            && stdout.contains("WHM result 0: API failure: (XID sbx00001) The connected applications file is locked."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn requests_are_json_with_the_api_version_in_the_body() {
+    let fleet = Fleet::new(2);
+    fleet.sims[1].put("root", "monitoring", monitoring());
+    fleet.write_config(
+        "",
+        &format!("{BILLING}        monitoring:\n          ensure: absent\n"),
+    );
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let mut functions = Vec::new();
+    for sim in &fleet.sims {
+        for r in sim.requests() {
+            assert_eq!(r.method, "POST");
+            assert_eq!(
+                r.content_type.as_deref(),
+                Some("application/json"),
+                "exactly application/json: {r:?}"
+            );
+            let body = r.body.as_ref().unwrap();
+            assert_eq!(body["api.version"], 1, "{r:?}");
+            functions.push(r.path.trim_start_matches("/json-api/").to_string());
+        }
+    }
+    for f in [
+        "list_connected_applications",
+        "save_connected_application",
+        "fetch_connected_application",
+        "remove_connected_application",
+    ] {
+        assert!(
+            functions.iter().any(|x| x == f),
+            "{f} was never called: {functions:?}"
+        );
+    }
+    assert!(fleet.sims[1].app("root", "monitoring").is_none());
+    let out = fleet
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
+
+#[test]
+fn form_mode_data_breaks_every_list_as_the_contract_says() {
+    let fleet = Fleet::new(1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = fleet.servers[0].url();
+    let post = |ct: &'static str, body: String, function: &str| {
+        rt.block_on(async {
+            client
+                .post(format!("{url}/json-api/{function}"))
+                .header("Authorization", "whm root:sandbox-whm-token")
+                .header("Content-Type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    // A charset parameter is not JSON mode: `data` arrives as a string.
+    let saved = post(
+        "application/json; charset=utf-8",
+        "api.version=1&name=x&data=%7B%7D".into(),
+        "save_connected_application",
+    );
+    assert_eq!(saved["metadata"]["result"], 1);
+    let listed = post(
+        "application/json",
+        json!({"api.version": 1}).to_string(),
+        "list_connected_applications",
+    );
+    assert_eq!(listed["metadata"]["result"], 0);
+    assert!(
+        listed["metadata"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("API failure: (XID ")
+    );
+    // And appform reports it instead of planning from nothing.
+    fleet.write_config("", BILLING);
+    let out = fleet.cmd(&["plan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out).0.contains("Not a HASH reference"),
+        "{}",
+        texts(&out).0
+    );
+}
