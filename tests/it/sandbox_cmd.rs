@@ -6,7 +6,20 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn start(state: &std::path::Path) -> (Child, String, String, Vec<String>) {
+/// Kills the sandbox if a test fails before stopping it, so that no process
+/// outlives the test and holds its ports.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn start(state: &std::path::Path) -> (Running, String, String, Vec<String>) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("appform"))
         .args([
             "sandbox",
@@ -44,10 +57,11 @@ fn start(state: &std::path::Path) -> (Child, String, String, Vec<String>) {
             break;
         }
     }
-    (child, awx, tpp, whm)
+    (Running(Some(child)), awx, tpp, whm)
 }
 
-fn stop(mut child: Child) {
+fn stop(mut running: Running) {
+    let mut child = running.0.take().unwrap();
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
