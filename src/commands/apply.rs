@@ -350,19 +350,25 @@ async fn apply_plan(
         .filter(|r| matches!(r.outcome, Outcome::Done(_)))
         .map(|r| r.server.as_str())
         .collect();
-    let mut refetched = Vec::new();
-    for f in fetched
-        .iter()
-        .filter(|f| touched.contains(&f.target.instance.name.as_str()))
-    {
-        if let Some(client) = &f.client {
-            refetched.push(crate::targets::Fetched {
-                target: f.target,
-                client: None,
-                live: client.fetch(f.target.server).await,
-            });
+    let refetched: Vec<crate::targets::Fetched<'_>> = stream::iter(
+        fetched
+            .iter()
+            .filter(|f| f.client.is_some() && touched.contains(&f.target.instance.name.as_str())),
+    )
+    .map(|f| async move {
+        let live = match &f.client {
+            Some(client) => client.fetch(f.target.server).await,
+            None => Err("not connected".to_string()),
+        };
+        crate::targets::Fetched {
+            target: f.target,
+            client: None,
+            live,
         }
-    }
+    })
+    .buffered(args.servers.parallelism as usize)
+    .collect()
+    .await;
     let (after, _) = plan_from(config, &refetched);
     let attempted: Vec<(&str, &str)> = results
         .iter()

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::http::LoggedRequest;
+use super::random_token;
 
 const VERSION: &str = "24.6.1";
 const DEFAULT_PAGE_SIZE: usize = 25;
@@ -354,16 +355,6 @@ impl AwxSim {
 
 fn now() -> String {
     humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
-}
-
-fn random_token(len: usize) -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..len)
-        .map(|_| {
-            let i = fastrand::usize(..CHARS.len());
-            CHARS.get(i).copied().map(char::from).unwrap_or('x')
-        })
-        .collect()
 }
 
 fn json_response(status: StatusCode, body: &Value, allow: Option<&str>, authed: bool) -> Response {

@@ -11,3 +11,18 @@ pub mod whm;
 
 pub use faults::Faults;
 pub use http::{BackgroundServer, LoggedRequest, serve, serve_in_background};
+
+/// A random token of `len` letters and digits (client ids, secrets, access
+/// tokens of the simulators; not for real secrets).
+fn random_token(len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..len)
+        .map(|_| {
+            CHARS
+                .get(fastrand::usize(..CHARS.len()))
+                .copied()
+                .map(char::from)
+                .unwrap_or('x')
+        })
+        .collect()
+}

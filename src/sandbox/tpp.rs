@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::http::LoggedRequest;
+use super::random_token;
 
 /// tpp.md §2: "Token expires after" and "Grant validity" system defaults.
 pub const DEFAULT_ACCESS_VALIDITY: u64 = 7_776_000;
@@ -129,19 +130,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn random_token(len: usize) -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..len)
-        .map(|_| {
-            CHARS
-                .get(fastrand::usize(..CHARS.len()))
-                .copied()
-                .map(char::from)
-                .unwrap_or('x')
-        })
-        .collect()
 }
 
 impl TppSim {
