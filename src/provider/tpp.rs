@@ -381,10 +381,10 @@ impl Tpp {
             .unwrap_or(0) as usize;
         let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
         // tpp.md §7.4: `Start` is "the page of results to display"; whether it is
-        // a page or a record offset is an open question, so try pages first and
-        // fall back to offsets if that did not bring every application.
-        for by_offset in [false, true] {
-            let mut start = if by_offset { 0 } else { 1 };
+        // a 1-based page, a record offset or a 0-based page is an open question,
+        // so try each until the applications found reach `TotalCount`.
+        for (first, by_offset) in [(1, false), (0, true), (0, false)] {
+            let mut start = first;
             loop {
                 let page = self
                     .call(
@@ -414,6 +414,13 @@ impl Tpp {
             if apps.len() >= total {
                 break;
             }
+        }
+        if apps.len() < total {
+            // Planning from a partial list would plan creates of apps that exist.
+            return Err(format!(
+                "EnumerateApplications listed {} of the {total} applications TotalCount reports; refusing to plan from a partial list",
+                apps.len()
+            ));
         }
         Ok(LiveState {
             apps: apps.into_values().collect(),

@@ -26,8 +26,22 @@ use super::random_token;
 pub const DEFAULT_ACCESS_VALIDITY: u64 = 7_776_000;
 pub const DEFAULT_GRANT_VALIDITY: u64 = 31_536_000;
 
+/// How EnumerateApplications reads `Start` (an open question, tpp.md §8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StartMode {
+    /// "The page of results to display", counting from 1 (the default).
+    #[default]
+    PageFromOne,
+    /// A record offset, counting from 0.
+    Offset,
+    /// A page counting from 0.
+    PageFromZero,
+}
+
 #[derive(Debug, Clone)]
 pub struct TppOptions {
+    /// How `Start` of EnumerateApplications is read.
+    pub start_mode: StartMode,
     /// Local users allowed to obtain tokens: username → password.
     pub users: BTreeMap<String, String>,
     /// Bearer tokens accepted with the `admin:delete` scope, never expiring.
@@ -41,6 +55,7 @@ pub struct TppOptions {
 impl Default for TppOptions {
     fn default() -> Self {
         TppOptions {
+            start_mode: StartMode::PageFromOne,
             users: [("tppadmin".to_string(), "password".to_string())]
                 .into_iter()
                 .collect(),
@@ -199,6 +214,27 @@ impl TppSim {
                 renewable: None,
             },
         );
+    }
+
+    /// Adds `count` applications `<prefix>NNN` (benchmarks, paging tests).
+    pub fn seed_apps(&self, prefix: &str, count: usize) {
+        let mut inner = self.lock();
+        for i in 0..count {
+            let id = format!("{prefix}{i:03}");
+            inner.state.apps.insert(
+                id.clone(),
+                TppApp {
+                    id,
+                    name: format!("App {i}"),
+                    vendor: "Seed".into(),
+                    description: String::new(),
+                    url: "https://example.com".into(),
+                    scope: "certificate".into(),
+                    maximum_scope: "certificate".into(),
+                    ..TppApp::default()
+                },
+            );
+        }
     }
 
     /// Changes `field` of `id` right after the next EnumerateApplications: the
@@ -699,8 +735,12 @@ fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value>) -> Respo
                 );
             };
             let count = count.clamp(1, 1000) as usize;
-            // "Start: the page of results to display" (tpp.md §7.4): 1-based pages.
-            let page = start.max(1) as usize;
+            let skip = match inner.options.start_mode {
+                // "Start: the page of results to display" (tpp.md §7.4).
+                StartMode::PageFromOne => (start.max(1) as usize - 1) * count,
+                StartMode::Offset => start as usize,
+                StartMode::PageFromZero => start as usize * count,
+            };
             let mut apps: Vec<&TppApp> = inner.state.apps.values().collect();
             match body.get("OrderBy").and_then(Value::as_u64).unwrap_or(0) {
                 1 => apps.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -717,7 +757,7 @@ fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value>) -> Respo
             }
             let page: Vec<Value> = apps
                 .into_iter()
-                .skip((page - 1) * count)
+                .skip(skip)
                 .take(count)
                 .map(app_json)
                 .collect();

@@ -348,3 +348,44 @@ fn a_create_without_required_fields_points_at_the_app() {
         "points into the YAML: {stderr}"
     );
 }
+
+#[test]
+fn every_reading_of_enumerate_start_lists_every_application() {
+    use appform::sandbox::tpp::{StartMode, TppOptions, TppSim};
+    for mode in [
+        StartMode::PageFromOne,
+        StartMode::Offset,
+        StartMode::PageFromZero,
+    ] {
+        let sim = TppSim::new(TppOptions {
+            start_mode: mode,
+            ..TppOptions::default()
+        });
+        sim.seed_apps("bulk-", 250);
+        let server = appform::sandbox::serve_in_background(
+            "127.0.0.1:0".parse().unwrap(),
+            sim.router(),
+            appform::sandbox::Faults::default(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t.yaml"),
+            format!("servers:\n  t:\n    tpp:\n      url: {}\n      auth: {{token: env:TPP_TOKEN}}\n      applications: {{}}\n", server.url()),
+        )
+        .unwrap();
+        let out = crate::support::appform()
+            .args(["plan", "--format", "json", "-c"])
+            .arg(dir.path())
+            .env("TPP_TOKEN", "sandbox-tpp-token")
+            .output()
+            .unwrap();
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            plan["summary"]["unmanaged"],
+            253,
+            "{mode:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
