@@ -69,6 +69,10 @@ pub struct ServerPlan {
     /// False when the server has `apply: false` (an extension of SPEC §2.6).
     #[serde(default = "yes")]
     pub apply: bool,
+    /// Whether `prune` is on: unmanaged apps are then the protected ones
+    /// (an extension of SPEC §2.6).
+    #[serde(default)]
+    pub prune: bool,
 }
 
 fn yes() -> bool {
@@ -123,6 +127,7 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
             noop: 0,
             live: 0,
             apply: f.server.options.apply,
+            prune: f.server.options.prune,
         };
         match f.live {
             Err(e) => sp.error = Some(e),

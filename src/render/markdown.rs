@@ -212,6 +212,7 @@ mod tests {
             noop: 0,
             live: n,
             apply: true,
+            prune: false,
         }
     }
 

@@ -256,8 +256,13 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} not in config (prune is off): {}{more}",
+            "  {} not in config ({}): {}{more}",
             plural(n, "unmanaged application", "unmanaged applications"),
+            if sp.prune {
+                "protected from prune"
+            } else {
+                "prune is off"
+            },
             names.join(", ")
         );
     }

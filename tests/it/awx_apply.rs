@@ -651,3 +651,80 @@ fn injected_503s_and_resets_are_retried() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
 }
+
+#[test]
+fn basic_auth_works_and_a_wrong_password_is_a_clear_401() {
+    let world = AwxWorld::new();
+    let text = format!(
+        "servers:\n  awx-basic:\n    awx:\n      url: {}\n      auth:\n        username: admin\n        password: env:AWX_PASSWORD\n      applications:\n{CLI}",
+        world.url()
+    );
+    std::fs::write(world.path("appform.yaml"), text).unwrap();
+    let out = world
+        .cmd(&["apply", "--auto-approve"])
+        .env("AWX_PASSWORD", "password")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(world.sim.app_by_name("ops-cli").is_some());
+    let out = world
+        .cmd(&["plan"])
+        .env("AWX_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("HTTP 401 Unauthorized (check the credentials): Authentication credentials were not provided."), "{stdout}");
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode"])
+        .env("AWX_PASSWORD", "password")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a second plan is empty: {:?}",
+        texts(&out)
+    );
+}
+
+/// Runs `appform` under `script`, which gives it a terminal, feeding `answer`.
+fn on_a_terminal(world: &AwxWorld, args: &str, answer: &str) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("appform");
+    let command = format!("{} {args} -c {}", bin.display(), world.dir.path().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("AWX_TOKEN", crate::support::AWX_TOKEN)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(answer.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("`script` (util-linux) runs the prompt test");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
+    let world = AwxWorld::new();
+    world.write_config("", CLI);
+    let (code, screen) = on_a_terminal(&world, "apply", "no\n");
+    assert!(
+        screen.contains("Do you want to perform these actions? Only 'yes' will be accepted:"),
+        "{screen}"
+    );
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("Apply cancelled."), "{screen}");
+    assert!(world.writes().is_empty());
+    let (code, screen) = on_a_terminal(&world, "apply", "yes\n");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Apply complete: 1 created"), "{screen}");
+    world.assert_converged();
+}
