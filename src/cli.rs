@@ -40,6 +40,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the servers match the configuration (or a saved plan), then verify.
     Apply(ApplyArgs),
+    /// Merge JSON plans (for example the shards of a fleet) into one report.
+    Report(ReportArgs),
+    /// Write a server's live applications as config YAML (bootstrap from live).
+    Export(ExportArgs),
     /// Print the JSON Schema (draft-07) of a config file.
     Schema,
     /// Run the built-in AWX, TPP and WHM simulators on loopback until Ctrl-C.
@@ -67,6 +71,10 @@ pub struct ServerArgs {
     /// Only these servers (repeatable; globs; matches server and instance names).
     #[arg(long = "server", value_name = "GLOB")]
     pub servers: Vec<String>,
+    /// Only the instances in shard I of N (a stable hash of the instance name);
+    /// the N shards of a config are disjoint and together cover it.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Server instances worked on at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub parallelism: u16,
@@ -169,4 +177,61 @@ pub struct ConfigArg {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+}
+
+/// `--shard I/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (i, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not I/N (for example 2/5)"))?;
+    let index: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{i}` is not a number"))?;
+    let count: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!(
+            "`{text}`: I must be between 1 and N, and N at least 1"
+        ));
+    }
+    Ok(Shard { index, count })
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON plans written by `appform plan --out` (or `--format json`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// With `--format markdown`: the most bytes shown per server.
+    #[arg(long, default_value_t = 60_000, value_name = "N")]
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The server (or one instance, `<server>@<host[:port]>`) to export.
+    #[arg(long, value_name = "NAME")]
+    pub server: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Write the YAML to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Retries of a request that is safe to repeat.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub max_retries: u32,
+    /// Export from the built-in simulators (see `plan --sandbox`).
+    #[arg(long)]
+    pub sandbox: bool,
 }

@@ -17,6 +17,7 @@
 //! - [`provider`]   the only HTTP client code: retries, limits, the AWX API.
 //! - [`targets`]    `--server` selection and the parallel fetch of live state.
 //! - [`execute`]    apply phases on one server instance.
+//! - [`export`]     live state → a config document (`appform export`).
 //! - [`secrets_file`] `--secrets-out`: secrets shown once, merged into a 0600 file.
 //! - [`render`]     terminal output: text and JSON plans, miette diagnostics.
 //! - [`sandbox`]    the API simulators (axum on loopback); shares no code with `provider`.
@@ -37,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod execute;
+pub mod export;
 pub mod logging;
 pub mod model;
 pub mod plan;

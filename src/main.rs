@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args, out),
         Command::Plan(args) => commands::plan::run(args, out),
         Command::Apply(args) => commands::apply::run(args, out),
+        Command::Report(args) => commands::report::run(args, out),
+        Command::Export(args) => commands::export::run(args, out),
         Command::Schema => commands::schema::run(),
         Command::Sandbox(args) => commands::sandbox::run(args, out),
     };

@@ -13,6 +13,25 @@ pub struct Target<'a> {
     pub instance: &'a Instance,
 }
 
+/// Which shard an instance belongs to: FNV-1a (64 bit) of its name, modulo
+/// the shard count. Stable across runs, machines and versions.
+pub fn shard_of(instance: &str, count: u32) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in instance.as_bytes() {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash % u64::from(count.max(1))) as u32
+}
+
+/// Keeps the targets in shard `index` (1-based) of `count`.
+pub fn in_shard<'a>(targets: Vec<Target<'a>>, index: u32, count: u32) -> Vec<Target<'a>> {
+    targets
+        .into_iter()
+        .filter(|t| shard_of(&t.instance.name, count) + 1 == index)
+        .collect()
+}
+
 /// The instances whose server or instance name matches one of `globs` (all
 /// when none is given), in config order. A glob that matches nothing is an error.
 pub fn select<'a>(config: &'a Config, globs: &[String]) -> Result<Vec<Target<'a>>, String> {
@@ -96,4 +115,33 @@ pub async fn fetch_all<'a>(
         .buffered(parallelism.max(1))
         .collect()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_disjoint_cover_everything_and_are_stable() {
+        let names: Vec<String> = (0..500)
+            .map(|i| format!("whm-fleet@whm{i:03}.example.com:2087"))
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &names {
+            let s = shard_of(n, 7);
+            assert!(s < 7);
+            assert!(seen.insert((n.clone(), s)));
+        }
+        assert_eq!(seen.len(), 500);
+        let sizes: Vec<usize> = (0..7)
+            .map(|i| names.iter().filter(|n| shard_of(n, 7) == i).count())
+            .collect();
+        assert!(sizes.iter().all(|s| *s > 40), "roughly even: {sizes:?}");
+        // FNV-1a of "a" is 0xaf63dc4c8601ec8c.
+        assert_eq!(
+            shard_of("a", u32::MAX),
+            (0xaf63_dc4c_8601_ec8c_u64 % u64::from(u32::MAX)) as u32
+        );
+        assert_eq!(shard_of("anything", 1), 0);
+    }
 }

@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::planning::{
-    close_all, fetch_and_plan, load_config, plan_from, problem_diagnostic, start_sandbox,
+    close_all, fetch_and_plan, load_config, plan_from, problem_diagnostic, read_plan, start_sandbox,
 };
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output, runtime};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
@@ -60,7 +60,10 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             t
         }
         None => match targets::select(&config, &args.servers.servers) {
-            Ok(t) => t,
+            Ok(t) => match args.servers.shard {
+                Some(shard) => targets::in_shard(t, shard.index, shard.count),
+                None => t,
+            },
             Err(e) => return out.fail(&e),
         },
     };
@@ -92,22 +95,6 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         out.warn(&e);
     }
     code
-}
-
-fn read_plan(path: &std::path::Path) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
-    if plan.format_version != crate::plan::FORMAT_VERSION {
-        return Err(format!(
-            "`{}` has plan format {}, this appform reads format {}",
-            path.display(),
-            plan.format_version,
-            crate::plan::FORMAT_VERSION
-        ));
-    }
-    Ok(plan)
 }
 
 /// What differs between the reviewed plan and the plan made now.

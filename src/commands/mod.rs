@@ -3,8 +3,10 @@
 
 pub mod apply;
 mod embedded;
+pub mod export;
 pub mod plan;
 mod planning;
+pub mod report;
 pub mod sandbox;
 pub mod schema;
 pub mod validate;

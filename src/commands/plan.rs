@@ -13,7 +13,10 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         return EXIT_ERROR;
     };
     let targets = match targets::select(&config, &args.servers.servers) {
-        Ok(t) => t,
+        Ok(t) => match args.servers.shard {
+            Some(shard) => targets::in_shard(t, shard.index, shard.count),
+            None => t,
+        },
         Err(e) => return out.fail(&e),
     };
     let rt = match runtime() {

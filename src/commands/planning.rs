@@ -111,3 +111,20 @@ pub fn problem_diagnostic(config: &Config, p: &InstanceProblem) -> Problem {
     }
     d
 }
+
+/// Reads a JSON plan written by `appform plan`.
+pub fn read_plan(path: &Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
+    if plan.format_version != crate::plan::FORMAT_VERSION {
+        return Err(format!(
+            "`{}` has plan format {}, this appform reads format {}",
+            path.display(),
+            plan.format_version,
+            crate::plan::FORMAT_VERSION
+        ));
+    }
+    Ok(plan)
+}

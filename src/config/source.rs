@@ -205,6 +205,11 @@ fn convert(node: Spanned<RawNode>, text: &str) -> Node {
     Node { span, value }
 }
 
+/// A JSON value as YAML text (for `appform export`).
+pub fn to_yaml(value: &serde_json::Value) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| format!("cannot write YAML: {e}"))
+}
+
 /// What the YAML deserializer fills; converted to [`Node`] right away.
 enum RawNode {
     Null,

@@ -229,5 +229,52 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String>
     out
 }
 
+/// Several JSON plans (shards of one config, say) as one: servers in the
+/// order given, summary and instance counts recomputed, blocked rules united.
+/// The same server instance in two plans is an error.
+pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
+    let mut servers: Vec<ServerPlan> = Vec::new();
+    let mut blocked: Vec<String> = Vec::new();
+    let mut digests: Vec<String> = Vec::new();
+    for plan in plans {
+        if plan.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "a plan has format {}, this appform reads format {FORMAT_VERSION}",
+                plan.format_version
+            ));
+        }
+        if !digests.contains(&plan.config_digest) {
+            digests.push(plan.config_digest);
+        }
+        for rule in plan.blocked {
+            if !blocked.contains(&rule) {
+                blocked.push(rule);
+            }
+        }
+        for sp in plan.servers {
+            if servers.iter().any(|s| s.server == sp.server) {
+                return Err(format!(
+                    "server `{}` appears in more than one plan",
+                    sp.server
+                ));
+            }
+            servers.push(sp);
+        }
+    }
+    let config_digest = match digests.as_slice() {
+        [one] => one.clone(),
+        _ => "mixed".to_string(),
+    };
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        appform_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_digest,
+        summary: summarize(&servers),
+        instances: instance_counts(&servers),
+        servers,
+        blocked,
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ mod awx_apply;
 mod awx_oracle;
 mod corpus;
 mod examples;
+mod export_report;
 mod fuzz_loader;
 mod sandbox_cmd;
 mod schema;

@@ -1,0 +1,166 @@
+//! `appform export`: a server's live applications as a config document in the
+//! shape of SPEC §1.1, such that planning it against the same server shows no
+//! changes. Pure: live state in, a JSON value (written out as YAML) out.
+
+use serde_json::{Map, Value, json};
+
+use crate::duration::format_duration;
+use crate::model::{Auth, Instance, Kind, LiveApp, LiveState, Server};
+use crate::scope::ScopeSet;
+use crate::secret::{Credential, SecretRef};
+
+/// The config document and the applications that could not be exported.
+pub struct Exported {
+    pub document: Value,
+    pub skipped: Vec<String>,
+}
+
+fn reference(r: &SecretRef) -> String {
+    match r {
+        SecretRef::Env(n) => format!("env:{n}"),
+        // Absolute, so the exported file can live anywhere.
+        SecretRef::File(p) => format!(
+            "file:{}",
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+        ),
+    }
+}
+
+fn credential(c: &Credential) -> String {
+    match c {
+        Credential::Literal(s) => s.clone(),
+        Credential::Ref(r) => reference(r),
+    }
+}
+
+fn auth(a: &Auth) -> Value {
+    match a {
+        Auth::Token {
+            username: None,
+            token,
+        } => json!({"token": reference(token)}),
+        Auth::Token {
+            username: Some(u),
+            token,
+        } => json!({"username": credential(u), "token": reference(token)}),
+        Auth::Basic { username, password } => {
+            json!({"username": credential(username), "password": reference(password)})
+        }
+        Auth::TppPassword {
+            client_id,
+            username,
+            password,
+            scope,
+        } => json!({
+            "client_id": credential(client_id),
+            "username": credential(username),
+            "password": reference(password),
+            "scope": scope,
+        }),
+    }
+}
+
+fn field(app: &LiveApp, name: &str) -> Value {
+    app.fields.get(name).cloned().unwrap_or(Value::Null)
+}
+
+/// One live app as a config entry; `Err` says why it cannot be.
+fn entry(kind: Kind, app: &LiveApp) -> Result<Map<String, Value>, String> {
+    let mut e = Map::new();
+    match kind {
+        Kind::Awx => {
+            e.insert("organization".into(), json!(app.organization.unwrap_or(1)));
+            for f in [
+                "client_type",
+                "authorization_grant_type",
+                "redirect_uris",
+                "skip_authorization",
+                "description",
+            ] {
+                e.insert(f.into(), field(app, f));
+            }
+        }
+        Kind::Tpp => {
+            for f in ["name", "vendor", "description", "url"] {
+                e.insert(f.into(), field(app, f));
+            }
+            for f in ["scope", "maximum_scope"] {
+                let v = field(app, f);
+                match v.as_str().map(ScopeSet::parse) {
+                    Some(Ok(_)) => {
+                        e.insert(f.into(), v);
+                    }
+                    _ => return Err(format!("its `{f}` {v} is not a valid scope string")),
+                }
+            }
+            for f in ["access_validity", "grant_validity"] {
+                if let Some(secs) = field(app, f).as_u64() {
+                    e.insert(f.into(), json!(format_duration(secs)));
+                }
+            }
+            e.insert("renewable".into(), field(app, "renewable"));
+        }
+        Kind::Whm => {
+            let data: Map<String, Value> = app
+                .fields
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix("data.").map(|k| (k.to_string(), v.clone())))
+                .collect();
+            if !data.is_empty() {
+                e.insert("data".into(), Value::Object(data));
+            }
+        }
+    }
+    Ok(e)
+}
+
+/// Builds the document for `instance` of `server` from its live state.
+pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Exported {
+    let mut apps = Map::new();
+    let mut skipped = Vec::new();
+    let mut apps_sorted: Vec<&LiveApp> = live.apps.iter().collect();
+    apps_sorted.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(a.organization.cmp(&b.organization))
+    });
+    for app in apps_sorted {
+        if app.name.is_empty() || app.name.trim() != app.name {
+            skipped.push(format!(
+                "`{}`: its name is empty or has spaces at an end, which a config key cannot hold",
+                app.name
+            ));
+            continue;
+        }
+        let mut e = match entry(server.kind, app) {
+            Ok(e) => e,
+            Err(why) => {
+                skipped.push(format!("`{}`: {why}", app.name));
+                continue;
+            }
+        };
+        // Two AWX apps of one name in different organizations need distinct keys.
+        let same_name = live.apps.iter().filter(|a| a.name == app.name).count() > 1;
+        let key = if server.kind == Kind::Awx && same_name {
+            e.insert("name".into(), json!(app.name));
+            format!("{}@org{}", app.name, app.organization.unwrap_or(0))
+        } else {
+            app.name.clone()
+        };
+        apps.insert(key, Value::Object(e));
+    }
+    let mut body = Map::new();
+    body.insert("url".into(), json!(instance.url));
+    body.insert("auth".into(), auth(&server.auth));
+    body.insert("applications".into(), Value::Object(apps));
+    let mut kind = Map::new();
+    kind.insert(server.kind.as_str().into(), Value::Object(body));
+    let mut servers = Map::new();
+    servers.insert(server.name.clone(), Value::Object(kind));
+    Exported {
+        document: json!({ "servers": servers }),
+        skipped,
+    }
+}
