@@ -23,6 +23,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Ok(rt) => rt,
         Err(e) => return out.fail(&e),
     };
+    for problem in super::planning::credential_problems(
+        &config,
+        &targets,
+        super::planning::secret_source(&args.servers),
+    ) {
+        out.error(&problem);
+    }
     let sandbox = match start_sandbox(&args.servers, &targets) {
         Ok(s) => s,
         Err(e) => return out.fail(&e),

@@ -50,6 +50,92 @@ pub fn start_sandbox(
     Embedded::start(targets, secret_source(args), Path::new(STATE_PATH)).map(Some)
 }
 
+/// Unset `env:` variables and unreadable `file:` secrets of the selected
+/// servers, as diagnostics pointing at the reference in the YAML (SPEC §1.2:
+/// checked at plan/apply time only). The servers concerned also fail to plan.
+pub fn credential_problems(
+    config: &Config,
+    targets: &[Target<'_>],
+    secrets: &dyn SecretSource,
+) -> Vec<Problem> {
+    use crate::model::Auth;
+    use crate::secret::{Credential, SecretRef};
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in targets {
+        let server = t.server;
+        if !seen.insert(server.name.clone()) {
+            continue;
+        }
+        let mut refs: Vec<(&str, &SecretRef)> = Vec::new();
+        let mut creds: Vec<(&str, &Credential)> = Vec::new();
+        match &server.auth {
+            Auth::Token { username, token } => {
+                refs.push(("token", token));
+                if let Some(u) = username {
+                    creds.push(("username", u));
+                }
+            }
+            Auth::Basic { username, password } => {
+                refs.push(("password", password));
+                creds.push(("username", username));
+            }
+            Auth::TppPassword {
+                client_id,
+                username,
+                password,
+                ..
+            } => {
+                refs.push(("password", password));
+                creds.push(("username", username));
+                creds.push(("client_id", client_id));
+            }
+        }
+        let mut failures: Vec<(String, String)> = Vec::new();
+        for (field, r) in refs {
+            if let Err(e) = secrets.secret(r, field) {
+                failures.push((r.to_string(), e.to_string()));
+            }
+        }
+        for (field, c) in creds {
+            if let (Credential::Ref(r), Err(e)) = (c, secrets.credential(c, field)) {
+                failures.push((r.to_string(), e.to_string()));
+            }
+        }
+        for (reference, message) in failures {
+            let origin = server.origin;
+            let mut d = Problem::new(
+                "appform::config::unresolved_credential",
+                format!("server `{}`: {message}", server.name),
+            )
+            .help("set the variable (or create the file) before plan or apply; validate does not read them");
+            if let Some(src) = config.sources.get(origin.file) {
+                // Point at the reference itself: its first spelling after the server key.
+                let from = origin.offset.min(src.text.len());
+                let at = src
+                    .text
+                    .get(from..)
+                    .and_then(|rest| rest.find(&reference))
+                    .map(|i| from + i);
+                let span = match at {
+                    Some(offset) => config::source::Span {
+                        offset,
+                        len: reference.len(),
+                    },
+                    None => config::source::Span {
+                        offset: origin.offset,
+                        len: origin.len,
+                    },
+                };
+                let shared = SharedText::new(&src.name, Arc::from(src.text.as_str()));
+                d = d.at(&shared, span, "not available");
+            }
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// Fetches every target and builds the plan.
 pub async fn fetch_and_plan<'a>(
     config: &'a Config,

@@ -421,14 +421,18 @@ fn an_unset_credential_is_a_clear_error() {
         .env_remove("AWX_TOKEN")
         .output()
         .unwrap();
+    let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        texts(&out)
-            .0
-            .contains("environment variable `AWX_TOKEN` is not set"),
-        "{:?}",
-        texts(&out)
+        stdout.contains("environment variable `AWX_TOKEN` is not set"),
+        "{stdout}"
     );
+    // A diagnostic pointing at the reference in the YAML (SPEC §1.2).
+    assert!(
+        stderr.contains("appform::config::unresolved_credential"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("appform.yaml:6:16]"), "{stderr}");
 }
 
 #[test]
