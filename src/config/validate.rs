@@ -180,7 +180,7 @@ fn deserialize_tolerant(
         if !echo {
             problems.push(de_problem(&err, input));
         }
-        if err.path.is_empty() || !remove_at(tree, &err.path) {
+        if err.path.is_empty() || !remove_at(tree, &err.path, input.text) {
             return None;
         }
         removed.push(err.path);
@@ -188,7 +188,7 @@ fn deserialize_tolerant(
     None
 }
 
-fn remove_at(node: &mut Node, path: &[PathSeg]) -> bool {
+fn remove_at(node: &mut Node, path: &[PathSeg], text: &str) -> bool {
     let Some((last, parents)) = path.split_last() else {
         return false;
     };
@@ -197,7 +197,7 @@ fn remove_at(node: &mut Node, path: &[PathSeg]) -> bool {
         let next = match (&mut cur.value, seg) {
             (NodeValue::Map(pairs), PathSeg::Key(k)) => pairs
                 .iter_mut()
-                .find(|(key, _)| key_is(key, k))
+                .find(|(key, _)| key_is(key, k, text))
                 .map(|(_, v)| v),
             (NodeValue::Seq(items), PathSeg::Index(i)) => items.get_mut(*i),
             _ => None,
@@ -209,7 +209,7 @@ fn remove_at(node: &mut Node, path: &[PathSeg]) -> bool {
     }
     match (&mut cur.value, last) {
         (NodeValue::Map(pairs), PathSeg::Key(k)) => {
-            match pairs.iter().position(|(key, _)| key_is(key, k)) {
+            match pairs.iter().position(|(key, _)| key_is(key, k, text)) {
                 Some(pos) => {
                     pairs.remove(pos);
                     true
@@ -225,17 +225,12 @@ fn remove_at(node: &mut Node, path: &[PathSeg]) -> bool {
     }
 }
 
-fn key_is(key: &Node, name: &str) -> bool {
-    match &key.value {
-        NodeValue::Str(s) => s == name,
-        NodeValue::Seq(_) | NodeValue::Map(_) => name.is_empty(),
-        // Plain scalars are compared by their written text in the deserializer;
-        // `scalar_text` needs the text, which `remove_at` does not have, so fall
-        // back to the typed value's spelling.
-        NodeValue::Int(i) => i.to_string() == name,
-        NodeValue::UInt(u) => u.to_string() == name,
-        NodeValue::Bool(b) => b.to_string() == name,
-        NodeValue::Float(_) | NodeValue::Null => true,
+/// Whether `key` is the key the deserializer called `name` (same spelling
+/// rules as `tree_de`: scalars by their written text).
+fn key_is(key: &Node, name: &str, text: &str) -> bool {
+    match scalar_text(key, text) {
+        Some(t) => t == name,
+        None => name.is_empty(),
     }
 }
 
