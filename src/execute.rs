@@ -3,6 +3,8 @@
 //! `max_in_flight` writes at a time within a phase. A failed change does not
 //! stop the others; an authentication failure stops that server only.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use futures_util::stream::{self, StreamExt};
 
 use crate::plan::{Action, Change, ServerPlan};
@@ -23,6 +25,17 @@ pub struct ChangeOutcome {
     pub outcome: Outcome,
 }
 
+/// Set by Ctrl-C during apply: writes in flight finish, no new write starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Called right after a create returned, before anything else runs: the place
 /// to save a secret shown once. An error marks the change failed.
 pub type OnCreated<'a> = dyn Fn(&str, &str, &Created) -> Result<(), String> + Sync + 'a;
@@ -33,6 +46,14 @@ async fn run_change(
     change: &Change,
     on_created: &OnCreated<'_>,
 ) -> ChangeOutcome {
+    if interrupted() {
+        return ChangeOutcome {
+            server: server.to_string(),
+            app: change.app.clone(),
+            action: change.action,
+            outcome: Outcome::NotAttempted("interrupted (Ctrl-C)".into()),
+        };
+    }
     let outcome = match &change.operation {
         None => {
             Outcome::NotAttempted("nothing to do (plan read from a file without operations)".into())

@@ -316,6 +316,14 @@ async fn apply_plan(
         .iter()
         .map(|f| (f.target.instance.name.as_str(), f))
         .collect();
+    // Ctrl-C: let the writes in flight finish, start no new one, then verify
+    // and report what happened (never leave half a request behind).
+    let watcher = tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            execute::interrupt();
+            eprintln!("Interrupted: finishing the writes in flight, starting no new ones.");
+        }
+    });
     let results: Vec<Vec<ChangeOutcome>> = stream::iter(work.iter().copied())
         .map(|sp| {
             let f = by_name.get(sp.server.as_str()).copied();
@@ -337,6 +345,7 @@ async fn apply_plan(
         .collect()
         .await;
     let results: Vec<ChangeOutcome> = results.into_iter().flatten().collect();
+    watcher.abort();
 
     // Verification (SPEC §3.4): read every touched server again and plan again.
     let touched: Vec<&str> = results

@@ -732,3 +732,70 @@ fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     assert!(screen.contains("Apply complete: 1 created"), "{screen}");
     world.assert_converged();
 }
+
+#[test]
+fn ctrl_c_during_apply_finishes_writes_in_flight_and_starts_no_new_ones() {
+    let world = AwxWorld::with_faults(appform::sandbox::Faults {
+        latency: std::time::Duration::from_millis(150),
+        ..appform::sandbox::Faults::default()
+    });
+    let apps: String = (0..8)
+        .map(|i| format!("        app{i}:\n          organization: 1\n          client_type: public\n          authorization_grant_type: password\n"))
+        .collect();
+    world.write_config("      max_in_flight: 1\n", &apps);
+    let bin = assert_cmd::cargo::cargo_bin("appform");
+    let child = std::process::Command::new(bin)
+        .args(["apply", "--auto-approve", "-c"])
+        .arg(world.dir.path())
+        .env("AWX_TOKEN", crate::support::AWX_TOKEN)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first create has reached the server.
+    let started = std::time::Instant::now();
+    while !world.writes().iter().any(|(m, _)| m == "POST") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no write started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("Interrupted: finishing the writes in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("not attempted: interrupted (Ctrl-C)"),
+        "{stdout}"
+    );
+    let created = world.writes().len();
+    assert!((1..8).contains(&created), "{created} creates");
+    assert!(
+        stdout.contains(&format!(
+            "Apply failed: {created} succeeded, 0 failed, {} not attempted.",
+            8 - created
+        )),
+        "{stdout}"
+    );
+    // Running it again converges.
+    assert_eq!(
+        world
+            .cmd(&["apply", "--auto-approve"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    world.assert_converged();
+}
