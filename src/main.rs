@@ -8,7 +8,19 @@ use appform::cli::{Cli, Command};
 use appform::commands::{self, Output};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, not clap's 2: with `plan --detailed-exitcode`, 2
+    // means "changes present", and a mistyped flag must never read as that.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     appform::logging::set_level(cli.global.verbose);
     let out = Output {
         no_color: cli.global.no_color,

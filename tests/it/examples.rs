@@ -25,3 +25,19 @@ fn the_examples_validate() {
         .code(0)
         .stdout(predicates::str::contains("Configuration is valid"));
 }
+
+#[test]
+fn usage_errors_exit_1_never_2() {
+    // With `plan --detailed-exitcode`, 2 means "changes present".
+    for args in [
+        &["plan", "--bogus"][..],
+        &["plan", "--parallelism", "0"],
+        &["nonsense"],
+        &[],
+    ] {
+        let out = appform().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+    }
+    appform().arg("--help").assert().code(0);
+    appform().arg("--version").assert().code(0);
+}

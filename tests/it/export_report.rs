@@ -261,5 +261,14 @@ fn shards_split_a_fleet_and_report_merges_them_back() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2), "clap rejects a bad --shard");
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "a bad --shard is a usage error: exit 1, never 2"
+    );
+    assert!(
+        texts(&bad).1.contains("I must be between 1 and N"),
+        "{:?}",
+        texts(&bad)
+    );
 }
