@@ -64,6 +64,16 @@ fn show(value: &Value, sensitive: bool) -> String {
     }
 }
 
+/// Like [`show`], with durations in seconds also written as `90d`.
+fn show_field(field: &str, value: &Value, sensitive: bool) -> String {
+    match (field.ends_with("_validity"), value.as_u64()) {
+        (true, Some(secs)) if !sensitive => {
+            format!("{secs} ({})", crate::duration::format_duration(secs))
+        }
+        _ => show(value, sensitive),
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
@@ -147,7 +157,7 @@ fn field_lines(style: Style, out: &mut String, change: &Change, f: &FieldDiff, w
         let _ = writeln!(
             out,
             "{indent}{mark} {name} = {}{forces}",
-            show(&f.after, f.sensitive)
+            show_field(&f.field, &f.after, f.sensitive)
         );
         return;
     }
@@ -190,8 +200,8 @@ fn field_lines(style: Style, out: &mut String, change: &Change, f: &FieldDiff, w
     let _ = writeln!(
         out,
         "{indent}{mark} {name} = {} -> {}{forces}",
-        show(&f.before, f.sensitive),
-        show(&f.after, f.sensitive)
+        show_field(&f.field, &f.before, f.sensitive),
+        show_field(&f.field, &f.after, f.sensitive)
     );
 }
 

@@ -115,7 +115,7 @@ fn authoritative_resets_unmentioned_fields_and_the_plan_says_so() {
     world.write_config("      authoritative: true\n", VAULT);
     let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
     assert!(
-        stdout.contains("~ access_validity = 2592000 -> 7776000"),
+        stdout.contains("~ access_validity = 2592000 (30d) -> 7776000 (90d)"),
         "{stdout}"
     );
     assert!(
