@@ -13,6 +13,7 @@ mod corpus;
 mod examples;
 mod export_report;
 mod fuzz_loader;
+mod hostile;
 mod sandbox_cmd;
 mod schema;
 mod support;

@@ -1,0 +1,138 @@
+//! Servers that answer what their API does not document: HTML, invalid JSON,
+//! wrong shapes, huge bodies, success codes without success. Each is a clear
+//! error naming the request, never a panic, and nothing is written.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use crate::support::{appform, texts};
+
+fn serve(router: Router) -> appform::sandbox::BackgroundServer {
+    appform::sandbox::serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        router,
+        appform::sandbox::Faults::default(),
+    )
+    .unwrap()
+}
+
+fn plan_against(kind_block: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), kind_block).unwrap();
+    let out = appform()
+        .args(["plan", "--max-retries", "0", "-c"])
+        .arg(dir.path())
+        .env("T", "token")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+fn awx(url: &str) -> String {
+    format!(
+        "servers:\n  s:\n    awx:\n      url: {url}\n      auth: {{token: env:T}}\n      applications: {{}}\n"
+    )
+}
+
+#[test]
+fn html_instead_of_json() {
+    let server = serve(
+        Router::new()
+            .fallback(|| async { (StatusCode::OK, "<html><body>Maintenance</body></html>") }),
+    );
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("unexpected response: the application list is not JSON"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_html_error_page() {
+    let server = serve(Router::new().fallback(|| async {
+        (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html>bad gateway</html>",
+        )
+    }));
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("HTTP 502 Bad Gateway: an HTML page instead of the API's JSON"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_of_the_wrong_shape() {
+    let server = serve(Router::new().fallback(|| async {
+        axum::Json(serde_json::json!({"count": 1, "results": [{"id": "seven", "name": 3}]}))
+    }));
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("unexpected response: an application id is not a number"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_body_over_16_mib() {
+    let server = serve(Router::new().fallback(|| async {
+        let big = vec![b' '; 17 * 1024 * 1024];
+        ([("content-type", "application/json")], big).into_response()
+    }));
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("the response body is larger than 16777216 bytes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tpp_200_without_success_and_whm_200_with_result_0() {
+    let tpp = serve(
+        Router::new()
+            .fallback(|| async { axum::Json(serde_json::json!({"Result": 9, "Success": false})) }),
+    );
+    let (code, out) = plan_against(&format!(
+        "servers:\n  t:\n    tpp:\n      url: {}\n      auth: {{token: env:T}}\n      applications: {{}}\n",
+        tpp.url()
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("TPP result 9 (InsufficientPrivileges)"),
+        "{out}"
+    );
+
+    let whm = serve(Router::new().fallback(|| async {
+        axum::Json(serde_json::json!({"metadata": {"result": 0, "reason": "API failure: (XID x1) Access denied to connected-applications."}}))
+    }));
+    let (code, out) = plan_against(&format!(
+        "servers:\n  w:\n    whm:\n      url: {}\n      auth: {{username: root, token: env:T}}\n      applications: {{}}\n",
+        whm.url()
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "WHM result 0: API failure: (XID x1) Access denied to connected-applications."
+        ),
+        "{out}"
+    );
+
+    let no_envelope = serve(
+        Router::new().fallback(|| async { axum::Json(serde_json::json!({"data": {"list": []}})) }),
+    );
+    let (code, out) = plan_against(&format!(
+        "servers:\n  w:\n    whm:\n      url: {}\n      auth: {{username: root, token: env:T}}\n      applications: {{}}\n",
+        no_envelope.url()
+    ));
+    assert_eq!(code, 1, "HTTP 200 alone is never trusted");
+    assert!(out.contains("no `metadata`"), "{out}");
+}
