@@ -71,7 +71,9 @@ impl Whm {
         // whm.md §2: `api.version` inside the JSON body; `.json()` sends exactly
         // `Content-Type: application/json`.
         args.insert("api.version".into(), json!(1));
-        let path = format!("/json-api/{function}");
+        // Also in the query string: harmless in JSON mode (whm.md §2), and read
+        // by any front end that routes on it.
+        let path = format!("/json-api/{function}?api.version=1");
         let url = self.http.url(&path);
         let reply = self
             .http

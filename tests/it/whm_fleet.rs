@@ -82,7 +82,7 @@ impl Fleet {
         self.sims[i]
             .requests()
             .into_iter()
-            .filter(|r| r.path == "/json-api/save_connected_application")
+            .filter(|r| r.path.starts_with("/json-api/save_connected_application?"))
             .filter_map(|r| r.body)
             .collect()
     }
@@ -389,7 +389,13 @@ fn requests_are_json_with_the_api_version_in_the_body() {
             );
             let body = r.body.as_ref().unwrap();
             assert_eq!(body["api.version"], 1, "{r:?}");
-            functions.push(r.path.trim_start_matches("/json-api/").to_string());
+            let (function, query) = r
+                .path
+                .trim_start_matches("/json-api/")
+                .split_once('?')
+                .unwrap();
+            assert_eq!(query, "api.version=1", "{r:?}");
+            functions.push(function.to_string());
         }
     }
     for f in [
