@@ -167,6 +167,8 @@ struct Inner {
     state: AwxState,
     options: AwxOptions,
     log: Vec<LoggedRequest>,
+    /// Test knob: the next create is stored, but answered 503 (an ambiguous failure).
+    lose_next_create_answer: bool,
 }
 
 /// A simulated AWX. Cheap to clone; clones share the state.
@@ -184,6 +186,7 @@ impl AwxSim {
                 state,
                 options,
                 log: Vec::new(),
+                lose_next_create_answer: false,
             })),
         }
     }
@@ -197,6 +200,7 @@ impl AwxSim {
                 state,
                 options,
                 log: Vec::new(),
+                lose_next_create_answer: false,
             })),
         })
     }
@@ -218,6 +222,12 @@ impl AwxSim {
 
     pub fn clear_requests(&self) {
         self.lock().log.clear();
+    }
+
+    /// Stores the next created application but answers 503, as a proxy that
+    /// timed out after the server acted would.
+    pub fn lose_next_create_answer(&self) {
+        self.lock().lose_next_create_answer = true;
     }
 
     /// Makes PATCH/PUT silently ignore `field` from now on.
@@ -1948,6 +1958,9 @@ fn create_app(
     let out = app_json(&inner.state, &app, true, Secret::Clear);
     let location = format!("/api/v2/applications/{}/", app.id);
     inner.state.apps.insert(app.id, app);
+    if std::mem::take(&mut inner.lose_next_create_answer) {
+        return html_response(StatusCode::SERVICE_UNAVAILABLE, HTML_500);
+    }
     created(&out, &location)
 }
 

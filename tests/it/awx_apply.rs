@@ -799,3 +799,31 @@ fn ctrl_c_during_apply_finishes_writes_in_flight_and_starts_no_new_ones() {
     );
     world.assert_converged();
 }
+
+#[test]
+fn an_ambiguous_create_is_looked_up_not_repeated() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    world.sim.lose_next_create_answer();
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let posts = world
+        .writes()
+        .into_iter()
+        .filter(|(m, _)| m == "POST")
+        .count();
+    assert_eq!(posts, 1, "the create was not sent twice");
+    assert!(
+        stderr.contains(
+            "its client secret was shown only in the lost response; replace the application"
+        ),
+        "the lost secret is reported: {stderr}"
+    );
+    let secrets = std::fs::read_to_string(world.path("secrets.json")).unwrap_or_default();
+    assert!(
+        !secrets.contains("awx-test/grafana"),
+        "no secret to record: {secrets}"
+    );
+    world.assert_converged();
+}
