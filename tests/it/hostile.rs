@@ -136,3 +136,18 @@ fn tpp_200_without_success_and_whm_200_with_result_0() {
     assert_eq!(code, 1, "HTTP 200 alone is never trusted");
     assert!(out.contains("no `metadata`"), "{out}");
 }
+
+#[test]
+fn a_ca_file_that_is_not_a_certificate_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), "not a certificate\n").unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "servers:\n  s:\n    awx:\n      url: https://127.0.0.1:1\n      ca_file: ca.pem\n      auth: {token: env:T}\n      applications: {}\n",
+    )
+    .unwrap();
+    let out = appform().args(["plan", "-c"]).arg(dir.path()).env("T", "x").output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("ca_file") && stdout.contains("ca.pem") && stdout.contains("holds no certificate"), "{stdout}");
+}
