@@ -146,8 +146,18 @@ fn a_ca_file_that_is_not_a_certificate_is_a_clear_error() {
         "servers:\n  s:\n    awx:\n      url: https://127.0.0.1:1\n      ca_file: ca.pem\n      auth: {token: env:T}\n      applications: {}\n",
     )
     .unwrap();
-    let out = appform().args(["plan", "-c"]).arg(dir.path()).env("T", "x").output().unwrap();
+    let out = appform()
+        .args(["plan", "-c"])
+        .arg(dir.path())
+        .env("T", "x")
+        .output()
+        .unwrap();
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("ca_file") && stdout.contains("ca.pem") && stdout.contains("holds no certificate"), "{stdout}");
+    assert!(
+        stdout.contains("ca_file")
+            && stdout.contains("ca.pem")
+            && stdout.contains("holds no certificate"),
+        "{stdout}"
+    );
 }

@@ -17,6 +17,7 @@ mod hostile;
 mod sandbox_cmd;
 mod schema;
 mod support;
+mod tls;
 mod tpp_apply;
 mod tpp_simulator;
 mod whm_fleet;
