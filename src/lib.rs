@@ -10,7 +10,7 @@
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
 //!   (`config::source`, the only user of the YAML crate), raw serde types
 //!   (`config::raw`, also the source of `schema.json`), validation with every
-//!   problem reported at once (`config::validate`).
+//!   problem reported at once (`config::validate`: structure, then semantics).
 //! - [`plan`]       pure: normalization, diff → changes with reasons, fingerprints,
 //!   summary and safety policy.
 //! - [`logging`]    `-v` output with secrets redacted.

@@ -1,0 +1,389 @@
+//! Applications: keys, identities, and each kind's field rules (AWX redirect
+//! URIs and grant types, TPP scopes and validities, WHM `data`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::super::problem::Problem;
+use super::super::raw::{self, RawOrg, RawServerBody};
+use super::super::source::{Node, NodeValue, Span};
+use super::semantic::Cx;
+use crate::model::{AppIdentity, DesiredApp, Ensure, GrantType, Kind, OrgRef};
+use crate::scope::ScopeSet;
+
+impl Cx<'_, '_> {
+    // ----- applications
+
+    pub(super) fn apps<Au, Ap>(
+        &mut self,
+        server: &str,
+        kind: Kind,
+        body: &RawServerBody<Au, Ap>,
+        check: fn(&mut Self, &str, &str, &Ap) -> Option<DesiredApp>,
+    ) -> Vec<DesiredApp> {
+        let mut out = Vec::new();
+        for (key, app) in body.applications.iter().flatten() {
+            if key.trim().is_empty() || key.trim() != key {
+                let span = self.key_span(&["servers", server, kind.as_str(), "applications", key]);
+                self.report(
+                    "appform::config::app_key",
+                    format!("application key `{key}` is empty or has spaces at an end"),
+                    span,
+                    "invalid key",
+                    "the key is the application's identity on the server; write it exactly",
+                );
+                continue;
+            }
+            if let Some(a) = check(self, server, key, app) {
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    pub(super) fn awx_app(
+        &mut self,
+        server: &str,
+        key: &str,
+        raw: &raw::RawAwxApp,
+    ) -> Option<DesiredApp> {
+        let base = ["servers", server, "awx", "applications", key];
+        let at =
+            |f: &'static str| -> [&str; 6] { ["servers", server, "awx", "applications", key, f] };
+        let before = self.problems.len();
+        let name = match &raw.name {
+            Some(n) => {
+                if n.trim().is_empty() || n.trim() != n || n.chars().count() > 255 {
+                    let span = self.value_span(&at("name"));
+                    self.report(
+                        "appform::config::invalid_value",
+                        format!(
+                            "application name `{n}` is empty, too long or has spaces at an end"
+                        ),
+                        span,
+                        "invalid name",
+                        "AWX names are 1 to 255 characters; the server trims outer spaces",
+                    );
+                }
+                n.clone()
+            }
+            None => {
+                if key.chars().count() > 255 {
+                    let span = self.key_span(&base);
+                    self.report(
+                        "appform::config::invalid_value",
+                        "an AWX application name has at most 255 characters".into(),
+                        span,
+                        "too long",
+                        "shorten the key, or set `name:`",
+                    );
+                }
+                key.to_string()
+            }
+        };
+        let organization = match &raw.organization {
+            RawOrg::Id(0) => {
+                let span = self.value_span(&at("organization"));
+                self.report(
+                    "appform::config::invalid_value",
+                    "organization id 0 does not exist".into(),
+                    span,
+                    "invalid id",
+                    "give the organization's name or its id (1 or more)",
+                );
+                OrgRef::Id(0)
+            }
+            RawOrg::Id(id) => OrgRef::Id(*id),
+            RawOrg::Name(n) if n.trim().is_empty() => {
+                let span = self.value_span(&at("organization"));
+                self.report(
+                    "appform::config::invalid_value",
+                    "organization name is empty".into(),
+                    span,
+                    "empty",
+                    "give the organization's name or its numeric id",
+                );
+                OrgRef::Name(String::new())
+            }
+            RawOrg::Name(n) => OrgRef::Name(n.trim().to_string()),
+        };
+        let mut fields = BTreeMap::new();
+        if let Some(t) = raw.client_type {
+            fields.insert("client_type".into(), json!(t.as_str()));
+        }
+        if let Some(g) = raw.authorization_grant_type {
+            fields.insert("authorization_grant_type".into(), json!(g.as_str()));
+        }
+        if let Some(uris) = &raw.redirect_uris {
+            let list_form = matches!(
+                self.lookup(&at("redirect_uris")),
+                Some((
+                    _,
+                    Node {
+                        value: NodeValue::Seq(_),
+                        ..
+                    }
+                ))
+            );
+            for (i, uri) in uris.0.iter().enumerate() {
+                let span = if list_form {
+                    self.item_span(&at("redirect_uris"), i)
+                } else {
+                    self.value_span(&at("redirect_uris"))
+                };
+                if let Err(why) = check_redirect_uri(uri) {
+                    self.report(
+                        "appform::config::redirect_uri",
+                        format!("redirect URI `{uri}` {why}"),
+                        span,
+                        "invalid redirect URI",
+                        "redirect URIs are absolute http(s) URLs without a #fragment",
+                    );
+                }
+            }
+            fields.insert("redirect_uris".into(), json!(uris.0));
+        }
+        if raw.authorization_grant_type == Some(GrantType::AuthorizationCode)
+            && raw.ensure != Some(Ensure::Absent)
+            && raw.redirect_uris.as_ref().is_none_or(|u| u.0.is_empty())
+        {
+            let span = if raw.redirect_uris.is_some() {
+                self.value_span(&at("redirect_uris"))
+            } else {
+                self.value_span(&at("authorization_grant_type"))
+            };
+            self.report(
+                "appform::config::missing_redirect_uris",
+                format!("application `{key}` uses authorization-code but has no redirect URIs"),
+                span,
+                "needs redirect URIs",
+                "AWX requires at least one redirect URI for authorization-code; add `redirect_uris:`",
+            );
+        }
+        if let Some(s) = raw.skip_authorization {
+            fields.insert("skip_authorization".into(), json!(s));
+        }
+        if let Some(d) = &raw.description {
+            fields.insert("description".into(), json!(d));
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        let span = self.key_span(&base);
+        Some(DesiredApp {
+            key: key.to_string(),
+            identity: AppIdentity::Awx { organization, name },
+            ensure: raw.ensure.unwrap_or_default(),
+            fields,
+            origin: self.origin(span),
+        })
+    }
+
+    /// Two keys that name the same (organization, name) would fight over one app.
+    pub(super) fn check_awx_identities(&mut self, server: &str, apps: &[DesiredApp]) {
+        let mut seen: BTreeMap<&AppIdentity, &DesiredApp> = BTreeMap::new();
+        for app in apps {
+            if let Some(first) = seen.get(&app.identity) {
+                let span = Span {
+                    offset: app.origin.offset,
+                    len: app.origin.len,
+                };
+                let first_span = Span {
+                    offset: first.origin.offset,
+                    len: first.origin.len,
+                };
+                self.problems.push(
+                    Problem::new(
+                        "appform::config::duplicate_identity",
+                        format!(
+                            "server `{server}`: `{}` and `{}` are the same AWX application",
+                            first.key, app.key
+                        ),
+                    )
+                    .at(self.input.source, span, "same organization and name")
+                    .also(first_span, "as this one")
+                    .help("each (organization, name) pair may be declared once"),
+                );
+            } else {
+                seen.insert(&app.identity, app);
+            }
+        }
+    }
+
+    pub(super) fn tpp_app(
+        &mut self,
+        server: &str,
+        key: &str,
+        raw: &raw::RawTppApp,
+    ) -> Option<DesiredApp> {
+        let base = ["servers", server, "tpp", "applications", key];
+        let at =
+            |f: &'static str| -> [&str; 6] { ["servers", server, "tpp", "applications", key, f] };
+        let before = self.problems.len();
+        let mut fields = BTreeMap::new();
+        for (field, value) in [
+            ("name", &raw.name),
+            ("vendor", &raw.vendor),
+            ("description", &raw.description),
+            ("url", &raw.url),
+        ] {
+            if let Some(v) = value {
+                fields.insert(field.to_string(), json!(v));
+            }
+        }
+        for (field, value) in [("scope", &raw.scope), ("maximum_scope", &raw.maximum_scope)] {
+            if let Some(v) = value {
+                if let Err(e) = ScopeSet::parse(v) {
+                    let span = self.value_span(&at(field));
+                    self.report(
+                        "appform::config::scope",
+                        format!("`{field}` of `{key}`: {e}"),
+                        span,
+                        "invalid scope string",
+                        "write scopes like `certificate:manage,revoke;configuration`",
+                    );
+                }
+                fields.insert(field.to_string(), json!(v));
+            }
+        }
+        for (field, value) in [
+            ("access_validity", &raw.access_validity),
+            ("grant_validity", &raw.grant_validity),
+        ] {
+            if let Some(v) = value {
+                let span = self.value_span(&at(field));
+                match self.duration(v, span, field) {
+                    Some(0) => self.report(
+                        "appform::config::out_of_range",
+                        format!("`{field}` must be at least 1 second"),
+                        span,
+                        "zero",
+                        "leave it out to use the server default",
+                    ),
+                    Some(s) => {
+                        fields.insert(field.to_string(), json!(s));
+                    }
+                    None => {}
+                }
+            }
+        }
+        if let Some(r) = raw.renewable {
+            fields.insert("renewable".into(), json!(r));
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        let span = self.key_span(&base);
+        Some(DesiredApp {
+            key: key.to_string(),
+            identity: AppIdentity::Tpp {
+                id: key.to_string(),
+            },
+            ensure: raw.ensure.unwrap_or_default(),
+            fields,
+            origin: self.origin(span),
+        })
+    }
+
+    pub(super) fn whm_app(
+        &mut self,
+        server: &str,
+        key: &str,
+        raw: &raw::RawWhmApp,
+    ) -> Option<DesiredApp> {
+        let base = ["servers", server, "whm", "applications", key];
+        let mut fields = BTreeMap::new();
+        if let Some(data) = &raw.data {
+            if data.contains_key("name") {
+                let span = self.key_span(&[
+                    "servers",
+                    server,
+                    "whm",
+                    "applications",
+                    key,
+                    "data",
+                    "name",
+                ]);
+                self.report(
+                    "appform::config::whm_data_name",
+                    format!("`data` of `{key}` has a top-level `name` key"),
+                    span,
+                    "not allowed",
+                    "WHM lists apps as {name, ...data}, so this key would overwrite the app's name; the key under `applications:` is the name",
+                );
+                return None;
+            }
+            if data.is_empty() {
+                let span =
+                    self.value_span(&["servers", server, "whm", "applications", key, "data"]);
+                self.report(
+                    "appform::config::invalid_value",
+                    format!("`data` of `{key}` is empty"),
+                    span,
+                    "empty",
+                    "WHM requires a non-empty `data` object",
+                );
+                return None;
+            }
+            fields.insert("data".into(), Value::Object(data.clone()));
+        }
+        let span = self.key_span(&base);
+        Some(DesiredApp {
+            key: key.to_string(),
+            identity: AppIdentity::Whm {
+                name: key.to_string(),
+            },
+            ensure: raw.ensure.unwrap_or_default(),
+            fields,
+            origin: self.origin(span),
+        })
+    }
+}
+
+/// The redirect-URI rules of AWX (DOT's validator, awx.md §3): absolute,
+/// http or https, with a host, no fragment.
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "uses `{}:`; only http and https are allowed",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    if url.fragment().is_some() || uri.contains('#') {
+        return Err("has a #fragment, which OAuth forbids".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://grafana.example.com/login/generic_oauth").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:3000/cb").is_ok());
+        assert!(
+            check_redirect_uri("ftp://example.com/cb")
+                .unwrap_err()
+                .contains("ftp")
+        );
+        assert!(
+            check_redirect_uri("https://example.com/cb#x")
+                .unwrap_err()
+                .contains("fragment")
+        );
+        assert!(
+            check_redirect_uri("https://example.com/cb#")
+                .unwrap_err()
+                .contains("fragment")
+        );
+        assert!(check_redirect_uri("/relative/cb").is_err());
+        assert!(check_redirect_uri("not a url").is_err());
+    }
+}

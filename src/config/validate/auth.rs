@@ -1,0 +1,179 @@
+//! Credentials in the config: secret fields must be `env:`/`file:` references,
+//! and each kind's accepted combinations of auth keys.
+
+use super::super::raw;
+use super::super::source::Span;
+use super::semantic::{Cx, KeyPath};
+use crate::model::Auth;
+use crate::scope::ScopeSet;
+use crate::secret::{Credential, RefError, SecretRef, parse_credential, parse_ref};
+
+impl Cx<'_, '_> {
+    // ----- auth
+
+    pub(super) fn secret(&mut self, path: &KeyPath<'_>, text: &str) -> Option<SecretRef> {
+        let span = self.value_span(path);
+        let field = path.last().copied().unwrap_or("secret");
+        match parse_ref(text, self.input.dir) {
+            Ok(r) => Some(r),
+            Err(RefError::NotAReference) => {
+                self.report(
+                    "appform::config::literal_secret",
+                    format!("`{field}` holds a literal secret"),
+                    span,
+                    "literal secret",
+                    "secrets are references: write `env:NAME` or `file:PATH`, never the value",
+                );
+                None
+            }
+            Err(e) => {
+                self.ref_error(e, span, field);
+                None
+            }
+        }
+    }
+
+    pub(super) fn credential(&mut self, path: &KeyPath<'_>, text: &str) -> Option<Credential> {
+        match parse_credential(text, self.input.dir) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let span = self.value_span(path);
+                let field = path.last().copied().unwrap_or("credential");
+                self.ref_error(e, span, field);
+                None
+            }
+        }
+    }
+
+    pub(super) fn ref_error(&mut self, e: RefError, span: Span, field: &str) {
+        let (message, help) = match e {
+            RefError::BadEnvName(n) => (
+                format!("`{field}`: `{n}` is not an environment variable name"),
+                "names start with a letter or `_` and hold letters, digits and `_`: `env:AWX_TOKEN`",
+            ),
+            RefError::EmptyPath => (
+                format!("`{field}`: `file:` needs a path"),
+                "write `file:PATH`, relative to this config file",
+            ),
+            RefError::NotAReference => (
+                format!("`{field}` is not a reference"),
+                "write `env:NAME` or `file:PATH`",
+            ),
+        };
+        self.report(
+            "appform::config::bad_reference",
+            message,
+            span,
+            "bad reference",
+            help,
+        );
+    }
+
+    pub(super) fn auth_problem(&mut self, name: &str, k: &str, message: String, help: &str) {
+        let span = self.key_span(&["servers", name, k, "auth"]);
+        self.report(
+            "appform::config::auth",
+            message,
+            span,
+            "incomplete credentials",
+            help,
+        );
+    }
+
+    pub(super) fn awx_auth(&mut self, name: &str, raw: &raw::RawAwxAuth) -> Option<Auth> {
+        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "awx", "auth", f] };
+        match (&raw.token, &raw.username, &raw.password) {
+            (Some(t), None, None) => Some(Auth::Token {
+                username: None,
+                token: self.secret(&p("token"), t)?,
+            }),
+            (None, Some(u), Some(pw)) => {
+                let username = self.credential(&p("username"), u);
+                let password = self.secret(&p("password"), pw);
+                Some(Auth::Basic {
+                    username: username?,
+                    password: password?,
+                })
+            }
+            _ => {
+                self.auth_problem(
+                    name,
+                    "awx",
+                    format!(
+                        "server `{name}`: AWX auth needs `token`, or `username` with `password`"
+                    ),
+                    "for example `token: env:AWX_TOKEN`",
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn tpp_auth(&mut self, name: &str, raw: &raw::RawTppAuth) -> Option<Auth> {
+        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "tpp", "auth", f] };
+        match (&raw.token, &raw.client_id, &raw.username, &raw.password) {
+            (Some(t), None, None, None) if raw.scope.is_none() => Some(Auth::Token {
+                username: None,
+                token: self.secret(&p("token"), t)?,
+            }),
+            (None, Some(c), Some(u), Some(pw)) => {
+                let client_id = self.credential(&p("client_id"), c);
+                let username = self.credential(&p("username"), u);
+                let password = self.secret(&p("password"), pw);
+                let scope = raw.scope.clone().unwrap_or_else(|| "admin:delete".into());
+                if let Err(e) = ScopeSet::parse(&scope) {
+                    let span = self.value_span(&p("scope"));
+                    self.report(
+                        "appform::config::scope",
+                        format!("`scope`: {e}"),
+                        span,
+                        "invalid scope",
+                        "write scopes like `admin:delete` or `certificate:manage,revoke;configuration`",
+                    );
+                    return None;
+                }
+                Some(Auth::TppPassword {
+                    client_id: client_id?,
+                    username: username?,
+                    password: password?,
+                    scope,
+                })
+            }
+            _ => {
+                self.auth_problem(
+                    name,
+                    "tpp",
+                    format!(
+                        "server `{name}`: TPP auth needs `token`, or `client_id`, `username` and `password` (with an optional `scope`)"
+                    ),
+                    "for example `token: env:TPP_TOKEN`",
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn whm_auth(&mut self, name: &str, raw: &raw::RawWhmAuth) -> Option<Auth> {
+        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "whm", "auth", f] };
+        let username = self.credential(&p("username"), &raw.username);
+        match (&raw.token, &raw.password) {
+            (Some(t), None) => Some(Auth::Token {
+                username: Some(username?),
+                token: self.secret(&p("token"), t)?,
+            }),
+            (None, Some(pw)) => Some(Auth::Basic {
+                password: self.secret(&p("password"), pw)?,
+                username: username?,
+            }),
+            _ => {
+                self.auth_problem(
+                    name,
+                    "whm",
+                    format!("server `{name}`: WHM auth needs `username` with exactly one of `token` or `password`"),
+                    "for example `token: env:WHM_TOKEN`",
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! The semantic pass over the raw types: every rule serde cannot express,
+//! each problem reported with a span looked up by its YAML path.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::super::problem::Problem;
+use super::super::raw::{self, RawDuration, RawServer, RawServerBody};
+use super::super::source::{Node, NodeValue, Span};
+use super::super::tree_de::scalar_text;
+use super::FileInput;
+use crate::duration::parse_duration;
+use crate::model::{Instance, Kind, Origin, Policy, Server, ServerOptions};
+
+// ---------------------------------------------------------------- semantic pass
+
+pub(super) struct Cx<'a, 'i> {
+    pub(super) input: &'a FileInput<'i>,
+    pub(super) tree: &'a Node,
+    pub(super) problems: &'a mut Vec<Problem>,
+    pub(super) warnings: &'a mut Vec<String>,
+}
+
+/// A YAML path made of keys.
+pub(super) type KeyPath<'p> = [&'p str];
+
+impl Cx<'_, '_> {
+    /// (key node, value node) at `path`.
+    pub(super) fn lookup(&self, path: &KeyPath<'_>) -> Option<(&Node, &Node)> {
+        let mut found: Option<(&Node, &Node)> = None;
+        let mut cur = self.tree;
+        for seg in path {
+            let NodeValue::Map(pairs) = &cur.value else {
+                return None;
+            };
+            let (k, v) = pairs
+                .iter()
+                .find(|(k, _)| scalar_text(k, self.input.text).as_deref() == Some(*seg))?;
+            found = Some((k, v));
+            cur = v;
+        }
+        found
+    }
+
+    /// Span of the value at `path`, or of the nearest ancestor that exists.
+    pub(super) fn value_span(&self, path: &KeyPath<'_>) -> Span {
+        for n in (0..=path.len()).rev() {
+            if let Some((_, v)) = self.lookup(path.get(..n).unwrap_or(&[])) {
+                return v.span;
+            }
+        }
+        Span::default()
+    }
+
+    /// Span of the key at `path` (falls back like `value_span`).
+    pub(super) fn key_span(&self, path: &KeyPath<'_>) -> Span {
+        for n in (0..=path.len()).rev() {
+            if let Some((k, _)) = self.lookup(path.get(..n).unwrap_or(&[])) {
+                return k.span;
+            }
+        }
+        Span::default()
+    }
+
+    /// Span of list item `index` of the value at `path` (or the value itself).
+    pub(super) fn item_span(&self, path: &KeyPath<'_>, index: usize) -> Span {
+        match self.lookup(path) {
+            Some((
+                _,
+                Node {
+                    value: NodeValue::Seq(items),
+                    ..
+                },
+            )) => items
+                .get(index)
+                .map(|n| n.span)
+                .unwrap_or_else(|| self.value_span(path)),
+            _ => self.value_span(path),
+        }
+    }
+
+    pub(super) fn origin(&self, span: Span) -> Origin {
+        Origin {
+            file: self.input.index,
+            offset: span.offset,
+            len: span.len,
+        }
+    }
+
+    pub(super) fn report(
+        &mut self,
+        code: &'static str,
+        message: String,
+        span: Span,
+        label: &str,
+        help: &str,
+    ) {
+        self.problems.push(
+            Problem::new(code, message)
+                .at(self.input.source, span, label)
+                .help(help),
+        );
+    }
+
+    // ----- policy
+
+    pub(super) fn policy(&mut self, raw: &raw::RawPolicy) -> Option<Policy> {
+        let mut policy = Policy::default();
+        if let Some(d) = raw.max_deletes {
+            policy.max_deletes = d;
+        }
+        if let Some(r) = raw.max_change_ratio {
+            if !(0.0..=1.0).contains(&r) || r.is_nan() {
+                let span = self.value_span(&["policy", "max_change_ratio"]);
+                self.report(
+                    "appform::config::out_of_range",
+                    format!("`policy.max_change_ratio` is {r}, but must be between 0 and 1"),
+                    span,
+                    "out of range",
+                    "0.5 means: block a plan that changes more than half of a server's applications",
+                );
+                return None;
+            }
+            policy.max_change_ratio = r;
+        }
+        Some(policy)
+    }
+
+    // ----- servers
+
+    pub(super) fn server(&mut self, name: &str, raw: &RawServer) -> Option<Server> {
+        let before = self.problems.len();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            let span = self.key_span(&["servers", name]);
+            self.report(
+                "appform::config::server_name",
+                format!("`{name}` is not a valid server name"),
+                span,
+                "invalid name",
+                "use letters, digits, `-`, `_` and `.` (instance names add `@host`)",
+            );
+        }
+        let (kind, server) = match raw {
+            RawServer::Awx(body) => {
+                let common = self.common(name, Kind::Awx, body);
+                let auth = self.awx_auth(name, &body.auth);
+                let apps = self.apps(name, Kind::Awx, body, Self::awx_app);
+                self.check_awx_identities(name, &apps);
+                (Kind::Awx, (common, auth, apps))
+            }
+            RawServer::Tpp(body) => {
+                let common = self.common(name, Kind::Tpp, body);
+                let auth = self.tpp_auth(name, &body.auth);
+                let apps = self.apps(name, Kind::Tpp, body, Self::tpp_app);
+                (Kind::Tpp, (common, auth, apps))
+            }
+            RawServer::Whm(body) => {
+                let common = self.common(name, Kind::Whm, body);
+                let auth = self.whm_auth(name, &body.auth);
+                let apps = self.apps(name, Kind::Whm, body, Self::whm_app);
+                (Kind::Whm, (common, auth, apps))
+            }
+        };
+        let (common, auth, apps) = server;
+        if self.problems.len() != before {
+            return None;
+        }
+        let (instances, options) = common?;
+        let span = self.key_span(&["servers", name]);
+        Some(Server {
+            name: name.to_string(),
+            kind,
+            instances,
+            auth: auth?,
+            options,
+            apps,
+            origin: self.origin(span),
+        })
+    }
+
+    pub(super) fn common<Au, Ap>(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        body: &RawServerBody<Au, Ap>,
+    ) -> Option<(Vec<Instance>, ServerOptions)> {
+        let k = kind.as_str();
+        let before = self.problems.len();
+        let allow_http = body.allow_insecure_http.unwrap_or(false);
+        let mut instances = Vec::new();
+        match (&body.url, &body.urls) {
+            (Some(_), Some(_)) => {
+                let span = self.key_span(&["servers", name, k, "urls"]);
+                let first = self.key_span(&["servers", name, k, "url"]);
+                self.problems.push(
+                    Problem::new(
+                        "appform::config::url_and_urls",
+                        format!("server `{name}` sets both `url` and `urls`"),
+                    )
+                    .at(self.input.source, span, "second host setting")
+                    .also(first, "first host setting")
+                    .help("keep `url` for one host, or list every host under `urls`"),
+                );
+            }
+            (None, None) => {
+                let span = self.key_span(&["servers", name, k]);
+                self.report(
+                    "appform::config::missing_url",
+                    format!("server `{name}` has neither `url` nor `urls`"),
+                    span,
+                    "no host",
+                    "add `url: https://host` (or `urls:` with several hosts)",
+                );
+            }
+            (Some(url), None) => {
+                let span = self.value_span(&["servers", name, k, "url"]);
+                if let Some(u) = self.check_server_url(url, span, allow_http) {
+                    instances.push(Instance {
+                        name: name.to_string(),
+                        url: u.0,
+                    });
+                }
+            }
+            (None, Some(urls)) => {
+                if urls.is_empty() {
+                    let span = self.value_span(&["servers", name, k, "urls"]);
+                    self.report(
+                        "appform::config::missing_url",
+                        format!("server `{name}` has an empty `urls` list"),
+                        span,
+                        "empty",
+                        "list at least one host",
+                    );
+                }
+                let mut seen = BTreeSet::new();
+                for (i, url) in urls.iter().enumerate() {
+                    let span = self.item_span(&["servers", name, k, "urls"], i);
+                    if let Some((u, host)) = self.check_server_url(url, span, allow_http) {
+                        let instance = format!("{name}@{host}");
+                        if !seen.insert(instance.clone()) {
+                            self.report(
+                                "appform::config::duplicate_url",
+                                format!("server `{name}` lists host `{host}` twice"),
+                                span,
+                                "listed again",
+                                "each host may appear once in `urls`",
+                            );
+                            continue;
+                        }
+                        instances.push(Instance {
+                            name: instance,
+                            url: u,
+                        });
+                    }
+                }
+            }
+        }
+
+        let timeout = match &body.timeout {
+            None => Duration::from_secs(30),
+            Some(t) => {
+                let span = self.value_span(&["servers", name, k, "timeout"]);
+                match self.duration(t, span, "timeout") {
+                    Some(0) => {
+                        self.report(
+                            "appform::config::out_of_range",
+                            "`timeout` must be at least 1 second".into(),
+                            span,
+                            "zero",
+                            "the default is `30s`",
+                        );
+                        Duration::from_secs(30)
+                    }
+                    Some(s) => Duration::from_secs(s),
+                    None => Duration::from_secs(30),
+                }
+            }
+        };
+        let max_in_flight = body.max_in_flight.unwrap_or(4);
+        if !(1..=64).contains(&max_in_flight) {
+            let span = self.value_span(&["servers", name, k, "max_in_flight"]);
+            self.report(
+                "appform::config::out_of_range",
+                format!("`max_in_flight` is {max_in_flight}, but must be between 1 and 64"),
+                span,
+                "out of range",
+                "the default is 4 concurrent requests per host",
+            );
+        }
+        let protect = body.protect.clone().unwrap_or_default();
+        for (i, pattern) in protect.iter().enumerate() {
+            if let Err(e) = glob::Pattern::new(pattern) {
+                let span = self.item_span(&["servers", name, k, "protect"], i);
+                self.report(
+                    "appform::config::bad_glob",
+                    format!("`{pattern}` is not a valid glob: {}", e.msg),
+                    span,
+                    "invalid glob",
+                    "use `*`, `?` and `[abc]`; for example `system-*`",
+                );
+            }
+        }
+        let ca_file = match &body.ca_file {
+            Some(p) if p.trim().is_empty() => {
+                let span = self.value_span(&["servers", name, k, "ca_file"]);
+                self.report(
+                    "appform::config::invalid_value",
+                    "`ca_file` is empty".into(),
+                    span,
+                    "empty path",
+                    "give the path of a PEM file, relative to this config file",
+                );
+                None
+            }
+            Some(p) => Some(self.input.dir.join(p)),
+            None => None,
+        };
+        let tls_skip_verify = body.tls_skip_verify.unwrap_or(false);
+        if tls_skip_verify {
+            self.warnings.push(format!(
+                "server `{name}`: tls_skip_verify is on; the TLS certificate is not verified"
+            ));
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        Some((
+            instances,
+            ServerOptions {
+                timeout,
+                max_in_flight,
+                prune: body.prune.unwrap_or(false),
+                protect,
+                authoritative: body.authoritative.unwrap_or(false),
+                apply: body.apply.unwrap_or(true),
+                allow_insecure_http: allow_http,
+                ca_file,
+                tls_skip_verify,
+            },
+        ))
+    }
+
+    /// Returns the normalized URL and the `host[:port]` used in instance names.
+    pub(super) fn check_server_url(
+        &mut self,
+        text: &str,
+        span: Span,
+        allow_http: bool,
+    ) -> Option<(String, String)> {
+        let url = match url::Url::parse(text.trim()) {
+            Ok(u) => u,
+            Err(e) => {
+                self.report(
+                    "appform::config::bad_url",
+                    format!("`{text}` is not a valid URL: {e}"),
+                    span,
+                    "invalid URL",
+                    "write it like `https://awx.example.com`",
+                );
+                return None;
+            }
+        };
+        let help_form = "write it like `https://awx.example.com`";
+        if url.scheme() != "https" && url.scheme() != "http" {
+            self.report(
+                "appform::config::bad_url",
+                format!(
+                    "`{text}` uses `{}:`; only https (and http to loopback) are allowed",
+                    url.scheme()
+                ),
+                span,
+                "unsupported scheme",
+                help_form,
+            );
+            return None;
+        }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            self.report(
+                "appform::config::bad_url",
+                format!("`{text}` has no host"),
+                span,
+                "no host",
+                help_form,
+            );
+            return None;
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            self.report(
+                "appform::config::literal_secret",
+                format!("`{text}` carries credentials in the URL"),
+                span,
+                "credentials in URL",
+                "remove them and use `auth:` with `env:NAME` or `file:PATH` references",
+            );
+            return None;
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            self.report(
+                "appform::config::bad_url",
+                format!("`{text}` has a query or fragment"),
+                span,
+                "query or fragment",
+                "give only the scheme, host, port and (optionally) a base path",
+            );
+            return None;
+        }
+        if url.scheme() == "http" && !allow_http && !is_loopback(&url) {
+            self.report(
+                "appform::config::insecure_http",
+                format!("`{text}` uses plain http to a host that is not loopback"),
+                span,
+                "credentials would cross the network in clear",
+                "use https, or set `allow_insecure_http: true` on this server if you must",
+            );
+            return None;
+        }
+        let host_port = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let normalized = url.as_str().trim_end_matches('/').to_string();
+        Some((normalized, host_port))
+    }
+
+    pub(super) fn duration(&mut self, raw: &RawDuration, span: Span, what: &str) -> Option<u64> {
+        match raw {
+            RawDuration::Seconds(s) => Some(*s),
+            RawDuration::Text(t) => match parse_duration(t) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.report(
+                        "appform::config::bad_duration",
+                        format!("`{what}`: {e}"),
+                        span,
+                        "not a duration",
+                        "write seconds, or a number with one unit: `30s`, `15m`, `2h`, `90d`, `1w`, `1y`",
+                    );
+                    None
+                }
+            },
+        }
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn loopback_hosts() {
+        for u in [
+            "http://127.0.0.1:80",
+            "http://127.9.9.9",
+            "http://localhost:8080",
+            "http://[::1]:1",
+        ] {
+            assert!(is_loopback(&url::Url::parse(u).unwrap()), "{u}");
+        }
+        for u in [
+            "http://10.0.0.1",
+            "http://example.com",
+            "http://localhost.example.com",
+        ] {
+            assert!(!is_loopback(&url::Url::parse(u).unwrap()), "{u}");
+        }
+    }
+}
