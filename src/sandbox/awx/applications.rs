@@ -1,0 +1,481 @@
+//! `/api/v2/applications/`: create, read, update, delete, with the serializer's
+//! validation and DOT's model checks.
+
+use super::*;
+
+pub(super) fn applications(
+    inner: &mut Inner,
+    req: &Req<'_>,
+    principal: Principal,
+    org: Option<u64>,
+) -> Response {
+    match *req.method {
+        Method::GET | Method::HEAD => match list_apps(inner, req, principal, org) {
+            Ok(items) => match paginate(req, items) {
+                Ok(v) => json_response(StatusCode::OK, &v, Some(LIST_ALLOW), true),
+                Err(r) => r,
+            },
+            Err(r) => r,
+        },
+        Method::OPTIONS => json_response(
+            StatusCode::OK,
+            &options_body(false, principal.superuser),
+            Some(LIST_ALLOW),
+            true,
+        ),
+        Method::POST => create_app(inner, req, principal, org),
+        _ => method_not_allowed(req.method, LIST_ALLOW),
+    }
+}
+
+/// The serializer's field-level result for one write.
+#[derive(Default)]
+pub(super) struct AppInput {
+    pub(super) name: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) client_type: Option<String>,
+    pub(super) redirect_uris: Option<String>,
+    pub(super) grant: Option<String>,
+    pub(super) skip_authorization: Option<bool>,
+    pub(super) organization: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum WriteKind {
+    Create,
+    Put,
+    Patch,
+}
+
+pub(super) fn choice(value: &Value, choices: &[&str]) -> Result<String, String> {
+    let s = match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if choices.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(format!("\"{s}\" is not a valid choice."))
+    }
+}
+
+pub(super) fn char_field(value: &Value) -> Result<String, String> {
+    match value {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s.trim().to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err("Not a valid string.".into()),
+    }
+}
+
+/// DRF serializer validation (awx.md §3, observed messages), in field order.
+pub(super) fn parse_app_input(
+    state: &AwxState,
+    body: &Map<String, Value>,
+    kind: WriteKind,
+    ignore: &BTreeSet<String>,
+) -> Result<AppInput, Map<String, Value>> {
+    let mut errors = Map::new();
+    let mut input = AppInput::default();
+    let required = |field: &str| -> bool {
+        match kind {
+            WriteKind::Create => true,
+            WriteKind::Put => field != "authorization_grant_type",
+            WriteKind::Patch => false,
+        }
+    };
+    let skip = |field: &str| kind != WriteKind::Create && ignore.contains(field);
+    let mut err = |field: &str, msg: String| {
+        errors.insert(field.to_string(), json!([msg]));
+    };
+    match body.get("name") {
+        _ if skip("name") => {}
+        None if required("name") => err("name", "This field is required.".into()),
+        None => {}
+        Some(v) => match char_field(v) {
+            Ok(s) if s.chars().count() > 255 => err(
+                "name",
+                "Ensure this field has no more than 255 characters.".into(),
+            ),
+            Ok(s) => input.name = Some(s),
+            Err(m) => err("name", m),
+        },
+    }
+    match body.get("description") {
+        None => {}
+        Some(_) if skip("description") => {}
+        Some(v) => match char_field(v) {
+            Ok(s) => input.description = Some(s),
+            Err(m) => err("description", m),
+        },
+    }
+    match body.get("client_type") {
+        _ if skip("client_type") => {}
+        None if required("client_type") => err("client_type", "This field is required.".into()),
+        None => {}
+        Some(v) => match choice(v, &["confidential", "public"]) {
+            Ok(s) => input.client_type = Some(s),
+            Err(m) => err("client_type", m),
+        },
+    }
+    match body.get("redirect_uris") {
+        None => {}
+        Some(_) if skip("redirect_uris") => {}
+        Some(Value::Null) => input.redirect_uris = Some(String::new()),
+        Some(Value::String(s)) => input.redirect_uris = Some(s.trim().to_string()),
+        Some(_) => err("redirect_uris", "Not a valid string.".into()),
+    }
+    // The grant type is read-only once the app exists: ignored, silently (awx.md §3).
+    if kind == WriteKind::Create {
+        match body.get("authorization_grant_type") {
+            None => err("authorization_grant_type", "This field is required.".into()),
+            Some(v) => match choice(v, &["authorization-code", "password"]) {
+                Ok(s) => input.grant = Some(s),
+                Err(m) => err("authorization_grant_type", m),
+            },
+        }
+    }
+    match body.get("skip_authorization") {
+        None => {}
+        Some(_) if skip("skip_authorization") => {}
+        Some(Value::Null) => input.skip_authorization = Some(false),
+        Some(Value::Bool(b)) => input.skip_authorization = Some(*b),
+        Some(Value::String(s)) if s.is_empty() => input.skip_authorization = Some(false),
+        Some(Value::String(s)) => match parse_bool(s) {
+            Some(b) => input.skip_authorization = Some(b),
+            None => err("skip_authorization", "Must be a valid boolean.".into()),
+        },
+        Some(Value::Number(n)) if n.as_u64() == Some(1) || n.as_u64() == Some(0) => {
+            input.skip_authorization = Some(n.as_u64() == Some(1))
+        }
+        Some(_) => err("skip_authorization", "Must be a valid boolean.".into()),
+    }
+    match body.get("organization") {
+        _ if skip("organization") => {}
+        None if required("organization") => err("organization", "This field is required.".into()),
+        None => {}
+        Some(Value::Null) => err("organization", "This field may not be null.".into()),
+        Some(v) => {
+            let id = match v {
+                Value::Number(n) => n
+                    .as_u64()
+                    .ok_or_else(|| format!("Invalid pk \"{n}\" - object does not exist.")),
+                Value::String(s) => s
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| "Incorrect type. Expected pk value, received str.".to_string()),
+                Value::Bool(_) => Err("Incorrect type. Expected pk value, received bool.".into()),
+                Value::Array(_) => Err("Incorrect type. Expected pk value, received list.".into()),
+                _ => Err("Incorrect type. Expected pk value, received dict.".into()),
+            };
+            match id {
+                Ok(id) if state.orgs.iter().any(|o| o.id == id) => input.organization = Some(id),
+                Ok(id) => err(
+                    "organization",
+                    format!("Invalid pk \"{id}\" - object does not exist."),
+                ),
+                Err(m) => err("organization", m),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
+}
+
+/// DOT `clean()` plus the unique-together check (awx.md §4, observed order).
+pub(super) fn model_clean(state: &AwxState, app: &App) -> Vec<String> {
+    let mut errors = Vec::new();
+    let uris: Vec<&str> = app.redirect_uris.split_whitespace().collect();
+    if uris.is_empty() && app.authorization_grant_type == "authorization-code" {
+        errors.push("redirect_uris cannot be empty with grant_type authorization-code".to_string());
+    } else {
+        for uri in uris {
+            let parsed = url::Url::parse(uri)
+                .ok()
+                .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+            match parsed {
+                None => {
+                    errors.push("Enter a valid URL.".into());
+                    break;
+                }
+                Some(u) if u.fragment().is_some() => {
+                    errors.push("Redirect URIs must not contain fragments".into());
+                    break;
+                }
+                Some(u) if u.scheme() != "http" && u.scheme() != "https" => {
+                    errors.push(format!("Unauthorized redirect scheme: {}", u.scheme()));
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if state
+        .apps
+        .values()
+        .any(|a| a.id != app.id && a.name == app.name && a.organization == app.organization)
+    {
+        errors.push("Application with this Name and Organization already exists.".into());
+    }
+    errors
+}
+
+pub(super) fn create_app(
+    inner: &mut Inner,
+    req: &Req<'_>,
+    principal: Principal,
+    org: Option<u64>,
+) -> Response {
+    let mut body = match req.json_object(true, LIST_ALLOW) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Some(org) = org {
+        body.insert("organization".into(), json!(org));
+    }
+    // Access is checked before validation (awx.md §6).
+    if !principal.superuser {
+        return match body.get("organization") {
+            Some(Value::Number(n))
+                if !inner.state.orgs.iter().any(|o| Some(o.id) == n.as_u64()) =>
+            {
+                detail(
+                    StatusCode::BAD_REQUEST,
+                    "Organization matching query does not exist.",
+                    Some(LIST_ALLOW),
+                    true,
+                )
+            }
+            Some(Value::String(s)) if s.parse::<u64>().is_err() => detail(
+                StatusCode::BAD_REQUEST,
+                "Bad data found in related field organization.",
+                Some(LIST_ALLOW),
+                true,
+            ),
+            _ => detail(StatusCode::FORBIDDEN, FORBIDDEN, Some(LIST_ALLOW), true),
+        };
+    }
+    let input = match parse_app_input(&inner.state, &body, WriteKind::Create, &BTreeSet::new()) {
+        Ok(i) => i,
+        Err(errors) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &Value::Object(errors),
+                Some(LIST_ALLOW),
+                true,
+            );
+        }
+    };
+    let t = now();
+    let app = App {
+        id: inner.state.next_app,
+        name: input.name.unwrap_or_default(),
+        description: input.description.unwrap_or_default(),
+        client_id: random_token(40),
+        client_secret: random_token(128),
+        client_type: input.client_type.unwrap_or_default(),
+        redirect_uris: input.redirect_uris.unwrap_or_default(),
+        authorization_grant_type: input.grant.unwrap_or_default(),
+        skip_authorization: input.skip_authorization.unwrap_or(false),
+        organization: input.organization.unwrap_or(1),
+        created: t.clone(),
+        modified: t,
+    };
+    let errors = model_clean(&inner.state, &app);
+    if !errors.is_empty() {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "__all__": errors }),
+            Some(LIST_ALLOW),
+            true,
+        );
+    }
+    inner.state.next_app += 1;
+    let out = app_json(&inner.state, &app, true, Secret::Clear);
+    let location = format!("/api/v2/applications/{}/", app.id);
+    inner.state.apps.insert(app.id, app);
+    if std::mem::take(&mut inner.lose_next_create_answer) {
+        return html_response(StatusCode::SERVICE_UNAVAILABLE, HTML_500);
+    }
+    created(&out, &location)
+}
+
+/// Resolves `{id}` or `{name}++{org}` to an id the caller may see, or the error response.
+pub(super) fn resolve_app(inner: &Inner, key: &str, principal: Principal) -> Result<u64, Response> {
+    let not_found = || {
+        detail(
+            StatusCode::NOT_FOUND,
+            APP_NOT_FOUND,
+            Some(DETAIL_ALLOW),
+            true,
+        )
+    };
+    let id = if let Ok(id) = key.parse::<u64>() {
+        if !inner.state.apps.contains_key(&id) {
+            return Err(not_found());
+        }
+        id
+    } else if let Some((name, org)) = key.rsplit_once("++") {
+        let name = percent_decode(name).replace("[+]", "+");
+        let org = percent_decode(org);
+        if name.contains('/') {
+            return Err(html_response(StatusCode::NOT_FOUND, HTML_404));
+        }
+        let Some(org) = inner.state.orgs.iter().find(|o| o.name == org) else {
+            // A named URL whose organization does not resolve is answered by the
+            // URL rewriting layer: JSON, but without AWX's product headers (observed).
+            let mut r = Response::new(Body::from(json!({ "detail": APP_NOT_FOUND }).to_string()));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Err(r);
+        };
+        match inner
+            .state
+            .apps
+            .values()
+            .find(|a| a.name == name && a.organization == org.id)
+        {
+            Some(a) => a.id,
+            None => return Err(html_response(StatusCode::NOT_FOUND, HTML_404)),
+        }
+    } else {
+        return Err(html_response(StatusCode::NOT_FOUND, HTML_404));
+    };
+    // Detail views use the unfiltered queryset: hidden objects are 403, not 404.
+    if !principal.superuser {
+        return Err(detail(
+            StatusCode::FORBIDDEN,
+            FORBIDDEN,
+            Some(DETAIL_ALLOW),
+            true,
+        ));
+    }
+    Ok(id)
+}
+
+pub(super) fn application_detail(
+    inner: &mut Inner,
+    req: &Req<'_>,
+    principal: Principal,
+    key: &str,
+) -> Response {
+    if *req.method == Method::OPTIONS {
+        let exists = key
+            .parse::<u64>()
+            .is_ok_and(|id| inner.state.apps.contains_key(&id));
+        return json_response(
+            StatusCode::OK,
+            &options_body(true, exists && principal.superuser),
+            Some(DETAIL_ALLOW),
+            true,
+        );
+    }
+    if *req.method == Method::POST {
+        return method_not_allowed(req.method, DETAIL_ALLOW);
+    }
+    let id = match resolve_app(inner, key, principal) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let Some(current) = inner.state.apps.get(&id).cloned() else {
+        return detail(
+            StatusCode::NOT_FOUND,
+            APP_NOT_FOUND,
+            Some(DETAIL_ALLOW),
+            true,
+        );
+    };
+    match *req.method {
+        Method::GET | Method::HEAD => json_response(
+            StatusCode::OK,
+            &app_json(&inner.state, &current, true, Secret::Masked),
+            Some(DETAIL_ALLOW),
+            true,
+        ),
+        Method::DELETE => {
+            inner.state.apps.remove(&id);
+            // Deleting an app deletes its tokens (awx.md §6).
+            inner.state.tokens.retain(|t| t.application != Some(id));
+            no_content()
+        }
+        Method::PATCH | Method::PUT => {
+            let kind = if *req.method == Method::PUT {
+                WriteKind::Put
+            } else {
+                WriteKind::Patch
+            };
+            let body = match req.json_object(true, DETAIL_ALLOW) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let input =
+                match parse_app_input(&inner.state, &body, kind, &inner.options.ignore_on_update) {
+                    Ok(i) => i,
+                    Err(errors) => {
+                        return json_response(
+                            StatusCode::BAD_REQUEST,
+                            &Value::Object(errors),
+                            Some(DETAIL_ALLOW),
+                            true,
+                        );
+                    }
+                };
+            let mut app = current;
+            if let Some(v) = input.name {
+                app.name = v;
+            }
+            match (input.description, kind) {
+                (Some(v), _) => app.description = v,
+                // PUT re-applies defaults for omitted fields (awx.md §6).
+                (None, WriteKind::Put)
+                    if !inner.options.ignore_on_update.contains("description") =>
+                {
+                    app.description = String::new()
+                }
+                _ => {}
+            }
+            if let Some(v) = input.client_type {
+                app.client_type = v;
+            }
+            if let Some(v) = input.redirect_uris {
+                app.redirect_uris = v;
+            }
+            match (input.skip_authorization, kind) {
+                (Some(v), _) => app.skip_authorization = v,
+                (None, WriteKind::Put)
+                    if !inner
+                        .options
+                        .ignore_on_update
+                        .contains("skip_authorization") =>
+                {
+                    app.skip_authorization = false
+                }
+                _ => {}
+            }
+            if let Some(v) = input.organization {
+                app.organization = v;
+            }
+            let errors = model_clean(&inner.state, &app);
+            if !errors.is_empty() {
+                return json_response(
+                    StatusCode::BAD_REQUEST,
+                    &json!({ "__all__": errors }),
+                    Some(DETAIL_ALLOW),
+                    true,
+                );
+            }
+            app.modified = now();
+            let out = app_json(&inner.state, &app, true, Secret::Masked);
+            inner.state.apps.insert(id, app);
+            json_response(StatusCode::OK, &out, Some(DETAIL_ALLOW), true)
+        }
+        _ => method_not_allowed(req.method, DETAIL_ALLOW),
+    }
+}

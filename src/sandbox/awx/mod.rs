@@ -1,0 +1,378 @@
+//! AWX 24.6.1 simulator: `/api/v2/applications/` and what a client needs around
+//! it (organizations, tokens, users, me, ping, config). It follows
+//! `contracts/awx.md` and, where they differ, what the real server answered in
+//! `contracts/awx-oracle.json` (replayed by a test): the secret shown once,
+//! silent grant-type immutability, the 200 page-size cap, `__all__` errors,
+//! 403 for hidden objects, HTML 404s and 301s.
+
+// Handlers return finished HTTP responses as their error values; boxing them
+// would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::http::LoggedRequest;
+use super::random_token;
+
+mod applications;
+mod auth;
+mod bodies;
+mod filters;
+mod paginate;
+mod respond;
+mod routes;
+
+use applications::*;
+use auth::*;
+use bodies::*;
+use filters::*;
+use paginate::*;
+use respond::*;
+use routes::*;
+
+const VERSION: &str = "24.6.1";
+const DEFAULT_PAGE_SIZE: usize = 25;
+const MAX_PAGE_SIZE: usize = 200;
+const LIST_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
+const DETAIL_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
+const UNAUTHENTICATED: &str = "Authentication credentials were not provided. To establish a login session, visit /api/login/.";
+const FORBIDDEN: &str = "You do not have permission to perform this action.";
+const APP_NOT_FOUND: &str = "No OAuth2Application matches the given query.";
+const HTML_404: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
+const HTML_500: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n";
+const RESERVED_QUERY: &[&str] = &[
+    "page",
+    "page_size",
+    "format",
+    "order",
+    "order_by",
+    "search",
+    "type",
+    "host_filter",
+    "count_disabled",
+    "no_truncate",
+    "limit",
+    "validate",
+];
+
+/// Settings that are not part of the persisted state.
+#[derive(Debug, Clone)]
+pub struct AwxOptions {
+    /// Name of the superuser that exists from the start.
+    pub admin_username: String,
+    /// Password of that superuser (Basic auth).
+    pub admin_password: String,
+    /// Bearer tokens accepted as the admin with write scope (besides tokens
+    /// created through the API).
+    pub admin_tokens: Vec<String>,
+    /// Fields that PATCH and PUT silently ignore (as AWX does for the grant
+    /// type): a test knob for verification after apply.
+    pub ignore_on_update: BTreeSet<String>,
+}
+
+impl Default for AwxOptions {
+    fn default() -> Self {
+        AwxOptions {
+            admin_username: "admin".into(),
+            admin_password: "password".into(),
+            admin_tokens: vec!["sandbox-awx-token".into()],
+            ignore_on_update: BTreeSet::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Org {
+    id: u64,
+    name: String,
+    description: String,
+    created: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct User {
+    id: u64,
+    username: String,
+    password: String,
+    email: String,
+    is_superuser: bool,
+    created: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Token {
+    id: u64,
+    token: String,
+    refresh_token: Option<String>,
+    user: u64,
+    application: Option<u64>,
+    scope: String,
+    description: String,
+    created: String,
+    expires: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct App {
+    id: u64,
+    name: String,
+    description: String,
+    client_id: String,
+    client_secret: String,
+    client_type: String,
+    redirect_uris: String,
+    authorization_grant_type: String,
+    skip_authorization: bool,
+    organization: u64,
+    created: String,
+    modified: String,
+}
+
+/// Everything `--state` persists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AwxState {
+    orgs: Vec<Org>,
+    users: Vec<User>,
+    tokens: Vec<Token>,
+    apps: BTreeMap<u64, App>,
+    next_app: u64,
+    next_org: u64,
+    next_user: u64,
+    next_token: u64,
+}
+
+impl AwxState {
+    fn fresh(admin_username: &str, admin_password: &str) -> Self {
+        let now = now();
+        AwxState {
+            orgs: vec![Org {
+                id: 1,
+                name: "Default".into(),
+                description: String::new(),
+                created: now.clone(),
+            }],
+            users: vec![User {
+                id: 1,
+                username: admin_username.into(),
+                password: admin_password.into(),
+                email: "admin@example.invalid".into(),
+                is_superuser: true,
+                created: now,
+            }],
+            tokens: Vec::new(),
+            apps: BTreeMap::new(),
+            next_app: 1,
+            next_org: 2,
+            next_user: 2,
+            next_token: 1,
+        }
+    }
+}
+
+struct Inner {
+    state: AwxState,
+    options: AwxOptions,
+    log: Vec<LoggedRequest>,
+    /// Test knob: the next create is stored, but answered 503 (an ambiguous failure).
+    lose_next_create_answer: bool,
+}
+
+/// A simulated AWX. Cheap to clone; clones share the state.
+#[derive(Clone)]
+pub struct AwxSim {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl AwxSim {
+    /// A fresh server: the `admin` superuser and organization 1 `Default`.
+    pub fn new(options: AwxOptions) -> Self {
+        let state = AwxState::fresh(&options.admin_username, &options.admin_password);
+        AwxSim {
+            inner: Arc::new(Mutex::new(Inner {
+                state,
+                options,
+                log: Vec::new(),
+                lose_next_create_answer: false,
+            })),
+        }
+    }
+
+    /// A server restored from [`AwxSim::state_json`].
+    pub fn from_state(options: AwxOptions, state: &Value) -> Result<Self, String> {
+        let state: AwxState = serde_json::from_value(state.clone())
+            .map_err(|e| format!("invalid AWX sandbox state: {e}"))?;
+        Ok(AwxSim {
+            inner: Arc::new(Mutex::new(Inner {
+                state,
+                options,
+                log: Vec::new(),
+                lose_next_create_answer: false,
+            })),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means a handler panicked; the data is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The whole state, for `--state` files and test assertions.
+    pub fn state_json(&self) -> Value {
+        serde_json::to_value(&self.lock().state).unwrap_or(Value::Null)
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+
+    /// Stores the next created application but answers 503, as a proxy that
+    /// timed out after the server acted would.
+    pub fn lose_next_create_answer(&self) {
+        self.lock().lose_next_create_answer = true;
+    }
+
+    /// Makes PATCH/PUT silently ignore `field` from now on.
+    pub fn ignore_on_update(&self, field: &str) {
+        self.lock()
+            .options
+            .ignore_on_update
+            .insert(field.to_string());
+    }
+
+    /// Adds an organization (for tests and seeding); returns its id.
+    pub fn add_organization(&self, name: &str) -> u64 {
+        let mut inner = self.lock();
+        let id = inner.state.next_org;
+        inner.state.next_org += 1;
+        inner.state.orgs.push(Org {
+            id,
+            name: name.into(),
+            description: String::new(),
+            created: now(),
+        });
+        id
+    }
+
+    /// The stored application with this name (any organization), as the list shows it
+    /// plus its stored `client_secret` in clear (test use only).
+    pub fn app_by_name(&self, name: &str) -> Option<Value> {
+        let inner = self.lock();
+        let app = inner.state.apps.values().find(|a| a.name == name)?;
+        let mut v = app_json(&inner.state, app, true, Secret::Masked);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("stored_client_secret".into(), json!(app.client_secret));
+        }
+        Some(v)
+    }
+
+    /// Sets a field of the stored application `name` directly (drift for tests).
+    pub fn set_app_field(&self, name: &str, field: &str, value: Value) -> bool {
+        let mut inner = self.lock();
+        let Some(app) = inner.state.apps.values_mut().find(|a| a.name == name) else {
+            return false;
+        };
+        match (field, value) {
+            ("description", Value::String(s)) => app.description = s,
+            ("redirect_uris", Value::String(s)) => app.redirect_uris = s,
+            ("client_type", Value::String(s)) => app.client_type = s,
+            ("authorization_grant_type", Value::String(s)) => app.authorization_grant_type = s,
+            ("skip_authorization", Value::Bool(b)) => app.skip_authorization = b,
+            ("organization", Value::Number(n)) => app.organization = n.as_u64().unwrap_or(1),
+            _ => return false,
+        }
+        app.modified = now();
+        true
+    }
+
+    /// Demo data for `--sandbox` and `appform sandbox --demo`: an app to update,
+    /// one to delete and one nobody manages.
+    pub fn seed_demo(&self) {
+        let mut inner = self.lock();
+        let demo = [
+            (
+                "jenkins",
+                "confidential",
+                "authorization-code",
+                "http://old.example.com/cb",
+                "Jenkins CI",
+            ),
+            ("old-portal", "public", "password", "", "Retired portal"),
+            (
+                "system-metrics",
+                "confidential",
+                "password",
+                "",
+                "Platform metrics",
+            ),
+        ];
+        for (name, client_type, grant, redirect, description) in demo {
+            let id = inner.state.next_app;
+            inner.state.next_app += 1;
+            let t = now();
+            inner.state.apps.insert(
+                id,
+                App {
+                    id,
+                    name: name.into(),
+                    description: description.into(),
+                    client_id: random_token(40),
+                    client_secret: random_token(128),
+                    client_type: client_type.into(),
+                    redirect_uris: redirect.into(),
+                    authorization_grant_type: grant.into(),
+                    skip_authorization: false,
+                    organization: 1,
+                    created: t.clone(),
+                    modified: t,
+                },
+            );
+        }
+    }
+
+    /// Creates `count` applications named `<prefix>NNN` in organization 1 (benchmarks, tests).
+    pub fn seed_apps(&self, prefix: &str, count: usize) {
+        let mut inner = self.lock();
+        for i in 0..count {
+            let id = inner.state.next_app;
+            inner.state.next_app += 1;
+            let t = now();
+            inner.state.apps.insert(
+                id,
+                App {
+                    id,
+                    name: format!("{prefix}{i:03}"),
+                    description: String::new(),
+                    client_id: random_token(40),
+                    client_secret: random_token(128),
+                    client_type: "public".into(),
+                    redirect_uris: String::new(),
+                    authorization_grant_type: "password".into(),
+                    skip_authorization: false,
+                    organization: 1,
+                    created: t.clone(),
+                    modified: t,
+                },
+            );
+        }
+    }
+
+    /// The axum router serving this simulator.
+    pub fn router(&self) -> Router {
+        Router::new().fallback(handle).with_state(self.clone())
+    }
+}
