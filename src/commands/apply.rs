@@ -9,16 +9,17 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::planning::{
-    close_all, fetch_and_plan, load_config, plan_from, problem_diagnostic, read_plan, start_sandbox,
+    close_all, fetch_and_plan, load_config, plan_from, prepare, problem_diagnostic, read_plan,
+    select_targets,
 };
-use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output, runtime};
+use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
 use crate::plan::{Action, Change, Plan};
 use crate::provider::Created;
 use crate::render;
 use crate::secrets_file::SecretsFile;
-use crate::targets::{self, Target};
+use crate::targets::Target;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     let Some(config) = load_config(&args.config.config, out) else {
@@ -59,11 +60,8 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             }
             t
         }
-        None => match targets::select(&config, &args.servers.servers) {
-            Ok(t) => match args.servers.shard {
-                Some(shard) => targets::in_shard(t, shard.index, shard.count),
-                None => t,
-            },
+        None => match select_targets(&config, &args.servers) {
+            Ok(t) => t,
             Err(e) => return out.fail(&e),
         },
     };
@@ -73,19 +71,8 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     {
         return out.fail(&e);
     }
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return out.fail(&e),
-    };
-    for problem in super::planning::credential_problems(
-        &config,
-        &targets,
-        super::planning::secret_source(&args.servers),
-    ) {
-        out.error(&problem);
-    }
-    let sandbox = match start_sandbox(&args.servers, &targets) {
-        Ok(s) => s,
+    let (rt, sandbox) = match prepare(&config, &targets, &args.servers, out) {
+        Ok(p) => p,
         Err(e) => return out.fail(&e),
     };
     let code = rt.block_on(apply(

@@ -1,37 +1,24 @@
 //! `appform plan`: read every selected server and show how it differs from the
 //! configuration. Never writes to a server.
 
-use super::planning::{close_all, fetch_and_plan, load_config, problem_diagnostic, start_sandbox};
-use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output, runtime};
+use super::planning::{
+    close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, select_targets,
+};
+use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output};
 use crate::cli::{Format, PlanArgs};
 use crate::plan::Plan;
 use crate::render;
-use crate::targets;
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let Some(config) = load_config(&args.config.config, out) else {
         return EXIT_ERROR;
     };
-    let targets = match targets::select(&config, &args.servers.servers) {
-        Ok(t) => match args.servers.shard {
-            Some(shard) => targets::in_shard(t, shard.index, shard.count),
-            None => t,
-        },
+    let targets = match select_targets(&config, &args.servers) {
+        Ok(t) => t,
         Err(e) => return out.fail(&e),
     };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return out.fail(&e),
-    };
-    for problem in super::planning::credential_problems(
-        &config,
-        &targets,
-        super::planning::secret_source(&args.servers),
-    ) {
-        out.error(&problem);
-    }
-    let sandbox = match start_sandbox(&args.servers, &targets) {
-        Ok(s) => s,
+    let (rt, sandbox) = match prepare(&config, &targets, &args.servers, out) {
+        Ok(p) => p,
         Err(e) => return out.fail(&e),
     };
     let (plan, problems) = rt.block_on(async {

@@ -39,11 +39,37 @@ pub fn secret_source(args: &ServerArgs) -> &'static dyn SecretSource {
     }
 }
 
-/// Starts the embedded simulators for `targets` when `--sandbox` is given.
-pub fn start_sandbox(
+/// `--server` globs, then `--shard`.
+pub fn select_targets<'a>(
+    config: &'a Config,
     args: &ServerArgs,
+) -> Result<Vec<Target<'a>>, String> {
+    let selected = targets::select(config, &args.servers)?;
+    Ok(match args.shard {
+        Some(shard) => targets::in_shard(selected, shard.index, shard.count),
+        None => selected,
+    })
+}
+
+/// What `plan` and `apply` need before they talk to servers: unresolved
+/// credentials reported as diagnostics, a runtime, and (with `--sandbox`)
+/// the embedded simulators, which run until the returned value is dropped.
+pub fn prepare(
+    config: &Config,
     targets: &[Target<'_>],
-) -> Result<Option<Embedded>, String> {
+    args: &ServerArgs,
+    out: Output,
+) -> Result<(tokio::runtime::Runtime, Option<Embedded>), String> {
+    for problem in credential_problems(config, targets, secret_source(args)) {
+        out.error(&problem);
+    }
+    let rt = super::runtime()?;
+    let sandbox = start_sandbox(args, targets)?;
+    Ok((rt, sandbox))
+}
+
+/// Starts the embedded simulators for `targets` when `--sandbox` is given.
+fn start_sandbox(args: &ServerArgs, targets: &[Target<'_>]) -> Result<Option<Embedded>, String> {
     if !args.sandbox {
         return Ok(None);
     }
