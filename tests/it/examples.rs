@@ -41,3 +41,21 @@ fn usage_errors_exit_1_never_2() {
     appform().arg("--help").assert().code(0);
     appform().arg("--version").assert().code(0);
 }
+
+#[test]
+fn anchors_aliases_and_merge_keys_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "servers:\n  awx-prod:\n    awx:\n      url: https://awx.example.com\n      auth: {token: env:T}\n      applications:\n        one: &app\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n        two:\n          <<: *app\n          description: second\n        three: *app\n",
+    )
+    .unwrap();
+    let cfg = appform::config::load(dir.path()).unwrap();
+    let apps = &cfg.servers[0].apps;
+    assert_eq!(apps.len(), 3);
+    let two = apps.iter().find(|a| a.key == "two").unwrap();
+    assert_eq!(two.fields["description"], "second");
+    assert_eq!(two.fields["client_type"], "public");
+    let three = apps.iter().find(|a| a.key == "three").unwrap();
+    assert_eq!(three.fields["authorization_grant_type"], "password");
+}
