@@ -244,7 +244,17 @@ fn discover(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     Ok(out)
 }
 
+/// Directories already entered, by canonical path: a symlink loop is walked once.
+type Visited = std::collections::BTreeSet<PathBuf>;
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    walk_from(dir, out, &mut Visited::new())
+}
+
+fn walk_from(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut Visited) -> std::io::Result<()> {
+    if !visited.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
@@ -256,7 +266,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry.path();
         let ty = entry.file_type()?;
         if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
-            walk(&path, out)?;
+            walk_from(&path, out, visited)?;
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }

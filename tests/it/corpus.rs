@@ -199,3 +199,18 @@ fn all_problems_of_all_files_in_one_run() {
         ]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_in_the_config_directory_is_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "policy:\n  max_deletes: 1\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+    let cfg = config::load(dir.path()).expect("valid");
+    assert_eq!(cfg.sources.len(), 1, "the file is read once");
+    assert_eq!(cfg.policy.max_deletes, 1);
+}
