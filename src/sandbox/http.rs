@@ -28,6 +28,29 @@ pub struct LoggedRequest {
     pub content_type: Option<String>,
 }
 
+impl LoggedRequest {
+    /// The log entry for one request as a handler received it.
+    pub fn of(
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Self {
+        LoggedRequest {
+            method: method.to_string(),
+            path: uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            body: serde_json::from_slice(body).ok(),
+            content_type: headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        }
+    }
+}
+
 /// A TCP listener that resets a share of new connections.
 struct FaultyListener {
     inner: TcpListener,

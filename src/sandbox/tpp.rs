@@ -337,18 +337,9 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let mut inner = sim.lock();
-    inner.log.push(LoggedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        body: serde_json::from_slice(&body).ok(),
-        content_type: headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    });
+    inner
+        .log
+        .push(LoggedRequest::of(&method, &uri, &headers, &body));
     let path = uri.path().to_ascii_lowercase();
     let bearer = headers
         .get(header::AUTHORIZATION)

@@ -206,15 +206,9 @@ async fn handle(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    inner.log.push(LoggedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        body: serde_json::from_slice(&body).ok(),
-        content_type: content_type.clone(),
-    });
+    inner
+        .log
+        .push(LoggedRequest::of(&method, &uri, &headers, &body));
     let Some(user) = authenticate(&inner, &headers) else {
         // With token auth WHM sends real HTTP error codes (whm.md §2).
         let mut r = Response::new(Body::from("Access denied"));

@@ -90,15 +90,9 @@ pub(super) async fn handle(
         body: &body,
     };
     let mut inner = sim.lock();
-    inner.log.push(LoggedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        body: serde_json::from_slice(&body).ok(),
-        content_type: content_type.map(str::to_string),
-    });
+    inner
+        .log
+        .push(LoggedRequest::of(&method, &uri, &headers, &body));
     route(&mut inner, &req, &headers)
 }
 
