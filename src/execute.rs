@@ -3,6 +3,7 @@
 //! `max_in_flight` writes at a time within a phase. A failed change does not
 //! stop the others; an authentication failure stops that server only.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::stream::{self, StreamExt};
@@ -13,16 +14,54 @@ use crate::provider::{Client, Created, WriteError};
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Done(Option<Created>),
+    /// The change took effect, but not completely: a client secret that was
+    /// lost or could not be saved, a replaced app's old copy left behind.
+    Incomplete(Option<Created>, WriteError),
     Failed(WriteError),
     NotAttempted(String),
+}
+
+impl Outcome {
+    /// Whether the server changed (the change is verified afterwards).
+    pub fn took_effect(&self) -> bool {
+        matches!(self, Outcome::Done(_) | Outcome::Incomplete(..))
+    }
+    /// Whether the report counts it as a failure.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::Incomplete(..))
+    }
+    pub fn created(&self) -> Option<&Created> {
+        match self {
+            Outcome::Done(c) | Outcome::Incomplete(c, _) => c.as_ref(),
+            _ => None,
+        }
+    }
+    pub fn error(&self) -> Option<&WriteError> {
+        match self {
+            Outcome::Incomplete(_, e) | Outcome::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct ChangeOutcome {
     pub server: String,
     pub app: String,
+    /// AWX: the organization, as the plan shows it.
+    pub organization: Option<String>,
     pub action: Action,
     pub outcome: Outcome,
+}
+
+impl ChangeOutcome {
+    /// The app as plans name it: `grafana (Engineering)` for AWX.
+    pub fn label(&self) -> String {
+        match &self.organization {
+            Some(org) => format!("{} ({org})", self.app),
+            None => self.app.clone(),
+        }
+    }
 }
 
 /// Set by Ctrl-C during apply: writes in flight finish, no new write starts.
@@ -37,44 +76,73 @@ pub fn interrupted() -> bool {
 }
 
 /// Called right after a create returned, before anything else runs: the place
-/// to save a secret shown once. An error marks the change failed.
-pub type OnCreated<'a> = dyn Fn(&str, &str, &Created) -> Result<(), String> + Sync + 'a;
+/// to save a secret shown once, or to record one that was lost. An error
+/// (for example "secret lost") makes the change incomplete.
+pub type OnCreated<'a> = dyn Fn(&str, &str, &Created) -> Result<(), WriteError> + Sync + 'a;
+
+/// Why the rest of a server's changes are not attempted (set by the first
+/// change that met an authentication failure or an unreachable host).
+#[derive(Default)]
+struct Stop(Mutex<Option<String>>);
+
+impl Stop {
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+    fn set(&self, why: String) {
+        if let Ok(mut s) = self.0.lock()
+            && s.is_none()
+        {
+            *s = Some(why);
+        }
+    }
+}
 
 async fn run_change(
     client: &Client,
     server: &str,
     change: &Change,
     on_created: &OnCreated<'_>,
+    stop: &Stop,
 ) -> ChangeOutcome {
-    if interrupted() {
-        return ChangeOutcome {
-            server: server.to_string(),
-            app: change.app.clone(),
-            action: change.action,
-            outcome: Outcome::NotAttempted("interrupted (Ctrl-C)".into()),
-        };
-    }
-    let outcome = match &change.operation {
-        None => {
-            Outcome::NotAttempted("nothing to do (plan read from a file without operations)".into())
-        }
-        Some(_) => match client.execute(change).await {
-            Ok(Some(created)) => match on_created(server, &change.app, &created) {
-                Ok(()) => Outcome::Done(Some(created)),
-                Err(e) => Outcome::Failed(WriteError::new(format!(
-                    "the application was created, but its client secret could not be saved: {e}"
-                ))),
-            },
-            Ok(None) => Outcome::Done(None),
-            Err(e) => Outcome::Failed(e),
-        },
-    };
-    ChangeOutcome {
+    let done = |outcome| ChangeOutcome {
         server: server.to_string(),
         app: change.app.clone(),
+        organization: change.organization.clone(),
         action: change.action,
         outcome,
+    };
+    if interrupted() {
+        return done(Outcome::NotAttempted("interrupted (Ctrl-C)".into()));
     }
+    if let Some(why) = stop.get() {
+        return done(Outcome::NotAttempted(why));
+    }
+    let outcome = match client.execute(change).await {
+        Ok(applied) => {
+            let saved = applied
+                .created
+                .as_ref()
+                .map_or(Ok(()), |c| on_created(server, &change.app, c));
+            match (saved, applied.leftover) {
+                (Ok(()), None) => Outcome::Done(applied.created),
+                (Err(e), _) => Outcome::Incomplete(applied.created, e),
+                (Ok(()), Some(leftover)) => Outcome::Incomplete(applied.created, leftover),
+            }
+        }
+        Err(e) => {
+            if e.stops_server() {
+                let why = if e.is_auth() {
+                    "authentication failed on this server"
+                } else {
+                    "the server stopped answering"
+                };
+                stop.set(format!("{why} ({})", e.message));
+            }
+            Outcome::Failed(e)
+        }
+    };
+    done(outcome)
 }
 
 /// Applies one instance's changes.
@@ -85,7 +153,7 @@ pub async fn run_server(
     on_created: &OnCreated<'_>,
 ) -> Vec<ChangeOutcome> {
     let mut out = Vec::new();
-    let mut stop: Option<String> = None;
+    let stop = Stop::default();
     for action in [
         Action::Create,
         Action::Update,
@@ -93,28 +161,13 @@ pub async fn run_server(
         Action::Delete,
     ] {
         let mut phase: Vec<&Change> = plan.changes.iter().filter(|c| c.action == action).collect();
-        phase.sort_by(|a, b| a.app.cmp(&b.app));
-        if let Some(why) = &stop {
-            out.extend(phase.iter().map(|c| ChangeOutcome {
-                server: plan.server.clone(),
-                app: c.app.clone(),
-                action: c.action,
-                outcome: Outcome::NotAttempted(why.clone()),
-            }));
-            continue;
-        }
+        phase.sort_by(|a, b| a.app.cmp(&b.app).then(a.organization.cmp(&b.organization)));
         let mut results: Vec<ChangeOutcome> = stream::iter(phase)
-            .map(|c| run_change(client, &plan.server, c, on_created))
+            .map(|c| run_change(client, &plan.server, c, on_created, &stop))
             .buffer_unordered(max_in_flight.max(1))
             .collect()
             .await;
-        results.sort_by(|a, b| a.app.cmp(&b.app));
-        if results
-            .iter()
-            .any(|r| matches!(&r.outcome, Outcome::Failed(e) if e.is_auth()))
-        {
-            stop = Some("authentication failed on this server".into());
-        }
+        results.sort_by(|a, b| a.app.cmp(&b.app).then(a.organization.cmp(&b.organization)));
         out.extend(results);
     }
     out

@@ -4,6 +4,7 @@
 //!
 //! - [`model`]      the validated configuration and the live state, as plain data.
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
+//! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
 //! - [`semantics`]  per-kind rules as data: update style, field comparison,
 //!   replacement, required-to-create, server defaults.
@@ -33,6 +34,7 @@
 //!                      verify: fetch again, plan again, must be empty
 //! ```
 
+pub mod aside;
 pub mod cli;
 pub mod commands;
 pub mod config;

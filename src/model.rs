@@ -85,6 +85,19 @@ pub enum OrgRef {
     Name(String),
 }
 
+impl OrgRef {
+    /// The organization's id on a server that has these organizations.
+    pub fn resolve(&self, organizations: &BTreeMap<u64, String>) -> Option<u64> {
+        match self {
+            OrgRef::Id(id) => organizations.contains_key(id).then_some(*id),
+            OrgRef::Name(name) => organizations
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(id, _)| *id),
+        }
+    }
+}
+
 impl std::fmt::Display for OrgRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -221,7 +234,19 @@ pub struct DesiredApp {
     /// the scope string for TPP scopes, a JSON object for WHM `data`.
     /// A field the config does not mention is absent (unmanaged).
     pub fields: BTreeMap<String, serde_json::Value>,
+    /// AWX `renamed_from:`: identities the app had before, oldest last. A live
+    /// app found under one of them is renamed (or moved) in place, keeping its
+    /// client id and secret.
+    pub renamed_from: Vec<PreviousIdentity>,
     pub origin: Origin,
+}
+
+/// An identity an AWX application had before (`renamed_from:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousIdentity {
+    pub name: String,
+    /// `None`: the app's current organization.
+    pub organization: Option<OrgRef>,
 }
 
 /// One application as a server holds it, translated to config terms.
@@ -236,6 +261,9 @@ pub struct LiveApp {
     pub id: String,
     /// AWX: the organization id.
     pub organization: Option<u64>,
+    /// AWX: set when this is the old copy of an interrupted replacement,
+    /// renamed aside (see [`crate::aside`]).
+    pub aside: Option<crate::aside::Aside>,
     /// Field values by config name, in the config's form (AWX `redirect_uris`
     /// as a list). Write-only fields (AWX `client_secret`) are never here.
     pub fields: BTreeMap<String, serde_json::Value>,
@@ -245,6 +273,6 @@ pub struct LiveApp {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
     pub apps: Vec<LiveApp>,
-    /// AWX organization names the config uses, resolved to ids (absent: not found).
-    pub organizations: BTreeMap<String, u64>,
+    /// AWX: every organization the credentials can see, by id (names are unique).
+    pub organizations: BTreeMap<u64, String>,
 }

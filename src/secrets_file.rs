@@ -9,6 +9,10 @@ use serde_json::{Map, Value, json};
 
 use crate::secret::Secret;
 
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
 pub struct SecretsFile {
     path: PathBuf,
 }
@@ -66,15 +70,43 @@ impl SecretsFile {
         client_id: &str,
         secret: &Secret,
     ) -> Result<(), String> {
-        let mut map = self.read()?;
-        map.insert(
-            format!("{server}/{app}"),
+        self.insert(
+            server,
+            app,
             json!({
                 "client_id": client_id,
                 "client_secret": secret.expose(),
-                "created_at": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+                "created_at": now(),
             }),
-        );
+        )
+    }
+
+    /// Records that the secret of a new application was lost:
+    /// `{client_id, client_secret: null, secret_lost: true, reason, created_at}`,
+    /// so that whoever reads the file for the secret learns it is not there.
+    pub fn record_lost(
+        &self,
+        server: &str,
+        app: &str,
+        client_id: &str,
+        reason: &str,
+    ) -> Result<(), String> {
+        self.insert(
+            server,
+            app,
+            json!({
+                "client_id": client_id,
+                "client_secret": null,
+                "secret_lost": true,
+                "reason": reason,
+                "created_at": now(),
+            }),
+        )
+    }
+
+    fn insert(&self, server: &str, app: &str, entry: Value) -> Result<(), String> {
+        let mut map = self.read()?;
+        map.insert(format!("{server}/{app}"), entry);
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
         let tmp = self.dir().join(format!(
@@ -128,6 +160,19 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    #[test]
+    fn a_lost_secret_is_recorded_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let f = SecretsFile::new(&path);
+        f.record_lost("awx", "grafana", "cid", "the answer was lost")
+            .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["awx/grafana"]["secret_lost"], true);
+        assert_eq!(v["awx/grafana"]["client_secret"], Value::Null);
+        assert_eq!(v["awx/grafana"]["client_id"], "cid");
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub async fn fetch_all<'a>(
         .map(|target| async move {
             match Client::connect(target.server, target.instance, secrets, options).await {
                 Ok(client) => {
-                    let live = client.fetch(target.server).await;
+                    let live = client.fetch().await;
                     Fetched {
                         target,
                         client: Some(client),

@@ -16,7 +16,7 @@ use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
 use crate::plan::{Action, Change, Plan};
-use crate::provider::Created;
+use crate::provider::{Created, FailureKind, NewSecret, WriteError};
 use crate::render;
 use crate::secrets_file::SecretsFile;
 use crate::targets::Target;
@@ -103,10 +103,11 @@ fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
         if let Some(e) = &sp.error {
             out.push(format!("{}: cannot be planned now: {e}", sp.server));
         }
-        let before: BTreeMap<&str, &Change> =
-            old.changes.iter().map(|c| (c.app.as_str(), c)).collect();
-        let after: BTreeMap<&str, &Change> =
-            sp.changes.iter().map(|c| (c.app.as_str(), c)).collect();
+        // AWX names repeat across organizations: the label carries both.
+        let before: BTreeMap<String, &Change> =
+            old.changes.iter().map(|c| (c.label(), c)).collect();
+        let after: BTreeMap<String, &Change> =
+            sp.changes.iter().map(|c| (c.label(), c)).collect();
         for (app, c) in &after {
             match before.get(app) {
                 None => out.push(format!(
@@ -159,15 +160,32 @@ fn describe(o: &ChangeOutcome) -> String {
         Action::Replace => "replaced",
         Action::Delete => "deleted",
     };
-    match &o.outcome {
-        Outcome::Done(Some(Created {
+    let client_id = match o.outcome.created() {
+        Some(Created {
             client_id: Some(id),
             ..
-        })) => format!("{}: {} {verb} (client_id {id})", o.server, o.app),
-        Outcome::Done(_) => format!("{}: {} {verb}", o.server, o.app),
-        Outcome::Failed(e) => format!("{}: {} FAILED: {}", o.server, o.app, e.message),
-        Outcome::NotAttempted(why) => format!("{}: {} not attempted: {why}", o.server, o.app),
+        }) => format!(" (client_id {id})"),
+        _ => String::new(),
+    };
+    let (server, app) = (&o.server, o.label());
+    match &o.outcome {
+        Outcome::Done(_) => format!("{server}: {app} {verb}{client_id}"),
+        Outcome::Incomplete(_, e) if e.kind == FailureKind::SecretLost => {
+            format!("{server}: {app} {verb}, secret lost{client_id}: {}", e.message)
+        }
+        Outcome::Incomplete(_, e) => {
+            format!("{server}: {app} {verb}{client_id}, INCOMPLETE: {}", e.message)
+        }
+        Outcome::Failed(e) => format!("{server}: {app} FAILED: {}", e.message),
+        Outcome::NotAttempted(why) => format!("{server}: {app} not attempted: {why}"),
     }
+}
+
+/// What to do about a secret that is lost.
+fn lost_secret_remedy(server: &str, app: &str) -> String {
+    format!(
+        "the server showed it only in that answer and never shows it again; to issue a new client id and secret, replace the application: `appform apply --replace '{server}/{app}' --allow-replace --secrets-out FILE`"
+    )
 }
 
 async fn apply(
@@ -218,7 +236,10 @@ async fn apply_plan(
         }
     }
     if args.format == Format::Text {
-        print!("{}", render::text::plan(out.stdout_style(), &plan));
+        print!(
+            "{}",
+            render::text::plan_with(out.stdout_style(), &plan, args.force)
+        );
     }
     let planned_failures = plan.servers.iter().filter(|s| s.error.is_some()).count();
     let applicable: Vec<&crate::plan::ServerPlan> = plan
@@ -285,18 +306,36 @@ async fn apply_plan(
         }
     }
 
-    let on_created = |server: &str, app: &str, created: &Created| -> Result<(), String> {
-        if let Some(w) = &created.warning {
-            out.warn(&format!("{server}/{app}: {w}"));
-        }
-        match (secrets_file, &created.client_secret) {
-            (Some(file), Some(secret)) => file.record(
-                server,
-                app,
-                created.client_id.as_deref().unwrap_or(""),
-                secret,
-            ),
-            _ => Ok(()),
+    let discard = args.discard_secrets;
+    let on_created = |server: &str, app: &str, created: &Created| -> Result<(), WriteError> {
+        let client_id = created.client_id.as_deref().unwrap_or("");
+        match &created.secret {
+            NewSecret::None => Ok(()),
+            NewSecret::Captured(secret) => match secrets_file {
+                Some(file) => file.record(server, app, client_id, secret).map_err(|e| {
+                    WriteError::new(
+                        FailureKind::Local,
+                        format!(
+                            "the application was created, but its client secret could not be saved: {e}"
+                        ),
+                    )
+                }),
+                None => Ok(()),
+            },
+            // Nobody wanted it kept.
+            NewSecret::Lost(_) if discard => Ok(()),
+            NewSecret::Lost(how) => {
+                let mut message = format!(
+                    "its client secret is lost ({how}): {}",
+                    lost_secret_remedy(server, app)
+                );
+                if let Some(file) = secrets_file
+                    && let Err(e) = file.record_lost(server, app, client_id, how)
+                {
+                    message = format!("{message}; recording the loss in the secrets file failed too: {e}");
+                }
+                Err(WriteError::new(FailureKind::SecretLost, message))
+            }
         }
     };
     let by_name: BTreeMap<&str, &crate::targets::Fetched<'_>> = fetched
@@ -337,7 +376,7 @@ async fn apply_plan(
     // Verification (SPEC §3.4): read every touched server again and plan again.
     let touched: Vec<&str> = results
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Done(_)))
+        .filter(|r| r.outcome.took_effect())
         .map(|r| r.server.as_str())
         .collect();
     let refetched: Vec<crate::targets::Fetched<'_>> = stream::iter(
@@ -347,7 +386,7 @@ async fn apply_plan(
     )
     .map(|f| async move {
         let live = match &f.client {
-            Some(client) => client.fetch(f.target.server).await,
+            Some(client) => client.fetch().await,
             None => Err("not connected".to_string()),
         };
         crate::targets::Fetched {
@@ -362,7 +401,7 @@ async fn apply_plan(
     let (after, _) = plan_from(config, &refetched);
     let attempted: Vec<(&str, &str)> = results
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Done(_)))
+        .filter(|r| r.outcome.took_effect())
         .map(|r| (r.server.as_str(), r.app.as_str()))
         .collect();
     let mut not_kept = Vec::new();
@@ -394,11 +433,12 @@ async fn apply_plan(
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Done(_)))
         .count();
-    let failed = results
+    let took_effect = results.iter().any(|r| r.outcome.took_effect());
+    let incomplete = results
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
-        .count()
-        + planned_failures;
+        .filter(|r| matches!(r.outcome, Outcome::Incomplete(..)))
+        .count();
+    let failed = results.iter().filter(|r| r.outcome.is_failure()).count() + planned_failures;
     let skipped = results
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::NotAttempted(_)))
@@ -423,7 +463,15 @@ async fn apply_plan(
             not_kept.len()
         )
     } else {
-        format!("Apply failed: {succeeded} succeeded, {failed} failed, {skipped} not attempted.")
+        let mut line = format!(
+            "Apply failed: {succeeded} succeeded, {failed} failed, {skipped} not attempted."
+        );
+        if incomplete > 0 {
+            line.push_str(&format!(
+                " Of the failed, {incomplete} took effect but not completely (see above)."
+            ));
+        }
+        line
     };
     match args.format {
         Format::Text => {
@@ -440,12 +488,28 @@ async fn apply_plan(
             let items: Vec<_> = results
                 .iter()
                 .map(|r| {
-                    let (status, message) = match &r.outcome {
-                        Outcome::Done(_) => ("done", None),
-                        Outcome::Failed(e) => ("failed", Some(e.message.clone())),
-                        Outcome::NotAttempted(w) => ("not_attempted", Some(w.clone())),
+                    let status = match &r.outcome {
+                        Outcome::Done(_) => "done",
+                        Outcome::Incomplete(..) => "incomplete",
+                        Outcome::Failed(_) => "failed",
+                        Outcome::NotAttempted(_) => "not_attempted",
                     };
-                    json!({"server": r.server, "app": r.app, "action": r.action, "status": status, "message": message})
+                    let message = match &r.outcome {
+                        Outcome::NotAttempted(w) => Some(w.clone()),
+                        other => other.error().map(|e| e.message.clone()),
+                    };
+                    let error = r
+                        .outcome
+                        .error()
+                        .map(|e| json!({"kind": e.kind_name(), "message": e.message}));
+                    let client_id = r.outcome.created().and_then(|c| c.client_id.clone());
+                    let secret_lost = r
+                        .outcome
+                        .error()
+                        .is_some_and(|e| e.kind == FailureKind::SecretLost);
+                    json!({"server": r.server, "app": r.app, "organization": r.organization,
+                        "action": r.action, "status": status, "message": message,
+                        "error": error, "client_id": client_id, "secret_lost": secret_lost})
                 })
                 .collect();
             println!(
@@ -454,12 +518,16 @@ async fn apply_plan(
             );
         }
     }
+    // Every failure also on stderr, where CI logs look (stdout holds the report).
+    for r in results.iter().filter(|r| r.outcome.is_failure()) {
+        out.error_text(&describe(r));
+    }
     for n in &not_kept {
         out.error_text(&format!("verification failed: {n}"));
     }
     if !not_kept.is_empty() {
         EXIT_ERROR
-    } else if failed + skipped > 0 && succeeded > 0 {
+    } else if failed + skipped > 0 && took_effect {
         EXIT_PARTIAL
     } else if failed + skipped > 0 {
         EXIT_ERROR

@@ -69,7 +69,7 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
             },
         )
         .await?;
-        let live = client.fetch(target.server).await;
+        let live = client.fetch().await;
         client.close().await;
         live
     });

@@ -146,6 +146,77 @@ pub struct RawAwxApp {
     pub redirect_uris: Option<UriList>,
     pub skip_authorization: Option<bool>,
     pub description: Option<String>,
+    /// Identities the application had before: an old name (same organization),
+    /// or `{name, organization}` for a move between organizations. The app found
+    /// under one of them is renamed or moved in place (one PATCH), keeping its
+    /// client id and secret.
+    pub renamed_from: Option<Vec<RawPrevious>>,
+}
+
+/// A previous identity of an AWX application (`renamed_from:` items).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawPrevious {
+    /// An old name in the app's current organization.
+    Name(String),
+    /// An old name in another organization (a move).
+    Moved { name: String, organization: RawOrg },
+}
+
+impl<'de> Deserialize<'de> for RawPrevious {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawPrevious;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an old application name, or a map with `name` and `organization`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawPrevious, E> {
+                Ok(RawPrevious::Name(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawPrevious, A::Error> {
+                let mut name = None;
+                let mut organization = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "name" => name = Some(map.next_value::<String>()?),
+                        "organization" => organization = Some(map.next_value::<RawOrg>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["name", "organization"]));
+                        }
+                    }
+                }
+                let name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+                let organization =
+                    organization.ok_or_else(|| de::Error::missing_field("organization"))?;
+                Ok(RawPrevious::Moved { name, organization })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawPrevious {
+    fn schema_name() -> Cow<'static, str> {
+        "PreviousIdentity".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let org = generator.subschema_for::<RawOrg>();
+        json_schema!({
+            "description": "An old name (same organization), or `{name, organization}` for a move between organizations.",
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "organization"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "organization": org
+                    }
+                }
+            ]
+        })
+    }
 }
 
 /// A Venafi TPP OAuth application. The key is its application ID.
@@ -172,6 +243,9 @@ pub struct RawTppApp {
     pub grant_validity: Option<RawDuration>,
     /// Whether tokens can be refreshed (server default true).
     pub renewable: Option<bool>,
+    /// Read only to say why it is refused: a TPP ID cannot change.
+    #[schemars(skip)]
+    pub renamed_from: Option<serde::de::IgnoredAny>,
 }
 
 /// A cPanel WHM connected application. The key is its name.
@@ -182,6 +256,9 @@ pub struct RawWhmApp {
     pub ensure: Option<Ensure>,
     /// The stored object (required to create); must not have a top-level `name` key.
     pub data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Read only to say why it is refused: WHM has no rename.
+    #[schemars(skip)]
+    pub renamed_from: Option<serde::de::IgnoredAny>,
 }
 
 /// A duration: seconds, or a string with one unit (`30s`, `15m`, `2h`, `90d`, `1w`, `1y`).
@@ -263,9 +340,13 @@ impl JsonSchema for UriList {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Redirect URIs: a list, or one space-separated string. http/https only, no #fragment.",
+            "description": "Redirect URIs: a list, or one space-separated string. http/https only, a host right after `//`, no #fragment.",
             "oneOf": [
-                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": {
+                    "type": "string",
+                    "maxLength": 2048,
+                    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\s]*@)?([A-Za-z0-9\\u00a1-\\uffff]|\\[)[^#\\s]*$"
+                }},
                 {"type": "string"}
             ]
         })

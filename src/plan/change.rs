@@ -64,8 +64,11 @@ pub enum Operation {
         /// Partial: the changed fields; full replace: the whole object.
         fields: BTreeMap<String, Value>,
     },
+    /// Create-before-destroy (AWX): the old app `id`, now named `live_name`,
+    /// is moved aside, the new one created as `name`, then the old one deleted.
     Replace {
         id: String,
+        live_name: String,
         name: String,
         organization: Option<u64>,
         /// The new app: live fields overlaid with the desired ones.
@@ -84,6 +87,15 @@ pub struct Change {
     /// SHA-256 over the normalized live object (null for a create).
     pub before_fingerprint: Option<String>,
     pub fields: Vec<FieldDiff>,
+    /// AWX: the application's organization, by name (an extension of SPEC §2.6;
+    /// the same name can exist in several organizations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// What the reviewer must know beyond the fields (an extension of SPEC §2.6):
+    /// a same-named app in another organization, the leftover of an
+    /// interrupted replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub operation: Option<Operation>,
     /// Whether the created app receives a client secret to capture (AWX confidential).
@@ -92,6 +104,14 @@ pub struct Change {
 }
 
 impl Change {
+    /// The app as plans name it: `grafana (Engineering)` for AWX.
+    pub fn label(&self) -> String {
+        match &self.organization {
+            Some(org) => format!("{} ({org})", self.app),
+            None => self.app.clone(),
+        }
+    }
+
     /// The fields that change (not carried).
     pub fn changed_fields(&self) -> impl Iterator<Item = &FieldDiff> {
         self.fields.iter().filter(|f| !f.carried)

@@ -35,6 +35,9 @@ pub struct Diff {
     pub problems: Vec<PlanProblem>,
     /// Changes refused by `protect` (reported as blocked rules).
     pub protected: Vec<String>,
+    /// AWX: the unmanaged apps with their organization (and a note when the
+    /// config has that name in another organization), sorted.
+    pub unmanaged_labels: Vec<String>,
 }
 
 /// SHA-256 over the normalized live object (SPEC §2.6 `before_fingerprint`).
@@ -68,33 +71,54 @@ fn sorted_json(v: &Value) -> Value {
     }
 }
 
-/// The key a desired app is matched on, and its AWX organization id.
-pub fn desired_match_key(
-    app: &DesiredApp,
-    live: &LiveState,
-) -> Result<(String, Option<u64>), String> {
+/// Where a desired app lives on the server: its match key, and for AWX the
+/// organization id. `Err`: the organization is not on the server.
+fn resolve_identity(app: &DesiredApp, live: &LiveState) -> Result<Target, String> {
     match &app.identity {
         AppIdentity::Awx { organization, name } => {
-            let id = match organization {
-                OrgRef::Id(id) => *id,
-                OrgRef::Name(n) => *live
-                    .organizations
-                    .get(n)
-                    .ok_or_else(|| format!("organization `{n}` does not exist on the server"))?,
-            };
-            Ok((format!("{id}/{}", name.trim()), Some(id)))
+            let id = organization
+                .resolve(&live.organizations)
+                .ok_or_else(|| match organization {
+                    OrgRef::Id(id) => format!(
+                        "organization {id} does not exist on the server (or the credentials cannot see it)"
+                    ),
+                    OrgRef::Name(n) => format!("organization `{n}` does not exist on the server"),
+                })?;
+            Ok(Target {
+                key: format!("{id}/{}", name.trim()),
+                name: name.trim().to_string(),
+                organization: Some(id),
+            })
         }
-        AppIdentity::Tpp { id } => Ok((id.clone(), None)),
-        AppIdentity::Whm { name } => Ok((name.clone(), None)),
+        AppIdentity::Tpp { id } => Ok(Target {
+            key: id.clone(),
+            name: id.clone(),
+            organization: None,
+        }),
+        AppIdentity::Whm { name } => Ok(Target {
+            key: name.clone(),
+            name: name.clone(),
+            organization: None,
+        }),
     }
 }
 
-fn app_name(app: &DesiredApp) -> &str {
-    match &app.identity {
-        AppIdentity::Awx { name, .. } => name,
-        AppIdentity::Tpp { id } => id,
-        AppIdentity::Whm { name } => name,
-    }
+/// The identity a desired app must have on the server.
+#[derive(Debug, Clone)]
+struct Target {
+    key: String,
+    name: String,
+    organization: Option<u64>,
+}
+
+/// An organization as plans show it: its name, or `#id` when it is not known.
+fn org_label(live: &LiveState, id: Option<u64>) -> Option<String> {
+    id.map(|id| {
+        live.organizations
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    })
 }
 
 fn is_protected(server: &Server, name: &str) -> bool {
@@ -178,31 +202,79 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
     let by_key: BTreeMap<&str, &LiveApp> = live
         .apps
         .iter()
+        .filter(|a| a.aside.is_none())
         .map(|a| (a.match_key.as_str(), a))
         .collect();
+    // Live apps already given to a desired app, by server id.
     let mut matched: BTreeSet<&str> = BTreeSet::new();
 
+    let mut resolved: Vec<(&DesiredApp, Target)> = Vec::new();
     for app in &server.apps {
-        let (key, organization) = match desired_match_key(app, live) {
-            Ok(k) => k,
-            Err(message) => {
-                out.problems.push(PlanProblem {
-                    app: app.key.clone(),
-                    message: format!("application `{}`: {message}", app.key),
-                    help: "create the organization first, or fix `organization:`".into(),
-                    origin: app.origin,
-                });
-                continue;
-            }
-        };
-        let current = by_key.get(key.as_str()).copied();
-        if let Some(c) = current {
-            matched.insert(c.match_key.as_str());
+        match resolve_identity(app, live) {
+            Ok(t) => resolved.push((app, t)),
+            Err(message) => out.problems.push(PlanProblem {
+                app: app.key.clone(),
+                message: format!("application `{}`: {message}", app.key),
+                help: "create the organization first, or fix `organization:`".into(),
+                origin: app.origin,
+            }),
         }
-        match (app.ensure, current) {
+    }
+    // Identities the config claims: `renamed_from` never takes another entry's app.
+    let claimed: BTreeSet<&str> = resolved.iter().map(|(_, t)| t.key.as_str()).collect();
+
+    for (app, target) in &resolved {
+        // The old copies of an interrupted replacement of this app.
+        let mut asides: Vec<&LiveApp> = live
+            .apps
+            .iter()
+            .filter(|a| {
+                a.organization == target.organization
+                    && a.aside.as_ref().is_some_and(|x| x.stands_for(&target.name))
+                    && !matched.contains(a.id.as_str())
+            })
+            .collect();
+        let found: Option<&LiveApp> = match by_key.get(target.key.as_str()) {
+            Some(c) => Some(*c),
+            // The replacement stopped after moving the old app aside: the old
+            // app is this app's live state (resumed, or given its name back).
+            None if !asides.is_empty() => Some(asides.remove(0)),
+            None if app.ensure == Ensure::Present => {
+                renamed_from(app, target, live, &by_key, &claimed, &matched)
+            }
+            None => None,
+        };
+        if let Some(c) = found {
+            matched.insert(c.id.as_str());
+        }
+        let organization = org_label(live, target.organization);
+        for a in asides {
+            matched.insert(a.id.as_str());
+            if is_protected(server, &target.name) {
+                out.protected.push(format!(
+                    "{}: the old copy `{}` of `{}` would be deleted, but `{}` matches `protect`",
+                    server.name, a.name, app.key, target.name
+                ));
+            }
+            out.changes.push(Change {
+                app: a.name.clone(),
+                action: Action::Delete,
+                reason: Reason::ForcesReplacement,
+                before_fingerprint: Some(fingerprint(server.kind, a)),
+                fields: Vec::new(),
+                organization: org_label(live, a.organization),
+                notes: vec![format!(
+                    "the old copy of `{}`, left by a replacement that was interrupted after the new application was created",
+                    target.name
+                )],
+                operation: Some(Operation::Delete { id: a.id.clone() }),
+                yields_secret: false,
+            });
+        }
+        match (app.ensure, found) {
             (Ensure::Absent, None) => out.noop += 1,
             (Ensure::Absent, Some(c)) => {
-                if is_protected(server, &c.name) {
+                if is_protected(server, &c.name) || is_protected(server, &target.name) {
                     out.protected.push(format!(
                         "{}: `{}` has `ensure: absent` but matches `protect`",
                         server.name, app.key
@@ -214,6 +286,8 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
                     reason: Reason::EnsureAbsent,
                     before_fingerprint: Some(fingerprint(server.kind, c)),
                     fields: Vec::new(),
+                    organization,
+                    notes: Vec::new(),
                     operation: Some(Operation::Delete { id: c.id.clone() }),
                     yields_secret: false,
                 });
@@ -269,22 +343,27 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
                             sensitive: false,
                         })
                         .collect(),
+                    organization,
+                    notes: Vec::new(),
                     yields_secret: yields_secret(server.kind, &fields),
                     operation: Some(Operation::Create {
-                        name: app_name(app).trim().to_string(),
-                        organization,
+                        name: target.name.clone(),
+                        organization: target.organization,
                         fields,
                     }),
                 });
             }
             (Ensure::Present, Some(c)) => {
-                if let Some(change) = update_or_replace(server, style, app, c) {
-                    if change.action == Action::Replace && is_protected(server, &c.name) {
+                if let Some(mut change) = update_or_replace(server, style, app, c, target, live) {
+                    if change.action == Action::Replace
+                        && (is_protected(server, &c.name) || is_protected(server, &target.name))
+                    {
                         out.protected.push(format!(
                             "{}: `{}` must be replaced but matches `protect`",
                             server.name, app.key
                         ));
                     }
+                    change.organization = organization;
                     out.changes.push(change);
                 } else {
                     out.noop += 1;
@@ -294,7 +373,7 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
     }
 
     for c in &live.apps {
-        if matched.contains(c.match_key.as_str()) {
+        if matched.contains(c.id.as_str()) {
             continue;
         }
         if server.options.prune && !is_protected(server, &c.name) {
@@ -304,25 +383,166 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
                 reason: Reason::Pruned,
                 before_fingerprint: Some(fingerprint(server.kind, c)),
                 fields: Vec::new(),
+                organization: org_label(live, c.organization),
+                notes: same_name_elsewhere(c, &resolved, live),
                 operation: Some(Operation::Delete { id: c.id.clone() }),
                 yields_secret: false,
             });
         } else {
             out.unmanaged.push(c.name.clone());
+            if let Some(org) = org_label(live, c.organization) {
+                let mut label = format!("{} ({org})", c.name);
+                if let Some(note) = same_name_elsewhere(c, &resolved, live).first() {
+                    label = format!("{label}: {note}");
+                }
+                out.unmanaged_labels.push(label);
+            }
         }
     }
-    out.changes
-        .sort_by(|a, b| a.app.cmp(&b.app).then(a.action.cmp(&b.action)));
+    // A create next to an unmanaged app of the same name in another
+    // organization: say so, and how to move that one instead.
+    for change in out.changes.iter_mut() {
+        let Some(Operation::Create {
+            name,
+            organization: Some(org),
+            ..
+        }) = &change.operation
+        else {
+            continue;
+        };
+        for other in live.apps.iter().filter(|a| {
+            a.aside.is_none()
+                && a.name.trim() == name
+                && a.organization != Some(*org)
+                && !matched.contains(a.id.as_str())
+        }) {
+            let there = org_label(live, other.organization).unwrap_or_default();
+            change.notes.push(format!(
+                "an application `{name}` exists in organization `{there}`, which this entry does not manage; to move it here instead of creating a new one, add `renamed_from: [{{name: {name}, organization: {there}}}]`"
+            ));
+        }
+    }
+    out.changes.sort_by(|a, b| {
+        a.app
+            .cmp(&b.app)
+            .then(a.organization.cmp(&b.organization))
+            .then(a.action.cmp(&b.action))
+    });
     out.unmanaged.sort();
+    out.unmanaged_labels.sort();
     out
+}
+
+/// The live app a desired AWX app had under one of its `renamed_from`
+/// identities (or the aside copy of one), unless the config claims that
+/// identity for another entry or another entry already took it.
+fn renamed_from<'a>(
+    app: &DesiredApp,
+    target: &Target,
+    live: &'a LiveState,
+    by_key: &BTreeMap<&str, &'a LiveApp>,
+    claimed: &BTreeSet<&str>,
+    matched: &BTreeSet<&str>,
+) -> Option<&'a LiveApp> {
+    for previous in &app.renamed_from {
+        let org = match &previous.organization {
+            Some(o) => o.resolve(&live.organizations),
+            None => target.organization,
+        };
+        let Some(org) = org else { continue };
+        let name = previous.name.trim();
+        let key = format!("{org}/{name}");
+        if claimed.contains(key.as_str()) {
+            continue;
+        }
+        let exact = by_key.get(key.as_str()).copied();
+        let aside = || {
+            live.apps.iter().find(|a| {
+                a.organization == Some(org) && a.aside.as_ref().is_some_and(|x| x.stands_for(name))
+            })
+        };
+        if let Some(found) = exact.or_else(aside)
+            && !matched.contains(found.id.as_str())
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// For an AWX app no entry manages: the config entries of the same name in
+/// other organizations, in words.
+fn same_name_elsewhere(
+    live_app: &LiveApp,
+    resolved: &[(&DesiredApp, Target)],
+    live: &LiveState,
+) -> Vec<String> {
+    resolved
+        .iter()
+        .filter(|(_, t)| {
+            t.organization.is_some()
+                && t.organization != live_app.organization
+                && t.name == live_app.name.trim()
+        })
+        .map(|(app, t)| {
+            format!(
+                "the config has `{}` in organization `{}`, not in this one",
+                app.key,
+                org_label(live, t.organization).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// `name` and `organization` of an AWX app found under another identity
+/// (`renamed_from`, or the aside name of an interrupted replacement): the
+/// field diffs to show, and the values a PATCH sends.
+fn identity_changes(
+    live_app: &LiveApp,
+    target: &Target,
+    live: &LiveState,
+) -> (Vec<FieldDiff>, BTreeMap<String, Value>) {
+    let mut shown = Vec::new();
+    let mut body = BTreeMap::new();
+    let Some(org) = target.organization else {
+        return (shown, body);
+    };
+    if live_app.name.trim() != target.name {
+        shown.push(FieldDiff {
+            field: "name".into(),
+            before: Value::String(live_app.name.clone()),
+            after: Value::String(target.name.clone()),
+            forces_replacement: false,
+            carried: false,
+            sensitive: false,
+        });
+        body.insert("name".into(), Value::String(target.name.clone()));
+    }
+    if live_app.organization != Some(org) {
+        let label = |id| Value::String(org_label(live, id).unwrap_or_default());
+        shown.push(FieldDiff {
+            field: "organization".into(),
+            before: label(live_app.organization),
+            after: label(Some(org)),
+            forces_replacement: false,
+            carried: false,
+            sensitive: false,
+        });
+        body.insert("organization".into(), Value::from(org));
+    }
+    (shown, body)
 }
 
 fn update_or_replace(
     server: &Server,
     style: UpdateStyle,
     app: &DesiredApp,
-    live: &LiveApp,
+    live_app: &LiveApp,
+    target: &Target,
+    live_state: &LiveState,
 ) -> Option<Change> {
+    let live = live_app;
+    let (identity_diffs, identity_body) = identity_changes(live_app, target, live_state);
     let wanted = wanted(server, app, Some(live));
     let mut fields = Vec::new();
     let mut replace = false;
@@ -362,6 +582,7 @@ fn update_or_replace(
             sensitive: false,
         });
     }
+    fields.extend(identity_diffs);
     if fields.is_empty() {
         return None;
     }
@@ -388,21 +609,28 @@ fn update_or_replace(
             reason: Reason::ForcesReplacement,
             before_fingerprint: fingerprint,
             fields,
+            organization: None,
+            notes: Vec::new(),
             yields_secret: yields_secret(server.kind, &merged),
             operation: Some(Operation::Replace {
                 id: live.id.clone(),
-                name: live.name.clone(),
-                organization: live.organization,
+                live_name: live.name.clone(),
+                name: target.name.clone(),
+                organization: target.organization,
                 fields: merged,
             }),
         });
     }
     let body = match style {
-        UpdateStyle::Partial => fields
-            .iter()
-            .filter(|f| !f.carried)
-            .map(|f| (f.field.clone(), f.after.clone()))
-            .collect(),
+        UpdateStyle::Partial => {
+            let mut body: BTreeMap<String, Value> = fields
+                .iter()
+                .filter(|f| !f.carried && !identity_body.contains_key(&f.field))
+                .map(|f| (f.field.clone(), f.after.clone()))
+                .collect();
+            body.extend(identity_body);
+            body
+        }
         UpdateStyle::FullReplace => merged,
     };
     Some(Change {
@@ -411,6 +639,8 @@ fn update_or_replace(
         reason: Reason::FieldsDiffer,
         before_fingerprint: fingerprint,
         fields,
+        organization: None,
+        notes: Vec::new(),
         yields_secret: false,
         operation: Some(Operation::Update {
             id: live.id.clone(),

@@ -73,6 +73,10 @@ pub struct ServerPlan {
     /// (an extension of SPEC §2.6).
     #[serde(default)]
     pub prune: bool,
+    /// AWX: the unmanaged apps as `name (organization)`, with a note when the
+    /// config has that name in another organization (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_labels: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -128,6 +132,7 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
             live: 0,
             apply: f.server.options.apply,
             prune: f.server.options.prune,
+            unmanaged_labels: Vec::new(),
         };
         match f.live {
             Err(e) => sp.error = Some(e),
@@ -135,6 +140,7 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
                 let d = diff::diff(f.server, &live);
                 sp.live = live.apps.len();
                 sp.unmanaged = d.unmanaged;
+                sp.unmanaged_labels = d.unmanaged_labels;
                 sp.changes = d.changes;
                 sp.noop = d.noop;
                 if !d.problems.is_empty() {

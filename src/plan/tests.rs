@@ -29,6 +29,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         name: name.into(),
         id: id.to_string(),
         organization: Some(1),
+        aside: crate::aside::parse(name, &id.to_string()),
         fields,
     }
 }
@@ -36,7 +37,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
 fn live(apps: Vec<LiveApp>) -> LiveState {
     LiveState {
         apps,
-        organizations: [("Default".to_string(), 1)].into_iter().collect(),
+        organizations: [(1, "Default".to_string())].into_iter().collect(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! AWX `/api/v2/applications/` (contracts/awx.md): list in as few requests as
-//! possible, resolve organization names once, create (capturing the secret
-//! shown once), PATCH the changed fields, delete. 403 is never read as absent.
+//! possible (and only from a consistent listing), the organizations the
+//! credentials can see, create (capturing the secret shown once, never
+//! repeating a create blindly), PATCH the changed fields, delete, and replace
+//! create-before-destroy. 403 is never read as absent.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,12 +11,15 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::http::{Http, Reply, Retry, server_message};
-use super::{Created, WriteError};
-use crate::model::{AppIdentity, LiveApp, LiveState, OrgRef, Server};
+use super::{Applied, Created, FailureKind, NewSecret, WriteError};
+use crate::model::{Kind, LiveApp, LiveState};
 use crate::secret::Secret;
 
 /// awx.md §5: the largest page the server serves.
 const PAGE_SIZE: usize = 200;
+
+/// How often a listing that changed while it was read is read again.
+const LIST_ATTEMPTS: u32 = 3;
 
 pub struct Awx {
     http: Http,
@@ -41,8 +46,9 @@ fn field<'a>(obj: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a V
         .ok_or_else(|| format!("unexpected response: {what} has no `{key}`"))
 }
 
-/// One application object → the config's terms.
-fn live_app(value: &Value) -> Result<LiveApp, String> {
+/// One application object → the config's terms, and the name of its
+/// organization when the object carries it (`summary_fields`).
+pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
     let obj = value
         .as_object()
         .ok_or("unexpected response: an application is not a JSON object")?;
@@ -78,13 +84,24 @@ fn live_app(value: &Value) -> Result<LiveApp, String> {
     fields.insert("redirect_uris".to_string(), Value::Array(redirect));
     fields.insert("skip_authorization".to_string(), json!(skip));
     fields.insert("description".to_string(), json!(text("description")?));
-    Ok(LiveApp {
-        match_key: format!("{organization}/{}", name.trim()),
-        name,
-        id: id.to_string(),
-        organization: Some(organization),
-        fields,
-    })
+    let org_name = obj
+        .get("summary_fields")
+        .and_then(|s| s.get("organization"))
+        .and_then(|o| o.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let id = id.to_string();
+    Ok((
+        LiveApp {
+            match_key: format!("{organization}/{}", name.trim()),
+            aside: crate::aside::parse(name.trim(), &id),
+            name,
+            id,
+            organization: Some(organization),
+            fields,
+        },
+        org_name,
+    ))
 }
 
 /// Config-form fields → the API's body: `redirect_uris` space-joined in config order.
@@ -107,20 +124,73 @@ fn api_body(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn page_of(reply: &Reply) -> Result<(usize, Vec<Value>), String> {
-    let body = reply
-        .json()
-        .ok_or("unexpected response: the application list is not JSON")?;
-    let count =
-        body.get("count")
-            .and_then(Value::as_u64)
-            .ok_or("unexpected response: the application list has no `count`")? as usize;
+/// One page of a list: `count` and `results`.
+pub fn page_of(body: &[u8], what: &str) -> Result<(usize, Vec<Value>), String> {
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|_| format!("unexpected response: the {what} list is not JSON"))?;
+    let count = body
+        .get("count")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("unexpected response: the {what} list has no `count`"))?
+        as usize;
     let results = body
         .get("results")
         .and_then(Value::as_array)
-        .ok_or("unexpected response: the application list has no `results`")?
+        .ok_or_else(|| format!("unexpected response: the {what} list has no `results`"))?
         .clone();
     Ok((count, results))
+}
+
+/// Whether the pages of one listing agree with each other (SPEC §4.5): the same
+/// `count` on every page, no id twice, and as many ids as `count`. `Err` says
+/// what moved.
+pub fn check_listing(counts: &[usize], apps: &[LiveApp]) -> Result<(), String> {
+    let first = counts.first().copied().unwrap_or(0);
+    if let Some(other) = counts.iter().find(|c| **c != first) {
+        return Err(format!(
+            "the application count changed from {first} to {other} between pages"
+        ));
+    }
+    let mut ids = BTreeSet::new();
+    for app in apps {
+        if !ids.insert(app.id.as_str()) {
+            return Err(format!("application #{} was listed twice", app.id));
+        }
+    }
+    if ids.len() != first {
+        return Err(format!(
+            "the pages held {} applications, but the count is {first}",
+            ids.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a 400 says the (organization, name) pair is taken (awx.md, observed:
+/// `__all__` "already exists", or the database's unique-constraint message
+/// under concurrency).
+fn says_already_exists(reply: &Reply) -> bool {
+    if reply.status.as_u16() != 400 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    text.contains("already exists") || text.contains("duplicate key value")
+}
+
+/// The managed fields of `found` that differ from `wanted` (config form).
+fn differing_fields(found: &LiveApp, wanted: &BTreeMap<String, Value>) -> Vec<String> {
+    crate::semantics::field_rules(Kind::Awx)
+        .iter()
+        .filter_map(|rule| {
+            let want = wanted.get(rule.name)?;
+            let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
+            (!crate::plan::normalize::equal(rule.compare, have, want)).then(|| rule.name.to_string())
+        })
+        .collect()
+}
+
+fn is_confidential(fields: &BTreeMap<String, Value>) -> bool {
+    fields.get("client_type").and_then(Value::as_str) == Some("confidential")
 }
 
 impl Awx {
@@ -144,95 +214,169 @@ impl Awx {
         }
     }
 
-    /// Every application, and the ids of the organizations the config names.
-    pub async fn fetch(&self, server: &Server) -> Result<LiveState, String> {
-        let names: BTreeSet<&str> = server
-            .apps
-            .iter()
-            .filter_map(|a| match &a.identity {
-                AppIdentity::Awx {
-                    organization: OrgRef::Name(n),
-                    ..
-                } => Some(n.as_str()),
-                _ => None,
-            })
-            .collect();
-        let lookups = stream::iter(names)
-            .map(|name| async move {
-                let path = format!(
-                    "/api/v2/organizations/?{}",
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("name", name)
-                        .finish()
-                );
-                let reply = self.get(&path).await?;
-                let (_, results) = page_of(&reply)
-                    .map_err(|e| e.replace("application list", "organization list"))?;
-                let id = results
-                    .iter()
-                    .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
-                    .and_then(|o| o.get("id"))
-                    .and_then(Value::as_u64);
-                Ok::<_, String>((name.to_string(), id))
-            })
-            .buffer_unordered(self.max_in_flight)
-            .collect::<Vec<_>>()
-            .await;
-        let mut organizations = BTreeMap::new();
-        for lookup in lookups {
-            if let (name, Some(id)) = lookup? {
-                organizations.insert(name, id);
-            }
-        }
-
-        // One page of 200, then the rest concurrently once the count is known.
+    /// Every page of a list endpoint: the first, then the rest concurrently
+    /// once `count` is known. Returns each page's `count` and all results.
+    async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), String> {
         let first = self
-            .get(&format!(
-                "/api/v2/applications/?page_size={PAGE_SIZE}&page=1"
-            ))
+            .get(&format!("{base}?page_size={PAGE_SIZE}&page=1"))
             .await?;
-        let (count, mut results) = page_of(&first)?;
+        let (count, mut results) = page_of(&first.body, what)?;
         let pages = count.div_ceil(PAGE_SIZE).max(1);
         let rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self
-                    .get(&format!(
-                        "/api/v2/applications/?page_size={PAGE_SIZE}&page={page}"
-                    ))
+                    .get(&format!("{base}?page_size={PAGE_SIZE}&page={page}"))
                     .await?;
-                page_of(&reply).map(|(_, r)| r)
+                page_of(&reply.body, what)
             })
             .buffered(self.max_in_flight)
             .collect::<Vec<_>>()
             .await;
+        let mut counts = vec![count];
         for page in rest {
-            results.extend(page?);
+            let (c, r) = page?;
+            counts.push(c);
+            results.extend(r);
         }
-        let mut apps = Vec::with_capacity(results.len());
-        let mut seen = BTreeSet::new();
-        for r in &results {
-            let app = live_app(r)?;
-            // An app created between two page reads can shift another one into
-            // the next page twice; keep one copy.
-            if seen.insert(app.id.clone()) {
-                apps.push(app);
-            }
-        }
-        Ok(LiveState {
-            apps,
-            organizations,
-        })
+        Ok((counts, results))
     }
 
-    /// Looks an app up by (organization, name): after an ambiguous create.
-    async fn find(&self, name: &str, organization: u64) -> Result<Option<Value>, String> {
+    /// Every organization the credentials can see, by id.
+    async fn organizations(&self) -> Result<BTreeMap<u64, String>, String> {
+        let (_, results) = self
+            .all_pages("/api/v2/organizations/", "organization")
+            .await?;
+        let mut out = BTreeMap::new();
+        for o in &results {
+            let id = o.get("id").and_then(Value::as_u64);
+            let name = o.get("name").and_then(Value::as_str);
+            match (id, name) {
+                (Some(id), Some(name)) => {
+                    out.insert(id, name.to_string());
+                }
+                _ => {
+                    return Err(
+                        "unexpected response: an organization has no numeric `id` or no `name`"
+                            .into(),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every application, from a listing whose pages agree (read again, up to
+    /// three times, when another client changed the list between pages), and
+    /// the organizations.
+    pub async fn fetch(&self) -> Result<LiveState, String> {
+        let mut organizations = self.organizations().await?;
+        let mut why = String::new();
+        for attempt in 1..=LIST_ATTEMPTS {
+            let (counts, results) = self
+                .all_pages("/api/v2/applications/", "application")
+                .await?;
+            let mut apps = Vec::with_capacity(results.len());
+            for r in &results {
+                let (app, org_name) = live_app(r)?;
+                if let (Some(org), Some(name)) = (app.organization, org_name) {
+                    organizations.entry(org).or_insert(name);
+                }
+                apps.push(app);
+            }
+            match check_listing(&counts, &apps) {
+                Ok(()) => {
+                    return Ok(LiveState {
+                        apps,
+                        organizations,
+                    });
+                }
+                Err(e) => {
+                    crate::logging::log(1, || {
+                        format!("the application list moved while it was read ({e}); reading it again")
+                    });
+                    why = e;
+                    if attempt < LIST_ATTEMPTS {
+                        tokio::time::sleep(super::http::backoff(attempt, None)).await;
+                    }
+                }
+            }
+        }
+        Err(format!(
+            "the application list kept changing while it was read ({why}), {LIST_ATTEMPTS} times; refusing to plan from an inconsistent list: try again when other changes have settled"
+        ))
+    }
+
+    /// Looks an app up by (organization, name): the app and its client id.
+    async fn find(
+        &self,
+        name: &str,
+        organization: u64,
+    ) -> Result<Option<(LiveApp, Option<String>)>, WriteError> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("organization", &organization.to_string())
             .append_pair("name", name)
             .finish();
-        let reply = self.get(&format!("/api/v2/applications/?{query}")).await?;
-        let (_, results) = page_of(&reply)?;
-        Ok(results.into_iter().next())
+        let path = format!("/api/v2/applications/?{query}");
+        let reply = self
+            .http
+            .send(Method::GET, &path, None, Retry::Idempotent)
+            .await
+            .map_err(|e| WriteError::unreachable(&e))?;
+        if !reply.is_success() {
+            return Err(WriteError::status(
+                unexpected(&self.http, &Method::GET, &path, &reply),
+                reply.status.as_u16(),
+            ));
+        }
+        let (_, results) =
+            page_of(&reply.body, "application").map_err(|e| WriteError::new(FailureKind::Malformed, e))?;
+        match results.first() {
+            None => Ok(None),
+            Some(v) => live_app(v)
+                .map(|(app, _)| {
+                    let client_id = v.get("client_id").and_then(Value::as_str).map(str::to_string);
+                    Some((app, client_id))
+                })
+                .map_err(|e| WriteError::new(FailureKind::Malformed, e)),
+        }
+    }
+
+    /// After a create without a clear answer, or one answered "already
+    /// exists": the app that is there, if it is the one the config wants
+    /// (`Ok(Some)`: counted as created; its secret, if any, is lost), or
+    /// `Ok(None)` when there is none.
+    async fn adopt(
+        &self,
+        name: &str,
+        organization: u64,
+        fields: &BTreeMap<String, Value>,
+        how: &str,
+    ) -> Result<Option<Created>, WriteError> {
+        let Some((found, client_id)) = self.find(name, organization).await? else {
+            return Ok(None);
+        };
+        let differs = differing_fields(&found, fields);
+        if !differs.is_empty() {
+            return Err(WriteError::new(
+                FailureKind::Conflict,
+                format!(
+                    "an application `{name}` already exists in organization {organization} ({how}) and differs from the config in {}; nothing was changed: plan again to see it",
+                    differs
+                        .iter()
+                        .map(|d| format!("`{d}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(Some(Created {
+            client_id,
+            secret: if is_confidential(fields) {
+                NewSecret::Lost(how.to_string())
+            } else {
+                NewSecret::None
+            },
+        }))
     }
 
     pub async fn create(
@@ -253,74 +397,87 @@ impl Awx {
                 .http
                 .send(Method::POST, path, Some(&body), Retry::Never)
                 .await;
-            let ambiguous = match &outcome {
+            let failure = match outcome {
                 Ok(reply) if reply.is_success() => {
                     let created = reply.json().ok_or_else(|| {
-                        WriteError::new(format!(
-                            "POST {}: the 201 body is not JSON",
-                            self.http.url(path)
-                        ))
+                        WriteError::new(
+                            FailureKind::Malformed,
+                            format!("POST {}: the 201 body is not JSON", self.http.url(path)),
+                        )
                     })?;
+                    let secret = created
+                        .get("client_secret")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty() && *s != "************")
+                        .map(Secret::new);
                     return Ok(Created {
                         client_id: created
                             .get("client_id")
                             .and_then(Value::as_str)
                             .map(str::to_string),
-                        client_secret: created
-                            .get("client_secret")
-                            .and_then(Value::as_str)
-                            .filter(|s| !s.is_empty() && *s != "************")
-                            .map(Secret::new),
-                        warning: None,
+                        secret: match (secret, is_confidential(fields)) {
+                            (Some(s), _) => NewSecret::Captured(s),
+                            (None, true) => NewSecret::Lost(
+                                "the create answer carried no client secret".into(),
+                            ),
+                            (None, false) => NewSecret::None,
+                        },
                     });
                 }
-                Ok(reply) if reply.status.is_server_error() => true,
+                Ok(reply) if says_already_exists(&reply) => {
+                    // SPEC §4.5: "already exists" is read back, never a blind failure
+                    // (an interrupted run's create can land after this run listed).
+                    let how = "created by an earlier run that was interrupted, or by someone else, after the plan was made";
+                    return match self.adopt(name, organization, fields, how).await? {
+                        Some(created) => Ok(created),
+                        None => Err(WriteError::status(
+                            unexpected(&self.http, &Method::POST, path, &reply),
+                            400,
+                        )),
+                    };
+                }
+                Ok(reply) if reply.status.is_server_error() => WriteError::status(
+                    unexpected(&self.http, &Method::POST, path, &reply),
+                    reply.status.as_u16(),
+                ),
                 Ok(reply) => {
                     return Err(WriteError::status(
-                        unexpected(&self.http, &Method::POST, path, reply),
+                        unexpected(&self.http, &Method::POST, path, &reply),
                         reply.status.as_u16(),
                     ));
                 }
-                Err(e) => e.ambiguous,
+                Err(e) if !e.ambiguous => {
+                    // Never sent (connection refused): safe to send again.
+                    if attempts > self.http.max_retries() {
+                        return Err(WriteError::unreachable(&e));
+                    }
+                    tokio::time::sleep(super::http::backoff(attempts, None)).await;
+                    continue;
+                }
+                Err(e) => WriteError::unreachable(&e),
             };
             // SPEC §4.5: a create is not repeated blindly. Look first.
-            if ambiguous && let Ok(Some(existing)) = self.find(name, organization).await {
-                return Ok(Created {
-                    client_id: existing
-                        .get("client_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    client_secret: None,
-                    warning: Some(format!(
-                        "the create of `{name}` got no clear answer, but the application exists: its client secret was shown only in the lost response; replace the application to get a new one"
-                    )),
-                });
+            let how = "the answer to the create was lost";
+            match self.adopt(name, organization, fields, how).await {
+                Ok(Some(created)) => return Ok(created),
+                Ok(None) => {}
+                Err(e) if e.kind == FailureKind::Conflict => return Err(e),
+                Err(_) => {}
             }
             if attempts > self.http.max_retries() {
-                return Err(match outcome {
-                    Ok(reply) => WriteError::status(
-                        unexpected(&self.http, &Method::POST, path, &reply),
-                        reply.status.as_u16(),
-                    ),
-                    Err(e) => WriteError::new(e.to_string()),
-                });
+                return Err(failure);
             }
             tokio::time::sleep(super::http::backoff(attempts, None)).await;
         }
     }
 
-    pub async fn update(
-        &self,
-        id: &str,
-        fields: &BTreeMap<String, Value>,
-    ) -> Result<(), WriteError> {
+    async fn patch(&self, id: &str, body: Value) -> Result<(), WriteError> {
         let path = format!("/api/v2/applications/{id}/");
-        let body = Value::Object(api_body(fields));
         let reply = self
             .http
             .send(Method::PATCH, &path, Some(&body), Retry::Idempotent)
             .await
-            .map_err(|e| WriteError::new(e.to_string()))?;
+            .map_err(|e| WriteError::unreachable(&e))?;
         if reply.is_success() {
             Ok(())
         } else {
@@ -331,13 +488,22 @@ impl Awx {
         }
     }
 
+    /// PATCH of the changed fields (and `name`/`organization` for a rename or a move).
+    pub async fn update(
+        &self,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+    ) -> Result<(), WriteError> {
+        self.patch(id, Value::Object(api_body(fields))).await
+    }
+
     pub async fn delete(&self, id: &str) -> Result<(), WriteError> {
         let path = format!("/api/v2/applications/{id}/");
         let reply = self
             .http
             .send(Method::DELETE, &path, None, Retry::Idempotent)
             .await
-            .map_err(|e| WriteError::new(e.to_string()))?;
+            .map_err(|e| WriteError::unreachable(&e))?;
         // A retried DELETE whose first attempt succeeded answers 404: already gone.
         if reply.is_success() || reply.status.as_u16() == 404 {
             Ok(())
@@ -347,6 +513,76 @@ impl Awx {
                 reply.status.as_u16(),
             ))
         }
+    }
+
+    /// Create-before-destroy (SPEC §3.2): the old app `id` (now named
+    /// `live_name`) is renamed aside, the new one is created as `name` in
+    /// `organization`, then the old one is deleted. If the create fails, the old
+    /// app gets its name back. Every step that can fail leaves a state the next
+    /// plan recognises (see [`crate::aside`]).
+    pub async fn replace(
+        &self,
+        id: &str,
+        live_name: &str,
+        name: &str,
+        organization: u64,
+        fields: &BTreeMap<String, Value>,
+    ) -> Result<Applied, WriteError> {
+        let trimmed = live_name.trim();
+        let (original, aside) = match crate::aside::parse(trimmed, id) {
+            // Resuming a replacement an earlier run left half done.
+            Some(a) if !a.shortened => (a.original, trimmed.to_string()),
+            Some(_) => (name.to_string(), trimmed.to_string()),
+            None => (
+                trimmed.to_string(),
+                crate::aside::aside_name(trimmed, id),
+            ),
+        };
+        if trimmed != aside {
+            self.patch(id, json!({ "name": aside })).await.map_err(|e| {
+                WriteError::new(
+                    e.kind,
+                    format!(
+                        "replace failed, old application kept unchanged: moving it aside failed: {}",
+                        e.message
+                    ),
+                )
+            })?;
+        }
+        let created = match self.create(name, organization, fields).await {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(match self.patch(id, json!({ "name": original })).await {
+                    Ok(()) => WriteError::new(
+                        e.kind,
+                        format!(
+                            "replace failed, old application kept (its client id unchanged): the new application was refused: {}",
+                            e.message
+                        ),
+                    ),
+                    Err(r) => WriteError::new(
+                        e.kind,
+                        format!(
+                            "replace failed: the new application was refused ({}), and the old one could not get its name back ({}); it is kept, named `{aside}`: the next apply resumes the replacement",
+                            e.message, r.message
+                        ),
+                    ),
+                });
+            }
+        };
+        let leftover = self.delete(id).await.err().map(|e| {
+            WriteError::new(
+                e.kind,
+                format!(
+                    "the new application was created, but the old one (now named `{aside}`) could not be deleted: {}; the next apply deletes it",
+                    e.message
+                ),
+            )
+        });
+        Ok(Applied {
+            created: Some(created),
+            leftover,
+        })
     }
 }
 
@@ -359,7 +595,9 @@ mod tests {
         let v = json!({"id": 5, "name": " grafana", "organization": 1, "client_type": "public",
             "authorization_grant_type": "password", "redirect_uris": "https://a/cb\n https://b/cb",
             "skip_authorization": false, "description": "", "client_secret": "************"});
-        let app = live_app(&v).unwrap();
+        let (app, org) = live_app(&v).unwrap();
+        assert_eq!(org, None);
+        assert!(app.aside.is_none());
         assert_eq!(app.match_key, "1/grafana");
         assert_eq!(app.id, "5");
         assert_eq!(
@@ -375,6 +613,34 @@ mod tests {
         assert!(live_app(&json!({"id": "5"})).is_err());
         let err = live_app(&json!({"id": 5, "name": 3})).unwrap_err();
         assert!(err.contains("`name`"), "{err}");
+    }
+
+    fn app(id: u64, name: &str) -> LiveApp {
+        live_app(&json!({"id": id, "name": name, "organization": 1, "client_type": "public",
+            "authorization_grant_type": "password", "redirect_uris": "",
+            "skip_authorization": false, "description": "",
+            "summary_fields": {"organization": {"id": 1, "name": "Default"}}}))
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn an_aside_name_of_its_own_id_marks_an_interrupted_replacement() {
+        assert_eq!(
+            app(7, "grafana~appform-replaced-7").aside.unwrap().original,
+            "grafana"
+        );
+        assert!(app(8, "grafana~appform-replaced-7").aside.is_none());
+    }
+
+    #[test]
+    fn a_listing_whose_pages_disagree_is_refused() {
+        let apps = [app(1, "a"), app(2, "b")];
+        assert!(check_listing(&[2], &apps).is_ok());
+        assert!(check_listing(&[2, 1], &apps).unwrap_err().contains("from 2 to 1"));
+        assert!(check_listing(&[3], &apps).unwrap_err().contains("count is 3"));
+        let twice = [app(1, "a"), app(1, "a")];
+        assert!(check_listing(&[2], &twice).unwrap_err().contains("twice"));
     }
 
     #[test]

@@ -241,7 +241,15 @@ impl Http {
         let started = Instant::now();
         let mut response = request.send().await.map_err(|e| {
             let ambiguous = !e.is_connect() && !e.is_builder();
-            fail(describe_send_error(&e), ambiguous)
+            let message = describe_send_error(&e);
+            // `-v` shows every request, also the ones that got no answer.
+            logging::log(1, || {
+                format!(
+                    "{method} {url} -> no answer after {} ms: {message}",
+                    started.elapsed().as_millis()
+                )
+            });
+            fail(message, ambiguous)
         })?;
         let status = response.status();
         let headers = response.headers().clone();

@@ -12,14 +12,56 @@ use crate::plan::{Change, Operation};
 use crate::secret::{ResolveError, Secret};
 use http::{AuthHeader, Http};
 
+/// The client secret of a new application (AWX confidential apps only).
+#[derive(Debug, Clone)]
+pub enum NewSecret {
+    /// The app has no secret anyone can be shown (public apps, TPP, WHM).
+    None,
+    /// Shown in the create answer: the only time it can be read.
+    Captured(Secret),
+    /// The app exists, but the answer that carried its secret was lost; the
+    /// text says how (a dropped answer, an earlier interrupted run).
+    Lost(String),
+}
+
 /// What a create returned that the user must keep.
 #[derive(Debug, Clone)]
 pub struct Created {
     pub client_id: Option<String>,
-    /// AWX confidential apps only, and only in the create response.
-    pub client_secret: Option<Secret>,
-    /// Something the user must know (for example a secret lost to a timeout).
-    pub warning: Option<String>,
+    pub secret: NewSecret,
+}
+
+impl Created {
+    pub fn without_secret(client_id: Option<String>) -> Self {
+        Created {
+            client_id,
+            secret: NewSecret::None,
+        }
+    }
+}
+
+/// What a write failed on; decides whether the server's other changes go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server answered with this HTTP status.
+    Status(u16),
+    /// No answer at all (refused, reset, timed out) after every retry.
+    Unreachable,
+    /// The server answered 200 but refused in its own terms (TPP `Result`,
+    /// WHM `metadata.result`), or rejected the values.
+    Rejected,
+    /// The answer is not what the API documents.
+    Malformed,
+    /// Skipped: the object changed since the plan was made.
+    Stale,
+    /// Skipped: the object no longer exists.
+    Gone,
+    /// A create met an application of that identity that differs from the config.
+    Conflict,
+    /// Nothing to do with the server: a local step (saving a secret) failed.
+    Local,
+    /// The application was created, but its one-time client secret was lost.
+    SecretLost,
 }
 
 /// A write that failed: the request, the status and the server's message.
@@ -27,37 +69,71 @@ pub struct Created {
 #[error("{message}")]
 pub struct WriteError {
     pub message: String,
-    pub status: Option<u16>,
-    /// Skipped because the object changed since the plan (full replace).
-    pub stale: bool,
-    /// The object no longer exists.
-    pub gone: bool,
+    pub kind: FailureKind,
 }
 
 impl WriteError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         WriteError {
             message: message.into(),
-            status: None,
-            stale: false,
-            gone: false,
+            kind,
         }
     }
     pub fn status(message: impl Into<String>, status: u16) -> Self {
-        WriteError {
-            status: Some(status),
-            ..WriteError::new(message)
-        }
+        WriteError::new(FailureKind::Status(status), message)
     }
     pub fn stale(message: impl Into<String>) -> Self {
-        WriteError {
-            stale: true,
-            ..WriteError::new(message)
+        WriteError::new(FailureKind::Stale, message)
+    }
+    pub fn unreachable(e: &http::TransportError) -> Self {
+        WriteError::new(FailureKind::Unreachable, e.to_string())
+    }
+    pub fn is_auth(&self) -> bool {
+        self.kind == FailureKind::Status(401)
+    }
+    /// SPEC §3.3 and §4.5: an authentication failure or a host that does not
+    /// answer stops that server; its remaining changes are not attempted.
+    pub fn stops_server(&self) -> bool {
+        self.is_auth() || self.kind == FailureKind::Unreachable
+    }
+    /// The words the apply report and `error.kind` use.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            FailureKind::Status(401) => "auth",
+            FailureKind::Status(_) => "http_status",
+            FailureKind::Unreachable => "network",
+            FailureKind::Rejected => "rejected",
+            FailureKind::Malformed => "malformed_response",
+            FailureKind::Stale | FailureKind::Gone => "stale",
+            FailureKind::Conflict => "conflict",
+            FailureKind::Local => "local",
+            FailureKind::SecretLost => "secret_lost",
         }
     }
-    /// Authentication failures stop the server's remaining changes (SPEC §3.3).
-    pub fn is_auth(&self) -> bool {
-        self.status == Some(401)
+}
+
+/// What one change did on the server.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// A new application (create, replace).
+    pub created: Option<Created>,
+    /// The change took effect, but left something behind that the report must
+    /// name (a replaced app's old copy that could not be deleted).
+    pub leftover: Option<WriteError>,
+}
+
+impl Applied {
+    fn done() -> Self {
+        Applied {
+            created: None,
+            leftover: None,
+        }
+    }
+    fn created(created: Created) -> Self {
+        Applied {
+            created: Some(created),
+            leftover: None,
+        }
     }
 }
 
@@ -174,9 +250,9 @@ impl Client {
         }
     }
 
-    pub async fn fetch(&self, server: &Server) -> Result<LiveState, String> {
+    pub async fn fetch(&self) -> Result<LiveState, String> {
         match self {
-            Client::Awx(a) => a.fetch(server).await,
+            Client::Awx(a) => a.fetch().await,
             Client::Tpp(t) => t.fetch().await,
             Client::Whm(w) => w.fetch().await,
         }
@@ -189,14 +265,21 @@ impl Client {
         }
     }
 
-    /// Carries out one planned change. A replace deletes, then creates.
-    pub async fn execute(&self, change: &Change) -> Result<Option<Created>, WriteError> {
+    /// Carries out one planned change.
+    pub async fn execute(&self, change: &Change) -> Result<Applied, WriteError> {
         let Some(operation) = &change.operation else {
             return Err(WriteError::new(
+                FailureKind::Local,
                 "nothing to do: the change has no operation",
             ));
         };
         let expected = change.before_fingerprint.as_deref();
+        let no_org = || {
+            WriteError::new(
+                FailureKind::Local,
+                "the plan has no organization id for this AWX application",
+            )
+        };
         match (self, operation) {
             (
                 Client::Awx(a),
@@ -206,53 +289,57 @@ impl Client {
                     fields,
                 },
             ) => a
-                .create(name, organization.unwrap_or(1), fields)
+                .create(name, organization.ok_or_else(no_org)?, fields)
                 .await
-                .map(Some),
+                .map(Applied::created),
             (Client::Awx(a), Operation::Update { id, fields }) => {
-                a.update(id, fields).await.map(|_| None)
+                a.update(id, fields).await.map(|_| Applied::done())
             }
             (
                 Client::Awx(a),
                 Operation::Replace {
                     id,
+                    live_name,
                     name,
                     organization,
                     fields,
                 },
             ) => {
-                a.delete(id).await?;
-                a.create(name, organization.unwrap_or(1), fields)
-                    .await
-                    .map(Some)
+                a.replace(
+                    id,
+                    live_name,
+                    name,
+                    organization.ok_or_else(no_org)?,
+                    fields,
+                )
+                .await
             }
-            (Client::Awx(a), Operation::Delete { id }) => a.delete(id).await.map(|_| None),
+            (Client::Awx(a), Operation::Delete { id }) => a.delete(id).await.map(|_| Applied::done()),
             (Client::Tpp(t), Operation::Create { name, fields, .. }) => {
-                t.create(name, fields).await.map(Some)
+                t.create(name, fields).await.map(Applied::created)
             }
             (Client::Tpp(t), Operation::Update { id, fields }) => {
-                t.update(id, fields, expected).await.map(|_| None)
-            }
-            (Client::Tpp(t), Operation::Replace { id, fields, .. }) => {
-                t.delete(id, expected).await?;
-                t.create(id, fields).await.map(Some)
+                t.update(id, fields, expected).await.map(|_| Applied::done())
             }
             (Client::Tpp(t), Operation::Delete { id }) => {
-                t.delete(id, expected).await.map(|_| None)
+                t.delete(id, expected).await.map(|_| Applied::done())
             }
             (Client::Whm(w), Operation::Create { name, fields, .. }) => {
-                w.save(name, fields, None).await.map(|_| None)
+                w.save(name, fields, None).await.map(|_| Applied::done())
             }
             (Client::Whm(w), Operation::Update { id, fields }) => {
-                w.save(id, fields, expected).await.map(|_| None)
-            }
-            (Client::Whm(w), Operation::Replace { id, fields, .. }) => {
-                w.remove(id, expected).await?;
-                w.save(id, fields, None).await.map(|_| None)
+                w.save(id, fields, expected).await.map(|_| Applied::done())
             }
             (Client::Whm(w), Operation::Delete { id }) => {
-                w.remove(id, expected).await.map(|_| None)
+                w.remove(id, expected).await.map(|_| Applied::done())
             }
+            // The identity of a TPP or WHM app is its only key: a replacement
+            // would have to delete before it creates, which SPEC §3.2 forbids.
+            // `semantics` never plans one for these kinds.
+            (Client::Tpp(_) | Client::Whm(_), Operation::Replace { .. }) => Err(WriteError::new(
+                FailureKind::Local,
+                "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
+            )),
         }
     }
 }

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::http::{AuthHeader, Http, Reply, Retry, server_message};
-use super::{Created, WriteError};
+use super::{Created, FailureKind, WriteError};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::plan::diff::fingerprint;
 use crate::secret::Secret;
@@ -20,6 +20,9 @@ use crate::semantics::{TPP_DEFAULT_ACCESS_VALIDITY, TPP_DEFAULT_GRANT_VALIDITY};
 
 /// Page size for EnumerateApplications.
 const PAGE: usize = 100;
+
+/// How often a listing that changed while it was read is read again.
+const LIST_ATTEMPTS: u32 = 3;
 
 /// config name → API name (tpp.md §2).
 const FIELDS: [(&str, &str); 9] = [
@@ -79,24 +82,31 @@ pub struct Tpp {
     obtained: Option<Obtained>,
 }
 
-/// A failed call: transport, HTTP status, or a `Result` code.
+/// A failed call: no answer, an HTTP status, an answer that is not the API's,
+/// or a `Result` code.
 #[derive(Debug)]
 enum CallError {
     Transport(String),
     Status(u16, String),
+    Malformed(String),
     Result(i64, String),
 }
 
 impl CallError {
     fn message(self) -> String {
         match self {
-            CallError::Transport(m) | CallError::Status(_, m) | CallError::Result(_, m) => m,
+            CallError::Transport(m)
+            | CallError::Status(_, m)
+            | CallError::Malformed(m)
+            | CallError::Result(_, m) => m,
         }
     }
     fn into_write(self) -> WriteError {
         match self {
             CallError::Status(s, m) => WriteError::status(m, s),
-            other => WriteError::new(other.message()),
+            CallError::Transport(m) => WriteError::new(FailureKind::Unreachable, m),
+            CallError::Malformed(m) => WriteError::new(FailureKind::Malformed, m),
+            CallError::Result(_, m) => WriteError::new(FailureKind::Rejected, m),
         }
     }
 }
@@ -162,6 +172,7 @@ fn live_app(value: &Value) -> Result<LiveApp, String> {
         name: id.clone(),
         id,
         organization: None,
+        aside: None,
         fields,
     })
 }
@@ -350,7 +361,7 @@ impl Tpp {
             ));
         }
         let Some(body) = reply.json() else {
-            return Err(CallError::Transport(format!(
+            return Err(CallError::Malformed(format!(
                 "POST {url}: unexpected response: {} (not JSON)",
                 server_message(&reply.body)
             )));
@@ -364,21 +375,66 @@ impl Tpp {
                 code,
                 format!("POST {url}: TPP result {code} ({})", result_name(code)),
             )),
-            (None, _) => Err(CallError::Transport(format!(
+            (None, _) => Err(CallError::Malformed(format!(
                 "POST {url}: unexpected response: no `Result` or `Success`"
             ))),
         }
     }
 
-    /// Every application: page through EnumerateApplications, de-duplicating by ID.
-    pub async fn fetch(&self) -> Result<LiveState, String> {
-        let total = self
+    /// `TotalCount`'s `ApplicationCount`; a missing count is an error (a
+    /// default of 0 would let a partial listing pass as complete).
+    async fn total_count(&self) -> Result<usize, String> {
+        let body = self
             .call("TotalCount", &json!({}), Retry::Idempotent)
             .await
-            .map_err(CallError::message)?
-            .get("ApplicationCount")
+            .map_err(CallError::message)?;
+        body.get("ApplicationCount")
             .and_then(Value::as_u64)
-            .unwrap_or(0) as usize;
+            .map(|n| n as usize)
+            .ok_or_else(|| {
+                format!(
+                    "POST {}: unexpected response: TotalCount has no numeric `ApplicationCount`",
+                    self.http.url("/vedsdk/oauth/TotalCount")
+                )
+            })
+    }
+
+    /// Every application, from a listing that `TotalCount` confirms before and
+    /// after (read again, up to three times, when another client changed the
+    /// list meanwhile; SPEC §4.5).
+    pub async fn fetch(&self) -> Result<LiveState, String> {
+        let mut why = String::new();
+        for attempt in 1..=LIST_ATTEMPTS {
+            let before = self.total_count().await?;
+            let apps = self.enumerate(before).await?;
+            let after = self.total_count().await?;
+            if before == after && apps.len() == after {
+                return Ok(LiveState {
+                    apps: apps.into_values().collect(),
+                    organizations: BTreeMap::new(),
+                });
+            }
+            why = if before == after {
+                format!(
+                    "EnumerateApplications listed {} of the {after} applications TotalCount reports",
+                    apps.len()
+                )
+            } else {
+                format!("TotalCount changed from {before} to {after} while the list was read")
+            };
+            crate::logging::log(1, || format!("{why}; reading the list again"));
+            if attempt < LIST_ATTEMPTS {
+                tokio::time::sleep(super::http::backoff(attempt, None)).await;
+            }
+        }
+        // Planning from a partial list would plan creates of apps that exist.
+        Err(format!(
+            "{why}, {LIST_ATTEMPTS} times; refusing to plan from a partial or moving list"
+        ))
+    }
+
+    /// Pages through EnumerateApplications, de-duplicating by ID.
+    async fn enumerate(&self, total: usize) -> Result<BTreeMap<String, LiveApp>, String> {
         let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
         // tpp.md §7.4: `Start` is "the page of results to display"; whether it is
         // a 1-based page, a record offset or a 0-based page is an open question,
@@ -415,17 +471,7 @@ impl Tpp {
                 break;
             }
         }
-        if apps.len() < total {
-            // Planning from a partial list would plan creates of apps that exist.
-            return Err(format!(
-                "EnumerateApplications listed {} of the {total} applications TotalCount reports; refusing to plan from a partial list",
-                apps.len()
-            ));
-        }
-        Ok(LiveState {
-            apps: apps.into_values().collect(),
-            organizations: BTreeMap::new(),
-        })
+        Ok(apps)
     }
 
     async fn get(&self, id: &str) -> Result<Option<(LiveApp, Value)>, CallError> {
@@ -439,7 +485,7 @@ impl Tpp {
         {
             Ok(body) => {
                 let raw = body.get("Application").cloned().unwrap_or(Value::Null);
-                let app = live_app(&raw).map_err(CallError::Transport)?;
+                let app = live_app(&raw).map_err(CallError::Malformed)?;
                 Ok(Some((app, raw)))
             }
             Err(CallError::Result(2, _)) => Ok(None),
@@ -451,13 +497,10 @@ impl Tpp {
     async fn fresh(&self, id: &str, expected: Option<&str>) -> Result<Value, WriteError> {
         let current = self.get(id).await.map_err(CallError::into_write)?;
         match (current, expected) {
-            (None, _) => {
-                let mut e = WriteError::stale(format!(
-                    "skipped as stale: `{id}` was deleted since the plan was made"
-                ));
-                e.gone = true;
-                Err(e)
-            }
+            (None, _) => Err(WriteError::new(
+                FailureKind::Gone,
+                format!("skipped as stale: `{id}` was deleted since the plan was made"),
+            )),
             (Some((app, _)), Some(fp)) if fingerprint(Kind::Tpp, &app) != fp => {
                 Err(WriteError::stale(format!(
                     "skipped as stale: `{id}` changed on the server since the plan was made; plan again"
@@ -476,33 +519,70 @@ impl Tpp {
         body.remove("ID");
         body.insert("ApplicationId".into(), json!(id));
         let body = Value::Object(body);
+        let created = || Created::without_secret(Some(id.to_string()));
         let mut attempts = 0;
         loop {
             attempts += 1;
             match self.call("CreateApplication", &body, Retry::Never).await {
-                Ok(_) => {
-                    return Ok(Created {
-                        client_id: Some(id.to_string()),
-                        client_secret: None,
-                        warning: None,
-                    });
-                }
+                Ok(_) => return Ok(created()),
                 Err(CallError::Transport(m)) => {
                     // SPEC §4.5: look before sending a create again.
-                    if let Ok(Some(_)) = self.get(id).await {
-                        return Ok(Created {
-                            client_id: Some(id.to_string()),
-                            client_secret: None,
-                            warning: None,
-                        });
+                    if self.adopt(id, fields, "the answer to the create was lost").await? {
+                        return Ok(created());
                     }
                     if attempts > self.http.max_retries() {
-                        return Err(WriteError::new(m));
+                        return Err(WriteError::new(FailureKind::Unreachable, m));
                     }
                     tokio::time::sleep(super::http::backoff(attempts, None)).await;
                 }
+                // The Result code of a duplicate ID is not documented (tpp.md
+                // §8): whatever the refusal, an app of that ID that is already
+                // there is read back before the create is called failed.
+                Err(e @ CallError::Result(..)) => {
+                    let how = "created by an earlier run that was interrupted, or by someone else, after the plan was made";
+                    if self.adopt(id, fields, how).await? {
+                        return Ok(created());
+                    }
+                    return Err(e.into_write());
+                }
                 Err(e) => return Err(e.into_write()),
             }
+        }
+    }
+
+    /// Whether an app `id` exists as the config wants it (`Ok(true)`: counted
+    /// as created); one that differs is a conflict, reported.
+    async fn adopt(
+        &self,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+        how: &str,
+    ) -> Result<bool, WriteError> {
+        let found = match self.get(id).await {
+            Ok(Some((app, _))) => app,
+            Ok(None) => return Ok(false),
+            Err(CallError::Transport(_)) => return Ok(false),
+            Err(e) => return Err(e.into_write()),
+        };
+        let differs: Vec<String> = crate::semantics::field_rules(Kind::Tpp)
+            .iter()
+            .filter_map(|rule| {
+                let want = fields.get(rule.name)?;
+                let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
+                (!crate::plan::normalize::equal(rule.compare, have, want))
+                    .then(|| format!("`{}`", rule.name))
+            })
+            .collect();
+        if differs.is_empty() {
+            Ok(true)
+        } else {
+            Err(WriteError::new(
+                FailureKind::Conflict,
+                format!(
+                    "application `{id}` already exists ({how}) and differs from the config in {}; nothing was changed: plan again to see it",
+                    differs.join(", ")
+                ),
+            ))
         }
     }
 
@@ -529,7 +609,7 @@ impl Tpp {
         match self.fresh(id, expected).await {
             Ok(_) => {}
             // Already gone is what a delete wants.
-            Err(e) if e.gone => return Ok(()),
+            Err(e) if e.kind == FailureKind::Gone => return Ok(()),
             Err(e) => return Err(e),
         }
         match self

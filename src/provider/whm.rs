@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::http::{Http, Retry, server_message};
-use super::{Created, WriteError};
+use super::{Created, FailureKind, WriteError};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::plan::diff::fingerprint;
 
@@ -41,6 +41,7 @@ fn live_app(item: &Value) -> Result<LiveApp, String> {
         name: name.clone(),
         id: name,
         organization: None,
+        aside: None,
         fields,
     })
 }
@@ -79,7 +80,7 @@ impl Whm {
             .http
             .send(Method::POST, &path, Some(&Value::Object(args)), retry)
             .await
-            .map_err(|e| WriteError::new(e.to_string()))?;
+            .map_err(|e| WriteError::unreachable(&e))?;
         if !reply.is_success() {
             let hint = match reply.status.as_u16() {
                 401 => " (check the username and token or password)",
@@ -96,13 +97,16 @@ impl Whm {
             ));
         }
         let body = reply.json().ok_or_else(|| {
-            WriteError::new(format!(
+            WriteError::new(FailureKind::Malformed, format!(
                 "POST {url}: unexpected response: {} (not JSON)",
                 server_message(&reply.body)
             ))
         })?;
         let metadata = body.get("metadata").ok_or_else(|| {
-            WriteError::new(format!("POST {url}: unexpected response: no `metadata`"))
+            WriteError::new(
+                FailureKind::Malformed,
+                format!("POST {url}: unexpected response: no `metadata`"),
+            )
         })?;
         // whm.md §3.7: only `metadata.result == 1` is success.
         match metadata.get("result").and_then(Value::as_u64) {
@@ -112,13 +116,15 @@ impl Whm {
                     .get("reason")
                     .and_then(Value::as_str)
                     .unwrap_or("(no reason given)");
-                Err(WriteError::new(format!(
-                    "POST {url}: WHM result 0: {reason}"
-                )))
+                Err(WriteError::new(
+                    FailureKind::Rejected,
+                    format!("POST {url}: WHM result 0: {reason}"),
+                ))
             }
-            None => Err(WriteError::new(format!(
-                "POST {url}: unexpected response: `metadata.result` is missing"
-            ))),
+            None => Err(WriteError::new(
+                FailureKind::Malformed,
+                format!("POST {url}: unexpected response: `metadata.result` is missing"),
+            )),
         }
     }
 
@@ -160,7 +166,9 @@ impl Whm {
             }
             _ => return Ok(None),
         };
-        live_app(&item).map(Some).map_err(WriteError::new)
+        live_app(&item)
+            .map(Some)
+            .map_err(|e| WriteError::new(FailureKind::Malformed, e))
     }
 
     async fn fresh(&self, name: &str, expected: Option<&str>) -> Result<bool, WriteError> {
@@ -192,11 +200,7 @@ impl Whm {
         // An upsert: repeating it is safe (whm.md §3.2).
         self.call("save_connected_application", args, Retry::Idempotent)
             .await
-            .map(|_| Created {
-                client_id: None,
-                client_secret: None,
-                warning: None,
-            })
+            .map(|_| Created::without_secret(None))
     }
 
     pub async fn remove(&self, name: &str, expected: Option<&str>) -> Result<(), WriteError> {

@@ -60,7 +60,7 @@ fn rows(sp: &ServerPlan) -> Vec<String> {
             out.push(format!(
                 "| {} | {} | {} | | | |",
                 symbol(c.action),
-                escape(&c.app),
+                escape(&c.label()),
                 action_word(c.action)
             ));
         }
@@ -73,7 +73,7 @@ fn rows(sp: &ServerPlan) -> Vec<String> {
             out.push(format!(
                 "| {} | {} | {} | {}{forces} | {} | {} |",
                 symbol(c.action),
-                escape(&c.app),
+                escape(&c.label()),
                 action_word(c.action),
                 escape(&f.field),
                 cell(&f.before, f.sensitive),
@@ -191,6 +191,7 @@ mod tests {
             update_style: "full_replace".into(),
             error: None,
             unmanaged: vec![],
+            unmanaged_labels: vec![],
             changes: (0..n)
                 .map(|i| Change {
                     app: format!("app|{i}"),
@@ -205,6 +206,8 @@ mod tests {
                         carried: false,
                         sensitive: false,
                     }],
+                    organization: None,
+                    notes: Vec::new(),
                     operation: None,
                     yields_secret: false,
                 })

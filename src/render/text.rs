@@ -231,8 +231,9 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
         let _ = writeln!(out, "  {} {e}", style.red("error:"));
     }
     for change in &sp.changes {
-        let head = format!("{} {}", symbol(style, change.action), change.app);
-        let visible = symbol_width(change.action) + 1 + change.app.chars().count();
+        let label = change.label();
+        let head = format!("{} {label}", symbol(style, change.action));
+        let visible = symbol_width(change.action) + 1 + label.chars().count();
         let pad = " ".repeat(26usize.saturating_sub(visible).max(1));
         let _ = writeln!(out, "  {head}{pad}{}", headline(sp, change));
         let shown: Vec<&FieldDiff> = change.changed_fields().collect();
@@ -255,10 +256,18 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
                 let _ = writeln!(out, "        {note}");
             }
         }
+        for note in &change.notes {
+            let _ = writeln!(out, "        note: {note}");
+        }
     }
     if !sp.unmanaged.is_empty() {
         let n = sp.unmanaged.len();
-        let names: Vec<&str> = sp.unmanaged.iter().take(10).map(String::as_str).collect();
+        let labels = if sp.unmanaged_labels.len() == n {
+            &sp.unmanaged_labels
+        } else {
+            &sp.unmanaged
+        };
+        let names: Vec<&str> = labels.iter().take(10).map(String::as_str).collect();
         let more = if n > 10 {
             format!(", and {} more", n - 10)
         } else {
@@ -281,6 +290,12 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
 
 /// The whole text plan.
 pub fn plan(style: Style, plan: &Plan) -> String {
+    plan_with(style, plan, false)
+}
+
+/// The text plan; `forced`: apply runs with `--force`, so a blocked plan is
+/// said to be overridden.
+pub fn plan_with(style: Style, plan: &Plan, forced: bool) -> String {
     let mut out = String::new();
     for sp in &plan.servers {
         let section = server_section(style, sp);
@@ -324,7 +339,12 @@ pub fn plan(style: Style, plan: &Plan) -> String {
         );
     }
     if !plan.blocked.is_empty() {
-        let _ = writeln!(out, "\n{}", style.red("Blocked by policy:"));
+        let head = if forced {
+            "Blocked by policy — overridden by --force:"
+        } else {
+            "Blocked by policy:"
+        };
+        let _ = writeln!(out, "\n{}", style.red(head));
         for rule in &plan.blocked {
             let _ = writeln!(out, "  - {rule}");
         }

@@ -171,8 +171,9 @@ fn a_grant_type_change_is_a_replacement_that_needs_allow_replace() {
         stdout.contains("Apply complete: 0 created, 0 updated, 1 replaced, 0 deleted."),
         "{stdout}"
     );
+    // Create-before-destroy: move the old app aside, create, delete the old one.
     let writes: Vec<String> = world.writes().into_iter().map(|(m, _)| m).collect();
-    assert_eq!(writes, ["DELETE", "POST"]);
+    assert_eq!(writes, ["PATCH", "POST", "DELETE"]);
     let app = world.sim.app_by_name("grafana").unwrap();
     assert_eq!(app["authorization_grant_type"], "password");
     assert_ne!(
@@ -482,10 +483,19 @@ fn the_json_plan_has_the_spec_fields() {
     assert_eq!(server["kind"], "awx");
     assert_eq!(server["update_style"], "partial");
     let change = &server["changes"][0];
+    // The SPEC's keys in its order, then the organization (an extension).
     assert_eq!(
         keys(change),
-        ["app", "action", "reason", "before_fingerprint", "fields"]
+        [
+            "app",
+            "action",
+            "reason",
+            "before_fingerprint",
+            "fields",
+            "organization"
+        ]
     );
+    assert_eq!(change["organization"], "Default");
     assert_eq!(change["action"], "update");
     assert_eq!(change["reason"], "fields_differ");
     assert!(
@@ -604,24 +614,27 @@ fn a_failed_change_does_not_stop_the_others_and_exits_4() {
     let world = AwxWorld::new();
     world.write_config("", CLI);
     assert_eq!(apply(&world, &[]).status.code(), Some(0));
-    // Organization id 99 does not exist: the server refuses that create (400),
-    // while the update of ops-cli goes through.
+    // The server refuses the create of `ghost` (400), while the update of
+    // ops-cli goes through.
+    world.sim.reject_creates("ghost");
     world.write_config(
         "",
         &format!("{CLI}          description: kept
-        ghost:\n          organization: 99\n          client_type: public\n          authorization_grant_type: password\n"),
+        ghost:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n"),
     );
     let out = apply(&world, &[]);
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
     assert!(
-        stdout.contains("awx-test: ghost FAILED: POST http://127.0.0.1:")
-            && stdout.contains(
-                "HTTP 400 Bad Request: organization: Invalid pk \"99\" - object does not exist."
-            ),
+        stdout.contains("awx-test: ghost (Default) FAILED: POST http://127.0.0.1:")
+            && stdout.contains("HTTP 400 Bad Request: Enter a valid URL."),
         "{stdout}"
     );
-    assert!(stdout.contains("awx-test: ops-cli updated"), "{stdout}");
+    assert!(
+        stderr.contains("awx-test: ghost (Default) FAILED"),
+        "failures are on stderr too: {stderr}"
+    );
+    assert!(stdout.contains("awx-test: ops-cli (Default) updated"), "{stdout}");
     assert!(
         stdout.contains("Apply failed: 1 succeeded, 1 failed, 0 not attempted."),
         "{stdout}"
@@ -633,6 +646,29 @@ fn a_failed_change_does_not_stop_the_others_and_exits_4() {
         plan.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."),
         "{plan}"
     );
+    world.sim.accept_creates();
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.assert_converged();
+}
+
+#[test]
+fn an_unknown_organization_id_fails_at_plan_time_not_at_apply() {
+    let world = AwxWorld::new();
+    world.write_config(
+        "",
+        "        ghost:\n          organization: 99\n          client_type: public\n          authorization_grant_type: password\n",
+    );
+    let out = world.cmd(&["plan"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("organization 99 does not exist on the server"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("ghost:"), "points at the app: {stderr}");
+    let out = apply(&world, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(world.writes().is_empty(), "nothing was sent: {:?}", world.writes());
 }
 
 #[test]
@@ -801,13 +837,17 @@ fn ctrl_c_during_apply_finishes_writes_in_flight_and_starts_no_new_ones() {
 }
 
 #[test]
-fn an_ambiguous_create_is_looked_up_not_repeated() {
+fn an_ambiguous_create_is_looked_up_not_repeated_and_the_lost_secret_is_a_failure() {
     let world = AwxWorld::new();
     world.write_config("", GRAFANA);
     world.sim.lose_next_create_answer();
-    let out = apply(&world, &[]);
+    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
+    let out = world
+        .cmd(&["-v", "apply", "--auto-approve", &secrets_out])
+        .output()
+        .unwrap();
     let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
     let posts = world
         .writes()
         .into_iter()
@@ -815,15 +855,61 @@ fn an_ambiguous_create_is_looked_up_not_repeated() {
         .count();
     assert_eq!(posts, 1, "the create was not sent twice");
     assert!(
-        stderr.contains(
-            "its client secret was shown only in the lost response; replace the application"
-        ),
-        "the lost secret is reported: {stderr}"
+        stdout.contains("awx-test: grafana (Default) created, secret lost (client_id "),
+        "{stdout}"
     );
-    let secrets = std::fs::read_to_string(world.path("secrets.json")).unwrap_or_default();
     assert!(
-        !secrets.contains("awx-test/grafana"),
-        "no secret to record: {secrets}"
+        stdout.contains("appform apply --replace 'awx-test/grafana' --allow-replace"),
+        "the remedy is named: {stdout}"
     );
+    assert!(stdout.contains("Apply failed: 0 succeeded, 1 failed, 0 not attempted."));
+    assert!(
+        stderr.contains("POST http://127.0.0.1:") && stderr.contains("-> 503"),
+        "-v logs the failed POST: {stderr}"
+    );
+    let secrets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    let entry = &secrets["awx-test/grafana"];
+    assert_eq!(entry["secret_lost"], true, "{secrets}");
+    assert_eq!(entry["client_secret"], serde_json::Value::Null);
+    assert_eq!(
+        entry["client_id"],
+        world.sim.app_by_name("grafana").unwrap()["client_id"]
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn a_lost_secret_is_in_the_json_report() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    world.sim.lose_next_create_answer();
+    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--format", "json", &secrets_out])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["status"], "incomplete", "{v}");
+    assert_eq!(r["secret_lost"], true);
+    assert_eq!(r["error"]["kind"], "secret_lost");
+    assert!(r["client_id"].is_string());
+}
+
+#[test]
+fn with_discard_secrets_a_lost_answer_is_just_a_create() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    world.sim.lose_next_create_answer();
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--discard-secrets"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Apply complete: 1 created"), "{stdout}");
     world.assert_converged();
 }

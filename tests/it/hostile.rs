@@ -46,7 +46,7 @@ fn html_instead_of_json() {
     let (code, out) = plan_against(&awx(&server.url()));
     assert_eq!(code, 1);
     assert!(
-        out.contains("unexpected response: the application list is not JSON"),
+        out.contains("unexpected response: the organization list is not JSON"),
         "{out}"
     );
 }
@@ -76,7 +76,7 @@ fn json_of_the_wrong_shape() {
     let (code, out) = plan_against(&awx(&server.url()));
     assert_eq!(code, 1);
     assert!(
-        out.contains("unexpected response: an application id is not a number"),
+        out.contains("unexpected response: an organization has no numeric `id` or no `name`"),
         "{out}"
     );
 }

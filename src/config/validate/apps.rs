@@ -9,7 +9,7 @@ use super::super::problem::Problem;
 use super::super::raw::{self, RawOrg, RawServerBody};
 use super::super::source::{Node, NodeValue, Span};
 use super::semantic::Cx;
-use crate::model::{AppIdentity, DesiredApp, Ensure, GrantType, Kind, OrgRef};
+use crate::model::{AppIdentity, DesiredApp, Ensure, GrantType, Kind, OrgRef, PreviousIdentity};
 use crate::scope::ScopeSet;
 
 impl Cx<'_, '_> {
@@ -167,6 +167,20 @@ impl Cx<'_, '_> {
         if let Some(d) = &raw.description {
             fields.insert("description".into(), json!(d));
         }
+        if crate::aside::looks_reserved(&name) {
+            let span = match &raw.name {
+                Some(_) => self.value_span(&at("name")),
+                None => self.key_span(&base),
+            };
+            self.report(
+                "appform::config::reserved_name",
+                format!("application name `{name}` ends like the name appform gives an application while it replaces it"),
+                span,
+                "reserved",
+                "names ending in `~appform-replaced-<digits>` are reserved for replacements in progress; choose another name",
+            );
+        }
+        let renamed_from = self.awx_renamed_from(&at("renamed_from"), raw, &name, &organization);
         if self.problems.len() != before {
             return None;
         }
@@ -176,8 +190,80 @@ impl Cx<'_, '_> {
             identity: AppIdentity::Awx { organization, name },
             ensure: raw.ensure.unwrap_or_default(),
             fields,
+            renamed_from,
             origin: self.origin(span),
         })
+    }
+
+    /// `renamed_from:` of an AWX app: old names (same organization) or
+    /// `{name, organization}`; never the app's own identity.
+    fn awx_renamed_from(
+        &mut self,
+        path: &[&str],
+        raw: &raw::RawAwxApp,
+        name: &str,
+        organization: &OrgRef,
+    ) -> Vec<PreviousIdentity> {
+        let mut out = Vec::new();
+        for (i, previous) in raw.renamed_from.iter().flatten().enumerate() {
+            let span = self.item_span(path, i);
+            let (old, org) = match previous {
+                raw::RawPrevious::Name(n) => (n.clone(), None),
+                raw::RawPrevious::Moved {
+                    name,
+                    organization: RawOrg::Id(id),
+                } => (name.clone(), Some(OrgRef::Id(*id))),
+                raw::RawPrevious::Moved {
+                    name,
+                    organization: RawOrg::Name(o),
+                } => (name.clone(), Some(OrgRef::Name(o.trim().to_string()))),
+            };
+            if old.trim().is_empty() || old.trim() != old || old.chars().count() > 255 {
+                self.report(
+                    "appform::config::invalid_value",
+                    format!("old name `{old}` is empty, too long or has spaces at an end"),
+                    span,
+                    "invalid name",
+                    "write the name the application has on the server now",
+                );
+                continue;
+            }
+            let same_org = org.as_ref().is_none_or(|o| o == organization);
+            if same_org && old == name {
+                self.report(
+                    "appform::config::invalid_value",
+                    format!("`renamed_from` names the application's own identity `{old}`"),
+                    span,
+                    "not a previous identity",
+                    "list the name (and organization) the application had before; remove this item",
+                );
+                continue;
+            }
+            out.push(PreviousIdentity {
+                name: old,
+                organization: org,
+            });
+        }
+        out
+    }
+
+    /// `renamed_from` on a kind whose identity cannot change.
+    fn no_rename(&mut self, kind: Kind, server: &str, key: &str, given: bool) {
+        if !given {
+            return;
+        }
+        let span = self.key_span(&["servers", server, kind.as_str(), "applications", key, "renamed_from"]);
+        let what = match kind {
+            Kind::Tpp => "a TPP application's ID is its identity and cannot change",
+            _ => "a WHM connected application's name is its identity and WHM has no rename",
+        };
+        self.report(
+            "appform::config::rename_unsupported",
+            format!("`renamed_from` is only for AWX applications: {what}"),
+            span,
+            "not for this kind",
+            "declare the new application, and set `ensure: absent` on the old one (its consumers need the new credentials)",
+        );
     }
 
     /// Two keys that name the same (organization, name) would fight over one app.
@@ -271,6 +357,7 @@ impl Cx<'_, '_> {
         if let Some(r) = raw.renewable {
             fields.insert("renewable".into(), json!(r));
         }
+        self.no_rename(Kind::Tpp, server, key, raw.renamed_from.is_some());
         if self.problems.len() != before {
             return None;
         }
@@ -282,6 +369,7 @@ impl Cx<'_, '_> {
             },
             ensure: raw.ensure.unwrap_or_default(),
             fields,
+            renamed_from: Vec::new(),
             origin: self.origin(span),
         })
     }
@@ -328,6 +416,10 @@ impl Cx<'_, '_> {
             }
             fields.insert("data".into(), Value::Object(data.clone()));
         }
+        if raw.renamed_from.is_some() {
+            self.no_rename(Kind::Whm, server, key, true);
+            return None;
+        }
         let span = self.key_span(&base);
         Some(DesiredApp {
             key: key.to_string(),
@@ -336,25 +428,62 @@ impl Cx<'_, '_> {
             },
             ensure: raw.ensure.unwrap_or_default(),
             fields,
+            renamed_from: Vec::new(),
             origin: self.origin(span),
         })
     }
 }
 
-/// The redirect-URI rules of AWX (DOT's validator, awx.md §3): absolute,
-/// http or https, with a host, no fragment.
+/// The redirect-URI rules of AWX 24.6.1 (django-oauth-toolkit 1.7.1's
+/// `RedirectURIValidator` on Django 4.2's `URLValidator`, then the scheme
+/// check of `Application.clean`; awx.md §3 and §11.8): at most 2048
+/// characters, `http` or `https`, a host right after `//` (a letter, digit,
+/// non-ASCII letter, or a bracketed IPv6 address), no `#fragment`. The server
+/// answers `https:///nohost` with "Enter a valid URL.", so `validate` must too.
+/// Stricter than the server in one place: a bare `#` at the end is refused
+/// (the server accepts it; OAuth forbids fragments).
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
-    let url = url::Url::parse(uri).map_err(|e| format!("is not a valid URL ({e})"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "uses `{}:`; only http and https are allowed",
-            url.scheme()
-        ));
+    if uri.chars().count() > 2048 {
+        return Err("is longer than 2048 characters".into());
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return Err("is not an absolute URL (`https://host/path`)".into());
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(format!("uses `{scheme}:`; only http and https are allowed"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(bracketed) = host_and_port.strip_prefix('[') {
+        let Some((inside, _)) = bracketed.split_once(']') else {
+            return Err("has an unclosed `[` in its host".into());
+        };
+        if inside.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("has `[{inside}]`, which is not an IPv6 address"));
+        }
+        inside
+    } else {
+        host_and_port.split(':').next().unwrap_or("")
+    };
+    if host.is_empty() {
         return Err("has no host".into());
     }
-    if url.fragment().is_some() || uri.contains('#') {
+    if host.chars().count() > 253 {
+        return Err("has a host name longer than 253 characters".into());
+    }
+    // The server's pattern must match right after `//`: a host cannot start
+    // with `-`, `.`, `_` or other punctuation.
+    let starts_well = rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[' || u32::from(c) >= 0xa1);
+    if !starts_well {
+        return Err("has no valid host right after `//`".into());
+    }
+    if authority.contains('[') != authority.contains(']') {
+        return Err("has unbalanced `[` `]` in its host".into());
+    }
+    if uri.contains('#') {
         return Err("has a #fragment, which OAuth forbids".into());
     }
     Ok(())
@@ -385,5 +514,19 @@ mod tests {
         );
         assert!(check_redirect_uri("/relative/cb").is_err());
         assert!(check_redirect_uri("not a url").is_err());
+        // Answered "Enter a valid URL." by a real AWX 24.6.1 (awx.md §11.8).
+        assert!(check_redirect_uri("https:///nohost").is_err());
+        assert!(check_redirect_uri("https://").is_err());
+        assert!(check_redirect_uri("https://@host/cb").is_err());
+        assert!(check_redirect_uri("https://-host/cb").is_err());
+        assert!(check_redirect_uri("https://[zz::1]/cb").is_err());
+        assert!(check_redirect_uri(&format!("https://h/{}", "a".repeat(2048))).is_err());
+        // Accepted by the server.
+        assert!(check_redirect_uri("http://localhost").is_ok());
+        assert!(check_redirect_uri("https://app.example.com/cb?x=1&y=2").is_ok());
+        assert!(check_redirect_uri("HTTPS://Example.COM/cb").is_ok());
+        assert!(check_redirect_uri("https://[::1]:8443/cb").is_ok());
+        assert!(check_redirect_uri("https://user:pw@host/cb").is_ok());
+        assert!(check_redirect_uri("https://intranet/cb").is_ok());
     }
 }

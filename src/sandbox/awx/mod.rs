@@ -185,6 +185,10 @@ struct Inner {
     log: Vec<LoggedRequest>,
     /// Test knob: the next create is stored, but answered 503 (an ambiguous failure).
     lose_next_create_answer: bool,
+    /// Test knob: creates of these names are refused with a 400.
+    reject_creates: BTreeSet<String>,
+    /// Test knob: apps deleted (by name, last first) right after a listing's first page.
+    delete_after_first_page: Vec<String>,
 }
 
 /// A simulated AWX. Cheap to clone; clones share the state.
@@ -203,6 +207,8 @@ impl AwxSim {
                 options,
                 log: Vec::new(),
                 lose_next_create_answer: false,
+                reject_creates: BTreeSet::new(),
+                delete_after_first_page: Vec::new(),
             })),
         }
     }
@@ -217,6 +223,8 @@ impl AwxSim {
                 options,
                 log: Vec::new(),
                 lose_next_create_answer: false,
+                reject_creates: BTreeSet::new(),
+                delete_after_first_page: Vec::new(),
             })),
         })
     }
@@ -244,6 +252,35 @@ impl AwxSim {
     /// timed out after the server acted would.
     pub fn lose_next_create_answer(&self) {
         self.lock().lose_next_create_answer = true;
+    }
+
+    /// Refuses every create of an application named `name` (400, `__all__`),
+    /// until [`AwxSim::accept_creates`].
+    pub fn reject_creates(&self, name: &str) {
+        self.lock().reject_creates.insert(name.to_string());
+    }
+
+    pub fn accept_creates(&self) {
+        self.lock().reject_creates.clear();
+    }
+
+    /// Deletes the application `name` right after the next listing's first
+    /// page is served (another client at work while appform pages).
+    pub fn delete_after_next_first_page(&self, name: &str) {
+        self.lock().delete_after_first_page.push(name.to_string());
+    }
+
+    /// Every stored application as (organization id, name), sorted (test use).
+    pub fn app_names(&self) -> Vec<(u64, String)> {
+        let mut out: Vec<(u64, String)> = self
+            .lock()
+            .state
+            .apps
+            .values()
+            .map(|a| (a.organization, a.name.clone()))
+            .collect();
+        out.sort();
+        out
     }
 
     /// Makes PATCH/PUT silently ignore `field` from now on.
