@@ -106,8 +106,7 @@ fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
         // AWX names repeat across organizations: the label carries both.
         let before: BTreeMap<String, &Change> =
             old.changes.iter().map(|c| (c.label(), c)).collect();
-        let after: BTreeMap<String, &Change> =
-            sp.changes.iter().map(|c| (c.label(), c)).collect();
+        let after: BTreeMap<String, &Change> = sp.changes.iter().map(|c| (c.label(), c)).collect();
         for (app, c) in &after {
             match before.get(app) {
                 None => out.push(format!(
@@ -171,10 +170,16 @@ fn describe(o: &ChangeOutcome) -> String {
     match &o.outcome {
         Outcome::Done(_) => format!("{server}: {app} {verb}{client_id}"),
         Outcome::Incomplete(_, e) if e.kind == FailureKind::SecretLost => {
-            format!("{server}: {app} {verb}, secret lost{client_id}: {}", e.message)
+            format!(
+                "{server}: {app} {verb}, secret lost{client_id}: {}",
+                e.message
+            )
         }
         Outcome::Incomplete(_, e) => {
-            format!("{server}: {app} {verb}{client_id}, INCOMPLETE: {}", e.message)
+            format!(
+                "{server}: {app} {verb}{client_id}, INCOMPLETE: {}",
+                e.message
+            )
         }
         Outcome::Failed(e) => format!("{server}: {app} FAILED: {}", e.message),
         Outcome::NotAttempted(why) => format!("{server}: {app} not attempted: {why}"),
@@ -405,9 +410,23 @@ async fn apply_plan(
         .map(|r| (r.server.as_str(), r.app.as_str()))
         .collect();
     let mut not_kept = Vec::new();
+    // A server that failed during the writes (it stopped answering, say) may
+    // not be readable either: that is its failure, already reported, not a
+    // value it did not keep.
+    let failed_servers: Vec<&str> = results
+        .iter()
+        .filter(|r| r.outcome.is_failure() || matches!(r.outcome, Outcome::NotAttempted(_)))
+        .map(|r| r.server.as_str())
+        .collect();
+    let mut unverified = Vec::new();
     for sp in &after.servers {
         if let Some(e) = &sp.error {
-            not_kept.push(format!("{}: cannot be read back: {e}", sp.server));
+            let line = format!("{}: cannot be read back: {e}", sp.server);
+            if failed_servers.contains(&sp.server.as_str()) {
+                unverified.push(line);
+            } else {
+                not_kept.push(line);
+            }
         }
         for c in &sp.changes {
             if !attempted.contains(&(sp.server.as_str(), c.app.as_str())) {
@@ -479,7 +498,7 @@ async fn apply_plan(
             for r in &results {
                 println!("{}", describe(r));
             }
-            for n in &not_kept {
+            for n in not_kept.iter().chain(&unverified) {
                 println!("verification: {n}");
             }
             println!("\n{closing}");

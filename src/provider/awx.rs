@@ -184,7 +184,8 @@ fn differing_fields(found: &LiveApp, wanted: &BTreeMap<String, Value>) -> Vec<St
         .filter_map(|rule| {
             let want = wanted.get(rule.name)?;
             let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
-            (!crate::plan::normalize::equal(rule.compare, have, want)).then(|| rule.name.to_string())
+            (!crate::plan::normalize::equal(rule.compare, have, want))
+                .then(|| rule.name.to_string())
         })
         .collect()
 }
@@ -292,7 +293,9 @@ impl Awx {
                 }
                 Err(e) => {
                     crate::logging::log(1, || {
-                        format!("the application list moved while it was read ({e}); reading it again")
+                        format!(
+                            "the application list moved while it was read ({e}); reading it again"
+                        )
                     });
                     why = e;
                     if attempt < LIST_ATTEMPTS {
@@ -328,13 +331,16 @@ impl Awx {
                 reply.status.as_u16(),
             ));
         }
-        let (_, results) =
-            page_of(&reply.body, "application").map_err(|e| WriteError::new(FailureKind::Malformed, e))?;
+        let (_, results) = page_of(&reply.body, "application")
+            .map_err(|e| WriteError::new(FailureKind::Malformed, e))?;
         match results.first() {
             None => Ok(None),
             Some(v) => live_app(v)
                 .map(|(app, _)| {
-                    let client_id = v.get("client_id").and_then(Value::as_str).map(str::to_string);
+                    let client_id = v
+                        .get("client_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                     Some((app, client_id))
                 })
                 .map_err(|e| WriteError::new(FailureKind::Malformed, e)),
@@ -417,9 +423,9 @@ impl Awx {
                             .map(str::to_string),
                         secret: match (secret, is_confidential(fields)) {
                             (Some(s), _) => NewSecret::Captured(s),
-                            (None, true) => NewSecret::Lost(
-                                "the create answer carried no client secret".into(),
-                            ),
+                            (None, true) => {
+                                NewSecret::Lost("the create answer carried no client secret".into())
+                            }
                             (None, false) => NewSecret::None,
                         },
                     });
@@ -533,10 +539,7 @@ impl Awx {
             // Resuming a replacement an earlier run left half done.
             Some(a) if !a.shortened => (a.original, trimmed.to_string()),
             Some(_) => (name.to_string(), trimmed.to_string()),
-            None => (
-                trimmed.to_string(),
-                crate::aside::aside_name(trimmed, id),
-            ),
+            None => (trimmed.to_string(), crate::aside::aside_name(trimmed, id)),
         };
         if trimmed != aside {
             self.patch(id, json!({ "name": aside })).await.map_err(|e| {
@@ -616,10 +619,12 @@ mod tests {
     }
 
     fn app(id: u64, name: &str) -> LiveApp {
-        live_app(&json!({"id": id, "name": name, "organization": 1, "client_type": "public",
+        live_app(
+            &json!({"id": id, "name": name, "organization": 1, "client_type": "public",
             "authorization_grant_type": "password", "redirect_uris": "",
             "skip_authorization": false, "description": "",
-            "summary_fields": {"organization": {"id": 1, "name": "Default"}}}))
+            "summary_fields": {"organization": {"id": 1, "name": "Default"}}}),
+        )
         .unwrap()
         .0
     }
@@ -637,8 +642,16 @@ mod tests {
     fn a_listing_whose_pages_disagree_is_refused() {
         let apps = [app(1, "a"), app(2, "b")];
         assert!(check_listing(&[2], &apps).is_ok());
-        assert!(check_listing(&[2, 1], &apps).unwrap_err().contains("from 2 to 1"));
-        assert!(check_listing(&[3], &apps).unwrap_err().contains("count is 3"));
+        assert!(
+            check_listing(&[2, 1], &apps)
+                .unwrap_err()
+                .contains("from 2 to 1")
+        );
+        assert!(
+            check_listing(&[3], &apps)
+                .unwrap_err()
+                .contains("count is 3")
+        );
         let twice = [app(1, "a"), app(1, "a")];
         assert!(check_listing(&[2], &twice).unwrap_err().contains("twice"));
     }

@@ -314,13 +314,16 @@ impl Client {
                 )
                 .await
             }
-            (Client::Awx(a), Operation::Delete { id }) => a.delete(id).await.map(|_| Applied::done()),
+            (Client::Awx(a), Operation::Delete { id }) => {
+                a.delete(id).await.map(|_| Applied::done())
+            }
             (Client::Tpp(t), Operation::Create { name, fields, .. }) => {
                 t.create(name, fields).await.map(Applied::created)
             }
-            (Client::Tpp(t), Operation::Update { id, fields }) => {
-                t.update(id, fields, expected).await.map(|_| Applied::done())
-            }
+            (Client::Tpp(t), Operation::Update { id, fields }) => t
+                .update(id, fields, expected)
+                .await
+                .map(|_| Applied::done()),
             (Client::Tpp(t), Operation::Delete { id }) => {
                 t.delete(id, expected).await.map(|_| Applied::done())
             }

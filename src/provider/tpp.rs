@@ -527,7 +527,10 @@ impl Tpp {
                 Ok(_) => return Ok(created()),
                 Err(CallError::Transport(m)) => {
                     // SPEC §4.5: look before sending a create again.
-                    if self.adopt(id, fields, "the answer to the create was lost").await? {
+                    if self
+                        .adopt(id, fields, "the answer to the create was lost")
+                        .await?
+                    {
                         return Ok(created());
                     }
                     if attempts > self.http.max_retries() {

@@ -97,10 +97,13 @@ impl Whm {
             ));
         }
         let body = reply.json().ok_or_else(|| {
-            WriteError::new(FailureKind::Malformed, format!(
-                "POST {url}: unexpected response: {} (not JSON)",
-                server_message(&reply.body)
-            ))
+            WriteError::new(
+                FailureKind::Malformed,
+                format!(
+                    "POST {url}: unexpected response: {} (not JSON)",
+                    server_message(&reply.body)
+                ),
+            )
         })?;
         let metadata = body.get("metadata").ok_or_else(|| {
             WriteError::new(

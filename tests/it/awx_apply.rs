@@ -634,7 +634,10 @@ fn a_failed_change_does_not_stop_the_others_and_exits_4() {
         stderr.contains("awx-test: ghost (Default) FAILED"),
         "failures are on stderr too: {stderr}"
     );
-    assert!(stdout.contains("awx-test: ops-cli (Default) updated"), "{stdout}");
+    assert!(
+        stdout.contains("awx-test: ops-cli (Default) updated"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("Apply failed: 1 succeeded, 1 failed, 0 not attempted."),
         "{stdout}"
@@ -668,7 +671,11 @@ fn an_unknown_organization_id_fails_at_plan_time_not_at_apply() {
     assert!(stderr.contains("ghost:"), "points at the app: {stderr}");
     let out = apply(&world, &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(world.writes().is_empty(), "nothing was sent: {:?}", world.writes());
+    assert!(
+        world.writes().is_empty(),
+        "nothing was sent: {:?}",
+        world.writes()
+    );
 }
 
 #[test]

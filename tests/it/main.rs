@@ -14,6 +14,7 @@ mod examples;
 mod export_report;
 mod fuzz_loader;
 mod hostile;
+mod never_lose;
 mod sandbox_cmd;
 mod schema;
 mod support;

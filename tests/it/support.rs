@@ -47,7 +47,8 @@ pub fn scrub(text: &str, dir: &Path) -> String {
 /// the binary wired to both.
 pub struct AwxWorld {
     pub sim: appform::sandbox::awx::AwxSim,
-    server: appform::sandbox::BackgroundServer,
+    server: Option<appform::sandbox::BackgroundServer>,
+    url: String,
     pub dir: tempfile::TempDir,
 }
 
@@ -68,13 +69,19 @@ impl AwxWorld {
         .unwrap();
         AwxWorld {
             sim,
-            server,
+            url: server.url(),
+            server: Some(server),
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
     pub fn url(&self) -> String {
-        self.server.url()
+        self.url.clone()
+    }
+
+    /// Stops the simulator: from now on its port refuses connections.
+    pub fn kill_server(&mut self) {
+        self.server.take();
     }
 
     /// Writes `appform.yaml` with one AWX server `awx-test`; `options` and

@@ -252,7 +252,14 @@ impl Cx<'_, '_> {
         if !given {
             return;
         }
-        let span = self.key_span(&["servers", server, kind.as_str(), "applications", key, "renamed_from"]);
+        let span = self.key_span(&[
+            "servers",
+            server,
+            kind.as_str(),
+            "applications",
+            key,
+            "renamed_from",
+        ]);
         let what = match kind {
             Kind::Tpp => "a TPP application's ID is its identity and cannot change",
             _ => "a WHM connected application's name is its identity and WHM has no rename",

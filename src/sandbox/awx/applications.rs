@@ -347,6 +347,26 @@ pub(super) fn create_app(
         }
     };
     let t = now();
+    if let Some(description) = inner.collide_next_create.take() {
+        let id = inner.state.next_app;
+        inner.state.next_app += 1;
+        let twin = App {
+            id,
+            name: input.name.clone().unwrap_or_default(),
+            description: description
+                .unwrap_or_else(|| input.description.clone().unwrap_or_default()),
+            client_id: random_token(40),
+            client_secret: random_token(128),
+            client_type: input.client_type.clone().unwrap_or_default(),
+            redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
+            authorization_grant_type: input.grant.clone().unwrap_or_default(),
+            skip_authorization: input.skip_authorization.unwrap_or(false),
+            organization: input.organization.unwrap_or(1),
+            created: t.clone(),
+            modified: t.clone(),
+        };
+        inner.state.apps.insert(id, twin);
+    }
     let app = App {
         id: inner.state.next_app,
         name: input.name.unwrap_or_default(),

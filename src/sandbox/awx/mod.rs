@@ -187,6 +187,9 @@ struct Inner {
     lose_next_create_answer: bool,
     /// Test knob: creates of these names are refused with a 400.
     reject_creates: BTreeSet<String>,
+    /// Test knob: right before the next create is handled, another client
+    /// stores the same app (`Some(description)` overrides its description).
+    collide_next_create: Option<Option<String>>,
     /// Test knob: apps deleted (by name, last first) right after a listing's first page.
     delete_after_first_page: Vec<String>,
 }
@@ -208,6 +211,7 @@ impl AwxSim {
                 log: Vec::new(),
                 lose_next_create_answer: false,
                 reject_creates: BTreeSet::new(),
+                collide_next_create: None,
                 delete_after_first_page: Vec::new(),
             })),
         }
@@ -224,6 +228,7 @@ impl AwxSim {
                 log: Vec::new(),
                 lose_next_create_answer: false,
                 reject_creates: BTreeSet::new(),
+                collide_next_create: None,
                 delete_after_first_page: Vec::new(),
             })),
         })
@@ -258,6 +263,13 @@ impl AwxSim {
     /// until [`AwxSim::accept_creates`].
     pub fn reject_creates(&self, name: &str) {
         self.lock().reject_creates.insert(name.to_string());
+    }
+
+    /// Right before the next create is handled, stores the same application
+    /// (as an earlier, killed run's create that lands late would); with
+    /// `Some(description)`, the stored copy differs in its description.
+    pub fn collide_next_create(&self, description: Option<&str>) {
+        self.lock().collide_next_create = Some(description.map(str::to_string));
     }
 
     pub fn accept_creates(&self) {
@@ -324,6 +336,7 @@ impl AwxSim {
             return false;
         };
         match (field, value) {
+            ("name", Value::String(s)) => app.name = s,
             ("description", Value::String(s)) => app.description = s,
             ("redirect_uris", Value::String(s)) => app.redirect_uris = s,
             ("client_type", Value::String(s)) => app.client_type = s,
