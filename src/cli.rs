@@ -125,6 +125,11 @@ pub struct ApplyArgs {
     /// Allow replacements (they hand out new client credentials).
     #[arg(long)]
     pub allow_replace: bool,
+    /// Replace this application although nothing forces it, to rotate its
+    /// client id and secret (AWX; needs --allow-replace). `APP` or
+    /// `SERVER/APP`, globs allowed; repeatable.
+    #[arg(long, value_name = "APP")]
+    pub replace: Vec<String>,
     /// Write client secrets shown once to FILE (mode 0600, merged).
     #[arg(long, value_name = "FILE", conflicts_with = "discard_secrets")]
     pub secrets_out: Option<PathBuf>,

@@ -204,6 +204,16 @@ pub fn field_rules(kind: Kind) -> &'static [FieldRule] {
     }
 }
 
+/// Whether an application of this kind can be replaced create-before-destroy
+/// (SPEC §3.2): AWX can move the old app aside by renaming it; a TPP ID or a
+/// WHM name is the only key, so the old app would have to go first.
+pub fn replaceable(kind: Kind) -> bool {
+    match kind {
+        Kind::Awx => true,
+        Kind::Tpp | Kind::Whm => false,
+    }
+}
+
 pub fn update_style(kind: Kind) -> UpdateStyle {
     match kind {
         Kind::Awx => UpdateStyle::Partial,

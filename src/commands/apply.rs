@@ -15,7 +15,7 @@ use super::planning::{
 use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, ForcedReplacements, Plan};
 use crate::provider::{Created, FailureKind, NewSecret, WriteError};
 use crate::render;
 use crate::secrets_file::SecretsFile;
@@ -65,6 +65,32 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             Err(e) => return out.fail(&e),
         },
     };
+    let forced = match ForcedReplacements::parse(&args.replace) {
+        Ok(f) => f,
+        Err(e) => return out.fail(&e),
+    };
+    if !forced.is_empty() && saved.is_some() {
+        return out.fail(
+            "--replace cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file",
+        );
+    }
+    for request in &args.replace {
+        let one = match ForcedReplacements::parse(std::slice::from_ref(request)) {
+            Ok(f) => f,
+            Err(e) => return out.fail(&e),
+        };
+        let hit = targets.iter().any(|t| {
+            t.server
+                .apps
+                .iter()
+                .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
+        });
+        if !hit {
+            return out.fail(&format!(
+                "--replace `{request}` matches no application of the selected servers"
+            ));
+        }
+    }
     let secrets_file = args.secrets_out.as_deref().map(SecretsFile::new);
     if let Some(f) = &secrets_file
         && let Err(e) = f.check()
@@ -82,6 +108,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         &targets,
         saved.as_ref(),
         secrets_file.as_ref(),
+        &forced,
     ));
     if let Some(sb) = &sandbox
         && let Err(e) = sb.save()
@@ -200,8 +227,9 @@ async fn apply(
     targets: &[Target<'_>],
     saved: Option<&Plan>,
     secrets_file: Option<&SecretsFile>,
+    forced: &ForcedReplacements,
 ) -> u8 {
-    let (fetched, plan, problems) = fetch_and_plan(config, targets, &args.servers).await;
+    let (fetched, plan, problems) = fetch_and_plan(config, targets, &args.servers, forced).await;
     let code = apply_plan(
         args,
         out,
@@ -403,7 +431,8 @@ async fn apply_plan(
     .buffered(args.servers.parallelism as usize)
     .collect()
     .await;
-    let (after, _) = plan_from(config, &refetched);
+    // Verified against the config alone: a forced replacement is done once.
+    let (after, _) = plan_from(config, &refetched, &ForcedReplacements::default());
     let attempted: Vec<(&str, &str)> = results
         .iter()
         .filter(|r| r.outcome.took_effect())

@@ -22,7 +22,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Err(e) => return out.fail(&e),
     };
     let (plan, problems) = rt.block_on(async {
-        let (fetched, plan, problems) = fetch_and_plan(&config, &targets, &args.servers).await;
+        let (fetched, plan, problems) = fetch_and_plan(
+            &config,
+            &targets,
+            &args.servers,
+            &crate::plan::ForcedReplacements::default(),
+        )
+        .await;
         close_all(&fetched).await;
         (plan, problems)
     });

@@ -167,6 +167,7 @@ pub async fn fetch_and_plan<'a>(
     config: &'a Config,
     targets: &[Target<'a>],
     args: &ServerArgs,
+    forced: &plan::ForcedReplacements,
 ) -> (Vec<Fetched<'a>>, Plan, Vec<InstanceProblem>) {
     let fetched = targets::fetch_all(
         targets,
@@ -177,7 +178,7 @@ pub async fn fetch_and_plan<'a>(
         args.parallelism as usize,
     )
     .await;
-    let (plan, problems) = plan_from(config, &fetched);
+    let (plan, problems) = plan_from(config, &fetched, forced);
     (fetched, plan, problems)
 }
 
@@ -191,8 +192,12 @@ pub async fn close_all(fetched: &[Fetched<'_>]) {
 }
 
 /// Builds the plan from what was fetched.
-pub fn plan_from(config: &Config, fetched: &[Fetched<'_>]) -> (Plan, Vec<InstanceProblem>) {
-    plan::build(
+pub fn plan_from(
+    config: &Config,
+    fetched: &[Fetched<'_>],
+    forced: &plan::ForcedReplacements,
+) -> (Plan, Vec<InstanceProblem>) {
+    plan::build_with(
         config,
         fetched
             .iter()
@@ -202,6 +207,7 @@ pub fn plan_from(config: &Config, fetched: &[Fetched<'_>]) -> (Plan, Vec<Instanc
                 live: f.live.clone(),
             })
             .collect(),
+        forced,
     )
 }
 

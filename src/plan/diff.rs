@@ -197,6 +197,12 @@ fn yields_secret(kind: Kind, fields: &BTreeMap<String, Value>) -> bool {
 
 /// Diffs one server instance's live state against the server's config.
 pub fn diff(server: &Server, live: &LiveState) -> Diff {
+    diff_with(server, live, &|_| false)
+}
+
+/// [`diff`], replacing the apps whose key `force` accepts (`apply --replace`)
+/// even when nothing else forces it.
+pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool) -> Diff {
     let style = semantics::update_style(server.kind);
     let mut out = Diff::default();
     let by_key: BTreeMap<&str, &LiveApp> = live
@@ -354,7 +360,22 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
                 });
             }
             (Ensure::Present, Some(c)) => {
-                if let Some(mut change) = update_or_replace(server, style, app, c, target, live) {
+                let forced = force(&app.key);
+                if forced && !semantics::replaceable(server.kind) {
+                    out.problems.push(PlanProblem {
+                        app: app.key.clone(),
+                        message: format!(
+                            "server `{}`: `--replace {}` asks for a replacement, but a {} application's identity is its only key: it cannot be created before the old one is deleted",
+                            server.name, app.key, server.kind
+                        ),
+                        help: "to rotate it, declare a new application and set `ensure: absent` on this one".into(),
+                        origin: app.origin,
+                    });
+                    continue;
+                }
+                if let Some(mut change) =
+                    update_or_replace(server, style, app, c, target, live, forced)
+                {
                     if change.action == Action::Replace
                         && (is_protected(server, &c.name) || is_protected(server, &target.name))
                     {
@@ -540,6 +561,7 @@ fn update_or_replace(
     live_app: &LiveApp,
     target: &Target,
     live_state: &LiveState,
+    forced: bool,
 ) -> Option<Change> {
     let live = live_app;
     let (identity_diffs, identity_body) = identity_changes(live_app, target, live_state);
@@ -583,9 +605,10 @@ fn update_or_replace(
         });
     }
     fields.extend(identity_diffs);
-    if fields.is_empty() {
+    if fields.is_empty() && !forced {
         return None;
     }
+    replace |= forced;
     if style == UpdateStyle::FullReplace {
         for (name, value) in &merged {
             if !fields.iter().any(|f| &f.field == name) {
@@ -610,7 +633,11 @@ fn update_or_replace(
             before_fingerprint: fingerprint,
             fields,
             organization: None,
-            notes: Vec::new(),
+            notes: if forced {
+                vec!["replacement requested with --replace: a new client id (and secret)".into()]
+            } else {
+                Vec::new()
+            },
             yields_secret: yields_secret(server.kind, &merged),
             operation: Some(Operation::Replace {
                 id: live.id.clone(),

@@ -113,8 +113,54 @@ pub struct InstanceProblem {
     pub problem: PlanProblem,
 }
 
+/// `apply --replace`: applications to replace although nothing forces it (to
+/// rotate a client id and secret). Each request is `APP` or `SERVER/APP`,
+/// globs allowed; `SERVER` matches a server or instance name.
+#[derive(Debug, Clone, Default)]
+pub struct ForcedReplacements(Vec<(Option<glob::Pattern>, glob::Pattern)>);
+
+impl ForcedReplacements {
+    pub fn parse(requests: &[String]) -> Result<Self, String> {
+        let pattern = |text: &str| {
+            glob::Pattern::new(text)
+                .map_err(|e| format!("--replace `{text}` is not a valid glob: {}", e.msg))
+        };
+        let mut out = Vec::new();
+        for r in requests {
+            let (server, app) = match r.split_once('/') {
+                Some((s, a)) => (Some(pattern(s)?), pattern(a)?),
+                None => (None, pattern(r)?),
+            };
+            out.push((server, app));
+        }
+        Ok(ForcedReplacements(out))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the app `key` of `server` (instance `instance`) is to be replaced.
+    pub fn matches(&self, server: &str, instance: &str, key: &str) -> bool {
+        self.0.iter().any(|(s, a)| {
+            a.matches(key)
+                && s.as_ref()
+                    .is_none_or(|s| s.matches(server) || s.matches(instance))
+        })
+    }
+}
+
 /// Builds the plan from fetched live states (in the order given; callers sort).
 pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceProblem>) {
+    build_with(config, fetched, &ForcedReplacements::default())
+}
+
+/// [`build`], with the replacements `apply --replace` asks for.
+pub fn build_with(
+    config: &Config,
+    fetched: Vec<Fetched<'_>>,
+    forced: &ForcedReplacements,
+) -> (Plan, Vec<InstanceProblem>) {
     let mut servers = Vec::new();
     let mut problems = Vec::new();
     let mut protected = Vec::new();
@@ -137,7 +183,8 @@ pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceP
         match f.live {
             Err(e) => sp.error = Some(e),
             Ok(live) => {
-                let d = diff::diff(f.server, &live);
+                let force = |key: &str| forced.matches(&f.server.name, &f.instance.name, key);
+                let d = diff::diff_with(f.server, &live, &force);
                 sp.live = live.apps.len();
                 sp.unmanaged = d.unmanaged;
                 sp.unmanaged_labels = d.unmanaged_labels;

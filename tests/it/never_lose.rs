@@ -412,3 +412,50 @@ fn a_server_that_dies_mid_apply_stops_alone_and_the_run_exits_4() {
         "the other server finished: {stdout}"
     );
 }
+
+#[test]
+fn a_lost_secret_is_rotated_with_replace() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    world.sim.lose_next_create_answer();
+    assert_eq!(apply(&world, &[]).status.code(), Some(4));
+    let lost_id = client_id(&world, "grafana");
+
+    let out = apply(&world, &["--replace", "awx-test/grafana"]);
+    assert_eq!(out.status.code(), Some(3), "needs --allow-replace");
+    assert!(texts(&out).1.contains("--allow-replace"));
+
+    let out = apply(&world, &["--replace", "nothing-*"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .1
+            .contains("--replace `nothing-*` matches no application"),
+        "{}",
+        texts(&out).1
+    );
+
+    let out = apply(
+        &world,
+        &["--replace", "awx-test/grafana", "--allow-replace"],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("note: replacement requested with --replace"),
+        "{stdout}"
+    );
+    let new_id = client_id(&world, "grafana");
+    assert_ne!(new_id, lost_id);
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    let entry = &secrets["awx-test/grafana"];
+    assert_eq!(entry["client_id"], new_id);
+    assert_eq!(
+        entry["client_secret"],
+        world.sim.app_by_name("grafana").unwrap()["stored_client_secret"]
+    );
+    assert!(entry.get("secret_lost").is_none(), "{entry}");
+    world.assert_converged();
+}
