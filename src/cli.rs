@@ -166,6 +166,10 @@ pub struct SandboxArgs {
     /// Share of new connections reset (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     pub reset_rate: f64,
+    /// Share of requests carried out whose answer is then replaced by a 503
+    /// (0 to 1), as a proxy that times out after the server acted.
+    #[arg(long, default_value_t = 0.0)]
+    pub lost_answer_rate: f64,
     /// Start with demo applications (when there is no saved state).
     #[arg(long)]
     pub demo: bool,

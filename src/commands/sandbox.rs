@@ -22,6 +22,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     for (name, p) in [
         ("--error-rate", args.error_rate),
         ("--reset-rate", args.reset_rate),
+        ("--lost-answer-rate", args.lost_answer_rate),
     ] {
         if !(0.0..=1.0).contains(&p) {
             return out.fail(&format!("{name} must be between 0 and 1, not {p}"));
@@ -31,6 +32,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         latency,
         error_rate: args.error_rate,
         reset_rate: args.reset_rate,
+        lost_answer_rate: args.lost_answer_rate,
     };
     let awx_options = AwxOptions::default();
     let tpp_options = TppOptions::default();

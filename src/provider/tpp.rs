@@ -525,8 +525,9 @@ impl Tpp {
             attempts += 1;
             match self.call("CreateApplication", &body, Retry::Never).await {
                 Ok(_) => return Ok(created()),
-                Err(CallError::Transport(m)) => {
-                    // SPEC §4.5: look before sending a create again.
+                // No answer, or a 5xx/429 that may have come after the server
+                // acted: SPEC §4.5, look before sending a create again.
+                Err(e @ (CallError::Transport(_) | CallError::Status(429 | 500..=599, _))) => {
                     if self
                         .adopt(id, fields, "the answer to the create was lost")
                         .await?
@@ -534,7 +535,7 @@ impl Tpp {
                         return Ok(created());
                     }
                     if attempts > self.http.max_retries() {
-                        return Err(WriteError::new(FailureKind::Unreachable, m));
+                        return Err(e.into_write());
                     }
                     tokio::time::sleep(super::http::backoff(attempts, None)).await;
                 }

@@ -89,17 +89,25 @@ async fn inject(faults: Faults, request: Request, next: Next) -> Response {
         tokio::time::sleep(faults.latency).await;
     }
     if faults.roll_error() {
-        let mut response = Response::new(Body::from(
-            "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
-        ));
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        response.headers_mut().insert(
-            axum::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html"),
-        );
-        return response;
+        return unavailable();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if faults.roll_lost_answer() {
+        return unavailable();
+    }
+    response
+}
+
+fn unavailable() -> Response {
+    let mut response = Response::new(Body::from(
+        "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+    ));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html"),
+    );
+    response
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.

@@ -684,6 +684,7 @@ fn injected_503s_and_resets_are_retried() {
         latency: std::time::Duration::from_millis(2),
         error_rate: 0.2,
         reset_rate: 0.2,
+        ..Default::default()
     });
     world.write_config("", CLI);
     let out = world

@@ -12,6 +12,7 @@ mod awx_oracle;
 mod corpus;
 mod examples;
 mod export_report;
+mod fault_convergence;
 mod fuzz_loader;
 mod hostile;
 mod never_lose;
