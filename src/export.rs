@@ -127,6 +127,13 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
             .then(a.organization.cmp(&b.organization))
     });
     for app in apps_sorted {
+        if app.aside.is_some() {
+            skipped.push(format!(
+                "`{}`: the old copy of an application whose replacement was interrupted; apply the config to finish the replacement",
+                app.name
+            ));
+            continue;
+        }
         if app.name.is_empty() || app.name.trim() != app.name {
             skipped.push(format!(
                 "`{}`: its name is empty or has spaces at an end, which a config key cannot hold",

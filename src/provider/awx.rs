@@ -141,6 +141,17 @@ pub fn page_of(body: &[u8], what: &str) -> Result<(usize, Vec<Value>), String> {
     Ok((count, results))
 }
 
+/// One page of `/api/v2/applications/` → its `count` and live apps (fuzz
+/// targets and property tests; the provider does the same in two steps).
+pub fn parse_application_page(body: &[u8]) -> Result<(usize, Vec<LiveApp>), String> {
+    let (count, results) = page_of(body, "application")?;
+    let apps = results
+        .iter()
+        .map(|r| live_app(r).map(|(app, _)| app))
+        .collect::<Result<_, _>>()?;
+    Ok((count, apps))
+}
+
 /// Whether the pages of one listing agree with each other (SPEC §4.5): the same
 /// `count` on every page, no id twice, and as many ids as `count`. `Err` says
 /// what moved.

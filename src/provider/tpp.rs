@@ -63,6 +63,54 @@ pub fn result_name(code: i64) -> &'static str {
     }
 }
 
+/// Why a 200 answer of `/vedsdk/oauth/*` is not a success.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// `Result` is not 0 (tpp.md §6).
+    Result(i64),
+    /// Not the API's shape.
+    Malformed(String),
+}
+
+/// A 200 answer of `/vedsdk/oauth/*`: JSON whose `Success`/`Result` say
+/// success (tpp.md §6: HTTP 200 alone is not success).
+pub fn parse_answer(body: &[u8]) -> Result<Value, Refusal> {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return Err(Refusal::Malformed(format!(
+            "{} (not JSON)",
+            server_message(body)
+        )));
+    };
+    let result = body.get("Result").and_then(Value::as_i64);
+    let success = body.get("Success").and_then(Value::as_bool);
+    match (result, success) {
+        (Some(0), Some(true)) | (Some(0), None) | (None, Some(true)) => Ok(body),
+        (Some(code), _) => Err(Refusal::Result(code)),
+        (None, _) => Err(Refusal::Malformed("no `Result` or `Success`".into())),
+    }
+}
+
+/// The applications of one EnumerateApplications answer.
+pub fn applications_of(answer: &Value) -> Result<Vec<LiveApp>, String> {
+    answer
+        .get("Applications")
+        .and_then(Value::as_array)
+        .ok_or("unexpected response: EnumerateApplications has no `Applications`")?
+        .iter()
+        .map(live_app)
+        .collect()
+}
+
+/// One whole EnumerateApplications answer → live apps (used by the fuzz
+/// targets and property tests; the provider does the same in two steps).
+pub fn parse_enumerate(body: &[u8]) -> Result<Vec<LiveApp>, String> {
+    let answer = parse_answer(body).map_err(|r| match r {
+        Refusal::Result(code) => format!("TPP result {code} ({})", result_name(code)),
+        Refusal::Malformed(why) => format!("unexpected response: {why}"),
+    })?;
+    applications_of(&answer)
+}
+
 /// Credentials to obtain a token with.
 pub struct PasswordGrant {
     pub client_id: String,
@@ -124,7 +172,7 @@ fn oauth_error(body: &[u8]) -> Option<(String, String)> {
     Some((get("error")?, get("error_description").unwrap_or_default()))
 }
 
-fn live_app(value: &Value) -> Result<LiveApp, String> {
+pub fn live_app(value: &Value) -> Result<LiveApp, String> {
     let obj = value
         .as_object()
         .ok_or("unexpected response: an application is not a JSON object")?;
@@ -360,23 +408,14 @@ impl Tpp {
                 format!("POST {url}: HTTP {}: {why}", reply.status),
             ));
         }
-        let Some(body) = reply.json() else {
-            return Err(CallError::Malformed(format!(
-                "POST {url}: unexpected response: {} (not JSON)",
-                server_message(&reply.body)
-            )));
-        };
-        // tpp.md §6: HTTP 200 is not success; Success and Result decide.
-        let result = body.get("Result").and_then(Value::as_i64);
-        let success = body.get("Success").and_then(Value::as_bool);
-        match (result, success) {
-            (Some(0), Some(true)) | (Some(0), None) | (None, Some(true)) => Ok(body),
-            (Some(code), _) => Err(CallError::Result(
+        match parse_answer(&reply.body) {
+            Ok(body) => Ok(body),
+            Err(Refusal::Result(code)) => Err(CallError::Result(
                 code,
                 format!("POST {url}: TPP result {code} ({})", result_name(code)),
             )),
-            (None, _) => Err(CallError::Malformed(format!(
-                "POST {url}: unexpected response: no `Result` or `Success`"
+            Err(Refusal::Malformed(why)) => Err(CallError::Malformed(format!(
+                "POST {url}: unexpected response: {why}"
             ))),
         }
     }
@@ -450,16 +489,12 @@ impl Tpp {
                     )
                     .await
                     .map_err(CallError::message)?;
-                let items = page
-                    .get("Applications")
-                    .and_then(Value::as_array)
-                    .ok_or("unexpected response: EnumerateApplications has no `Applications`")?;
+                let items = applications_of(&page)?;
                 let mut new = 0;
-                for item in items {
-                    let app = live_app(item)?;
+                for app in items.iter() {
                     if !apps.contains_key(&app.id) {
                         new += 1;
-                        apps.insert(app.id.clone(), app);
+                        apps.insert(app.id.clone(), app.clone());
                     }
                 }
                 if items.len() < PAGE || new == 0 || apps.len() >= total {

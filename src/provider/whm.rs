@@ -22,7 +22,7 @@ pub struct Whm {
 const PREFIX: &str = "data.";
 
 /// One list item `{name, ...data}` → a live app.
-fn live_app(item: &Value) -> Result<LiveApp, String> {
+pub fn live_app(item: &Value) -> Result<LiveApp, String> {
     let obj = item
         .as_object()
         .ok_or("unexpected response: a connected application is not a JSON object")?;
@@ -55,6 +55,53 @@ fn data_object(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
                 .map(|key| (key.to_string(), v.clone()))
         })
         .collect()
+}
+
+/// A 200 answer of WHM API 1 in JSON mode: the envelope's `data` when
+/// `metadata.result` is 1 (whm.md §3.7: HTTP 200 alone is not success).
+pub fn parse_answer(body: &[u8]) -> Result<Value, (FailureKind, String)> {
+    let malformed = |why: String| {
+        (
+            FailureKind::Malformed,
+            format!("unexpected response: {why}"),
+        )
+    };
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|_| malformed(format!("{} (not JSON)", server_message(body))))?;
+    let metadata = body
+        .get("metadata")
+        .ok_or_else(|| malformed("no `metadata`".into()))?;
+    match metadata.get("result").and_then(Value::as_u64) {
+        Some(1) => Ok(body.get("data").cloned().unwrap_or(Value::Null)),
+        Some(_) => {
+            let reason = metadata
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("(no reason given)");
+            Err((FailureKind::Rejected, format!("WHM result 0: {reason}")))
+        }
+        None => Err(malformed("`metadata.result` is missing".into())),
+    }
+}
+
+/// The apps of a `list_connected_applications` envelope's `data`, sorted by name.
+pub fn apps_of_list(data: &Value) -> Result<Vec<LiveApp>, String> {
+    let list = data
+        .get("list")
+        .and_then(Value::as_array)
+        .ok_or("unexpected response: list_connected_applications has no `data.list`")?;
+    let mut apps: Vec<LiveApp> = list.iter().map(live_app).collect::<Result<_, _>>()?;
+    // whm.md §3.3: the order is unspecified; sort by name.
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    apps.dedup_by(|a, b| a.name == b.name);
+    Ok(apps)
+}
+
+/// One whole `list_connected_applications` answer → live apps (fuzz targets
+/// and property tests; the provider does the same in two steps).
+pub fn parse_list(body: &[u8]) -> Result<Vec<LiveApp>, String> {
+    let data = parse_answer(body).map_err(|(_, why)| why)?;
+    apps_of_list(&data)
 }
 
 impl Whm {
@@ -96,39 +143,8 @@ impl Whm {
                 reply.status.as_u16(),
             ));
         }
-        let body = reply.json().ok_or_else(|| {
-            WriteError::new(
-                FailureKind::Malformed,
-                format!(
-                    "POST {url}: unexpected response: {} (not JSON)",
-                    server_message(&reply.body)
-                ),
-            )
-        })?;
-        let metadata = body.get("metadata").ok_or_else(|| {
-            WriteError::new(
-                FailureKind::Malformed,
-                format!("POST {url}: unexpected response: no `metadata`"),
-            )
-        })?;
-        // whm.md §3.7: only `metadata.result == 1` is success.
-        match metadata.get("result").and_then(Value::as_u64) {
-            Some(1) => Ok(body.get("data").cloned().unwrap_or(Value::Null)),
-            Some(_) => {
-                let reason = metadata
-                    .get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(no reason given)");
-                Err(WriteError::new(
-                    FailureKind::Rejected,
-                    format!("POST {url}: WHM result 0: {reason}"),
-                ))
-            }
-            None => Err(WriteError::new(
-                FailureKind::Malformed,
-                format!("POST {url}: unexpected response: `metadata.result` is missing"),
-            )),
-        }
+        parse_answer(&reply.body)
+            .map_err(|(kind, why)| WriteError::new(kind, format!("POST {url}: {why}")))
     }
 
     pub async fn fetch(&self) -> Result<LiveState, String> {
@@ -136,14 +152,7 @@ impl Whm {
             .call("list_connected_applications", Map::new(), Retry::Idempotent)
             .await
             .map_err(|e| e.message)?;
-        let list = data
-            .get("list")
-            .and_then(Value::as_array)
-            .ok_or("unexpected response: list_connected_applications has no `data.list`")?;
-        let mut apps: Vec<LiveApp> = list.iter().map(live_app).collect::<Result<_, _>>()?;
-        // whm.md §3.3: the order is unspecified; sort by name.
-        apps.sort_by(|a, b| a.name.cmp(&b.name));
-        apps.dedup_by(|a, b| a.name == b.name);
+        let apps = apps_of_list(&data)?;
         Ok(LiveState {
             apps,
             organizations: BTreeMap::new(),

@@ -104,6 +104,11 @@ struct Inner {
     log: Vec<LoggedRequest>,
     /// Test knob: a change applied right after the next EnumerateApplications.
     drift: Option<(String, String, Value)>,
+    /// Test knob: an application deleted right after the next EnumerateApplications.
+    remove_after_enumerate: Option<String>,
+    /// Test knob: right before the next CreateApplication, another client
+    /// stores the same app (`Some(description)`: with another description).
+    collide_next_create: Option<Option<String>>,
 }
 
 /// A simulated TPP. Clones share the state.
@@ -158,6 +163,8 @@ impl TppSim {
                 tokens: Vec::new(),
                 log: Vec::new(),
                 drift: None,
+                remove_after_enumerate: None,
+                collide_next_create: None,
             })),
         }
     }
@@ -239,6 +246,19 @@ impl TppSim {
 
     /// Changes `field` of `id` right after the next EnumerateApplications: the
     /// object moves between a plan and its write (stale-write tests).
+    /// Deletes `id` right after the next EnumerateApplications (another client
+    /// at work while appform lists).
+    pub fn remove_after_next_enumerate(&self, id: &str) {
+        self.lock().remove_after_enumerate = Some(id.into());
+    }
+
+    /// Stores the application of the next CreateApplication just before it is
+    /// handled (a killed run's create landing late); `Some(description)`: the
+    /// stored copy differs.
+    pub fn collide_next_create(&self, description: Option<&str>) {
+        self.lock().collide_next_create = Some(description.map(str::to_string));
+    }
+
     pub fn drift_after_next_enumerate(&self, id: &str, field: &str, value: Value) {
         self.lock().drift = Some((id.into(), field.into(), value));
     }
@@ -678,6 +698,14 @@ fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value>) -> Respo
                     "ApplicationId is required",
                 );
             }
+            if let Some(description) = inner.collide_next_create.take()
+                && let Ok(mut twin) = parse_app(&id, body)
+            {
+                if let Some(d) = description {
+                    twin.description = d;
+                }
+                inner.state.apps.insert(id.clone(), twin);
+            }
             if inner.state.apps.contains_key(&id) {
                 return result(1);
             }
@@ -754,6 +782,9 @@ fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value>) -> Respo
                 .collect();
             if let Some((id, field, value)) = inner.drift.take() {
                 apply_drift(inner, &id, &field, value);
+            }
+            if let Some(id) = inner.remove_after_enumerate.take() {
+                inner.state.apps.remove(&id);
             }
             ok_with("Applications", Value::Array(page))
         }

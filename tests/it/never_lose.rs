@@ -459,3 +459,70 @@ fn a_lost_secret_is_rotated_with_replace() {
     assert!(entry.get("secret_lost").is_none(), "{entry}");
     world.assert_converged();
 }
+
+/// The redirect URIs `validate` refuses are the ones the AWX simulator (a
+/// port of AWX 24.6.1's checks) refuses, so a bad URI fails at review time,
+/// never halfway through an apply. One exception, on purpose: a bare `#`.
+#[test]
+fn validate_and_the_server_agree_on_redirect_uris() {
+    let world = AwxWorld::new();
+    let cases = [
+        "https:///nohost",
+        "https://",
+        "https://@host/cb",
+        "https://-dash.example.com/cb",
+        "https://.example.com/cb",
+        "https://[zz::1]/cb",
+        "https://[::1/cb",
+        "ftp://files.example.com/cb",
+        "https://example.com/cb#frag",
+        "mailto:someone@example.com",
+        "https://example.com/cb",
+        "http://localhost",
+        "http://127.0.0.1:8080/cb?x=1",
+        "https://[::1]:8443/cb",
+        "https://intranet/cb",
+        "https://user:pw@host.example.com/cb",
+        "HTTPS://EXAMPLE.COM/CB",
+        "https://bücher.example/cb",
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut accepted = Vec::new();
+    for (i, uri) in cases.iter().enumerate() {
+        let app = format!(
+            "        app-{i}:\n          organization: Default\n          client_type: public\n          authorization_grant_type: authorization-code\n          redirect_uris: [\"{uri}\"]\n"
+        );
+        world.write_config("", &app);
+        let validate = world.cmd(&["validate"]).output().unwrap();
+        let accepted_here = validate.status.code() == Some(0);
+        let answer = rt.block_on(async {
+            client
+                .post(format!("{}/api/v2/applications/", world.url()))
+                .bearer_auth(AWX_TOKEN)
+                .json(
+                    &serde_json::json!({"name": format!("app-{i}"), "organization": 1,
+                    "client_type": "public", "authorization_grant_type": "authorization-code",
+                    "redirect_uris": uri}),
+                )
+                .send()
+                .await
+                .unwrap()
+        });
+        let accepted_there = answer.status().as_u16() == 201;
+        if accepted_here {
+            accepted.push(*uri);
+        }
+        assert_eq!(
+            accepted_here,
+            accepted_there,
+            "`{uri}`: validate {} it, the server {} it",
+            if accepted_here { "accepts" } else { "refuses" },
+            if accepted_there { "accepts" } else { "refuses" }
+        );
+    }
+    assert_eq!(accepted, cases[10..], "the valid ones are the last eight");
+}

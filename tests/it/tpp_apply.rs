@@ -389,3 +389,51 @@ fn every_reading_of_enumerate_start_lists_every_application() {
         );
     }
 }
+
+#[test]
+fn a_create_that_meets_the_same_app_adopts_it_and_a_different_one_is_reported() {
+    let world = TppWorld::new();
+    world.write_config("", VAULT);
+    world.sim.collide_next_create(None);
+    let out = apply(&world);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("tpp-test: vault-pki created"), "{stdout}");
+    world.assert_converged();
+
+    let other = VAULT.replace("vault-pki", "vault-two");
+    world.write_config("", &format!("{VAULT}{other}"));
+    world.sim.collide_next_create(Some("made by someone else"));
+    let out = apply(&world);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("application `vault-two` already exists")
+            && stdout.contains("differs from the config in `description`"),
+        "{stdout}"
+    );
+    assert_eq!(
+        world.sim.app("vault-two").unwrap()["Description"],
+        "made by someone else",
+        "nothing was overwritten"
+    );
+}
+
+#[test]
+fn a_listing_whose_total_moves_is_read_again() {
+    let world = TppWorld::new();
+    world.sim.seed_apps("app-", 30);
+    world.write_config("", "        app-005:\n          vendor: Seed\n");
+    world.sim.remove_after_next_enumerate("app-020");
+    let out = world
+        .cmd(&["-v", "plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("TotalCount changed from 33 to 32 while the list was read")
+            && stderr.contains("reading the list again"),
+        "{stderr}"
+    );
+}
