@@ -75,10 +75,19 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Called right after a create returned, before anything else runs: the place
-/// to save a secret shown once, or to record one that was lost. An error
-/// (for example "secret lost") makes the change incomplete.
-pub type OnCreated<'a> = dyn Fn(&str, &str, &Created) -> Result<(), WriteError> + Sync + 'a;
+/// What apply does around the writes: keep the secrets a server shows once.
+pub trait Hooks: Sync {
+    /// Right before a create whose answer carries a one-time secret (a
+    /// journal mark, so that a run killed mid-create cannot lose it silently).
+    /// An error stops that change before anything is sent.
+    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), WriteError>;
+    /// Right after a create returned, before anything else runs: save a
+    /// secret shown once, or record one that was lost. An error (for example
+    /// "secret lost") makes the change incomplete.
+    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), WriteError>;
+    /// A create that carried a secret was refused: nothing was created.
+    fn create_refused(&self, server: &str, app: &str);
+}
 
 /// Why the rest of a server's changes are not attempted (set by the first
 /// change that met an authentication failure or an unreachable host).
@@ -102,7 +111,7 @@ async fn run_change(
     client: &Client,
     server: &str,
     change: &Change,
-    on_created: &OnCreated<'_>,
+    hooks: &dyn Hooks,
     stop: &Stop,
 ) -> ChangeOutcome {
     let done = |outcome| ChangeOutcome {
@@ -118,12 +127,17 @@ async fn run_change(
     if let Some(why) = stop.get() {
         return done(Outcome::NotAttempted(why));
     }
+    if change.yields_secret
+        && let Err(e) = hooks.before_secret_create(server, &change.app)
+    {
+        return done(Outcome::Failed(e));
+    }
     let outcome = match client.execute(change).await {
         Ok(applied) => {
             let saved = applied
                 .created
                 .as_ref()
-                .map_or(Ok(()), |c| on_created(server, &change.app, c));
+                .map_or(Ok(()), |c| hooks.created(server, &change.app, c));
             match (saved, applied.leftover) {
                 (Ok(()), None) => Outcome::Done(applied.created),
                 (Err(e), _) => Outcome::Incomplete(applied.created, e),
@@ -131,6 +145,9 @@ async fn run_change(
             }
         }
         Err(e) => {
+            if change.yields_secret && e.certainly_nothing_created() {
+                hooks.create_refused(server, &change.app);
+            }
             if e.stops_server() {
                 let why = if e.is_auth() {
                     "authentication failed on this server"
@@ -150,7 +167,7 @@ pub async fn run_server(
     client: &Client,
     plan: &ServerPlan,
     max_in_flight: usize,
-    on_created: &OnCreated<'_>,
+    hooks: &dyn Hooks,
 ) -> Vec<ChangeOutcome> {
     let mut out = Vec::new();
     let stop = Stop::default();
@@ -163,7 +180,7 @@ pub async fn run_server(
         let mut phase: Vec<&Change> = plan.changes.iter().filter(|c| c.action == action).collect();
         phase.sort_by(|a, b| a.app.cmp(&b.app).then(a.organization.cmp(&b.organization)));
         let mut results: Vec<ChangeOutcome> = stream::iter(phase)
-            .map(|c| run_change(client, &plan.server, c, on_created, &stop))
+            .map(|c| run_change(client, &plan.server, c, hooks, &stop))
             .buffer_unordered(max_in_flight.max(1))
             .collect()
             .await;

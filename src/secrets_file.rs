@@ -7,7 +7,83 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use crate::execute::Hooks;
+use crate::provider::{Created, FailureKind, NewSecret, WriteError};
 use crate::secret::Secret;
+
+/// What to do about a secret that is lost.
+pub fn lost_secret_remedy(server: &str, app: &str) -> String {
+    format!(
+        "the server showed it only in that answer and never shows it again; to issue a new client id and secret, replace the application: `appform apply --replace '{server}/{app}' --allow-replace --secrets-out FILE`"
+    )
+}
+
+/// Apply's secret handling around each write (`--secrets-out`, or
+/// `--discard-secrets`): the journal mark before a create, the secret or its
+/// loss after it.
+pub struct SecretKeeper<'a> {
+    pub file: Option<&'a SecretsFile>,
+    pub discard: bool,
+}
+
+impl Hooks for SecretKeeper<'_> {
+    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), WriteError> {
+        match self.file {
+            Some(f) => f.mark_pending(server, app).map_err(|e| {
+                WriteError::new(
+                    FailureKind::Local,
+                    format!("not created: the secrets file cannot be written: {e}"),
+                )
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), WriteError> {
+        let client_id = created.client_id.as_deref().unwrap_or("");
+        match &created.secret {
+            NewSecret::None => match self.file {
+                // A mark left by a create that turned out to carry no secret.
+                Some(f) => f.clear_pending(server, app).map_err(|e| {
+                    WriteError::new(FailureKind::Local, e)
+                }),
+                None => Ok(()),
+            },
+            NewSecret::Captured(secret) => match self.file {
+                Some(file) => file.record(server, app, client_id, secret).map_err(|e| {
+                    WriteError::new(
+                        FailureKind::Local,
+                        format!(
+                            "the application was created, but its client secret could not be saved: {e}"
+                        ),
+                    )
+                }),
+                None => Ok(()),
+            },
+            // Nobody wanted it kept.
+            NewSecret::Lost(_) if self.discard => Ok(()),
+            NewSecret::Lost(how) => {
+                let mut message = format!(
+                    "its client secret is lost ({how}): {}",
+                    lost_secret_remedy(server, app)
+                );
+                if let Some(file) = self.file
+                    && let Err(e) = file.record_lost(server, app, client_id, how)
+                {
+                    message =
+                        format!("{message}; recording the loss in the secrets file failed too: {e}");
+                }
+                Err(WriteError::new(FailureKind::SecretLost, message))
+            }
+        }
+    }
+
+    fn create_refused(&self, server: &str, app: &str) {
+        if let Some(f) = self.file {
+            let _ = f.clear_pending(server, app);
+        }
+    }
+}
 
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
@@ -95,7 +171,7 @@ impl SecretsFile {
             server,
             app,
             json!({
-                "client_id": client_id,
+                "client_id": if client_id.is_empty() { Value::Null } else { json!(client_id) },
                 "client_secret": null,
                 "secret_lost": true,
                 "reason": reason,
@@ -104,9 +180,62 @@ impl SecretsFile {
         )
     }
 
+    /// Notes, before a create whose answer carries a secret, that the create
+    /// is under way: `pending_create_since` in the app's entry (an existing
+    /// entry keeps its other fields). A run killed before the answer was saved
+    /// leaves the mark, and the next run reports the secret as lost instead of
+    /// losing it silently. [`SecretsFile::record`] and
+    /// [`SecretsFile::record_lost`] replace the entry, mark included.
+    pub fn mark_pending(&self, server: &str, app: &str) -> Result<(), String> {
+        let key = format!("{server}/{app}");
+        let mut map = self.read()?;
+        match map.get_mut(&key) {
+            Some(Value::Object(entry)) => {
+                entry.insert("pending_create_since".into(), json!(now()));
+            }
+            _ => {
+                map.insert(key, json!({ "pending_create_since": now() }));
+            }
+        }
+        self.write(map)
+    }
+
+    /// Removes the mark of a create that certainly did not happen (refused).
+    pub fn clear_pending(&self, server: &str, app: &str) -> Result<(), String> {
+        let key = format!("{server}/{app}");
+        let mut map = self.read()?;
+        if let Some(Value::Object(entry)) = map.get_mut(&key) {
+            if entry.remove("pending_create_since").is_none() {
+                return Ok(());
+            }
+            if entry.is_empty() {
+                map.shift_remove(&key);
+            }
+            return self.write(map);
+        }
+        Ok(())
+    }
+
+    /// `(server, app)` of every create an earlier run marked and never finished.
+    pub fn pending(&self) -> Result<Vec<(String, String)>, String> {
+        let map = self.read()?;
+        let mut out: Vec<(String, String)> = map
+            .iter()
+            .filter(|(_, v)| v.get("pending_create_since").is_some())
+            .filter_map(|(k, _)| k.split_once('/'))
+            .map(|(s, a)| (s.to_string(), a.to_string()))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     fn insert(&self, server: &str, app: &str, entry: Value) -> Result<(), String> {
         let mut map = self.read()?;
         map.insert(format!("{server}/{app}"), entry);
+        self.write(map)
+    }
+
+    fn write(&self, map: Map<String, Value>) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
         let tmp = self.dir().join(format!(
@@ -173,6 +302,36 @@ mod tests {
         assert_eq!(v["awx/grafana"]["secret_lost"], true);
         assert_eq!(v["awx/grafana"]["client_secret"], Value::Null);
         assert_eq!(v["awx/grafana"]["client_id"], "cid");
+    }
+
+    #[test]
+    fn a_pending_create_is_marked_and_cleared_by_its_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let f = SecretsFile::new(&path);
+        f.record("awx", "old", "cid-old", &Secret::new("s-old"))
+            .unwrap();
+        f.mark_pending("awx", "old").unwrap();
+        f.mark_pending("awx", "new").unwrap();
+        assert_eq!(
+            f.pending().unwrap(),
+            [
+                ("awx".to_string(), "new".to_string()),
+                ("awx".to_string(), "old".to_string())
+            ]
+        );
+        // A refused create leaves the earlier secret as it was.
+        f.clear_pending("awx", "old").unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["awx/old"]["client_secret"], "s-old");
+        assert!(v["awx/old"].get("pending_create_since").is_none());
+        // A create that returned replaces the entry, mark included.
+        f.record("awx", "new", "cid", &Secret::new("s")).unwrap();
+        assert!(f.pending().unwrap().is_empty());
+        f.mark_pending("awx", "gone").unwrap();
+        f.clear_pending("awx", "gone").unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(v.get("awx/gone").is_none(), "{v}");
     }
 
     #[test]

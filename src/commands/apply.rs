@@ -16,9 +16,9 @@ use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, Output};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
 use crate::execute::{self, ChangeOutcome, Outcome};
 use crate::plan::{Action, Change, ForcedReplacements, Plan};
-use crate::provider::{Created, FailureKind, NewSecret, WriteError};
+use crate::provider::{Created, FailureKind, WriteError};
 use crate::render;
-use crate::secrets_file::SecretsFile;
+use crate::secrets_file::{SecretKeeper, SecretsFile};
 use crate::targets::Target;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
@@ -213,11 +213,91 @@ fn describe(o: &ChangeOutcome) -> String {
     }
 }
 
-/// What to do about a secret that is lost.
-fn lost_secret_remedy(server: &str, app: &str) -> String {
-    format!(
-        "the server showed it only in that answer and never shows it again; to issue a new client id and secret, replace the application: `appform apply --replace '{server}/{app}' --allow-replace --secrets-out FILE`"
-    )
+/// One change's outcome in the JSON report.
+fn result_json(r: &ChangeOutcome) -> serde_json::Value {
+    let status = match &r.outcome {
+        Outcome::Done(_) => "done",
+        Outcome::Incomplete(..) => "incomplete",
+        Outcome::Failed(_) => "failed",
+        Outcome::NotAttempted(_) => "not_attempted",
+    };
+    let message = match &r.outcome {
+        Outcome::NotAttempted(w) => Some(w.clone()),
+        other => other.error().map(|e| e.message.clone()),
+    };
+    let error = r
+        .outcome
+        .error()
+        .map(|e| json!({"kind": e.kind_name(), "message": e.message}));
+    let client_id = r.outcome.created().and_then(|c| c.client_id.clone());
+    let secret_lost = r
+        .outcome
+        .error()
+        .is_some_and(|e| e.kind == FailureKind::SecretLost);
+    json!({"server": r.server, "app": r.app, "organization": r.organization,
+        "action": r.action, "status": status, "message": message,
+        "error": error, "client_id": client_id, "secret_lost": secret_lost})
+}
+
+/// Creates an earlier run marked in the secrets file (`pending_create_since`)
+/// and never finished, whose application exists now: that run was stopped
+/// after the server acted and before the secret was saved, so the secret is
+/// lost. Each is recorded as lost in the file and reported as a failure (once:
+/// the record replaces the mark).
+fn interrupted_creates(
+    file: Option<&SecretsFile>,
+    config: &crate::model::Config,
+    plan: &Plan,
+) -> Vec<ChangeOutcome> {
+    let Some(file) = file else {
+        return Vec::new();
+    };
+    let Ok(pending) = file.pending() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (server, app) in pending {
+        let Some(sp) = plan
+            .servers
+            .iter()
+            .find(|sp| sp.server == server && sp.error.is_none())
+        else {
+            continue;
+        };
+        let still_to_create = sp
+            .changes
+            .iter()
+            .any(|c| c.app == app && matches!(c.action, Action::Create | Action::Replace));
+        let present_in_config = config.servers.iter().any(|s| {
+            s.instances.iter().any(|i| i.name == server)
+                && s.apps
+                    .iter()
+                    .any(|a| a.key == app && a.ensure == crate::model::Ensure::Present)
+        });
+        if still_to_create || !present_in_config {
+            continue;
+        }
+        let how = "an earlier run was stopped after it asked the server to create the application and before it saved the answer with the secret";
+        let mut message = format!(
+            "its client secret is lost ({how}): {}",
+            crate::secrets_file::lost_secret_remedy(&server, &app)
+        );
+        if let Err(e) = file.record_lost(&server, &app, "", how) {
+            message = format!("{message}; recording the loss in the secrets file failed too: {e}");
+        }
+        out.push(ChangeOutcome {
+            organization: sp
+                .changes
+                .iter()
+                .find(|c| c.app == app)
+                .and_then(|c| c.organization.clone()),
+            server,
+            app,
+            action: Action::Create,
+            outcome: Outcome::Incomplete(None, WriteError::new(FailureKind::SecretLost, message)),
+        });
+    }
+    out
 }
 
 async fn apply(
@@ -288,15 +368,27 @@ async fn apply_plan(
         out.info(&format!("{}: skipped (apply: false)", sp.server));
     }
     let work: Vec<&crate::plan::ServerPlan> = applicable.into_iter().filter(|s| s.apply).collect();
+    let interrupted = interrupted_creates(secrets_file, config, &plan);
     if work.is_empty() {
-        if args.format == Format::Json {
-            println!(
+        match args.format {
+            Format::Json => println!(
                 "{}",
-                json!({"plan": plan, "results": [], "verified": true, "status": if planned_failures > 0 { "error" } else { "no_changes" }})
-            );
+                json!({"plan": plan, "results": interrupted.iter().map(result_json).collect::<Vec<_>>(),
+                    "verified": true, "status": if planned_failures > 0 { "error" } else { "no_changes" }})
+            ),
+            Format::Text => {
+                for r in &interrupted {
+                    println!("{}", describe(r));
+                }
+            }
+        }
+        for r in &interrupted {
+            out.error_text(&describe(r));
         }
         return if planned_failures > 0 {
             EXIT_ERROR
+        } else if !interrupted.is_empty() {
+            EXIT_PARTIAL
         } else {
             EXIT_OK
         };
@@ -339,37 +431,9 @@ async fn apply_plan(
         }
     }
 
-    let discard = args.discard_secrets;
-    let on_created = |server: &str, app: &str, created: &Created| -> Result<(), WriteError> {
-        let client_id = created.client_id.as_deref().unwrap_or("");
-        match &created.secret {
-            NewSecret::None => Ok(()),
-            NewSecret::Captured(secret) => match secrets_file {
-                Some(file) => file.record(server, app, client_id, secret).map_err(|e| {
-                    WriteError::new(
-                        FailureKind::Local,
-                        format!(
-                            "the application was created, but its client secret could not be saved: {e}"
-                        ),
-                    )
-                }),
-                None => Ok(()),
-            },
-            // Nobody wanted it kept.
-            NewSecret::Lost(_) if discard => Ok(()),
-            NewSecret::Lost(how) => {
-                let mut message = format!(
-                    "its client secret is lost ({how}): {}",
-                    lost_secret_remedy(server, app)
-                );
-                if let Some(file) = secrets_file
-                    && let Err(e) = file.record_lost(server, app, client_id, how)
-                {
-                    message = format!("{message}; recording the loss in the secrets file failed too: {e}");
-                }
-                Err(WriteError::new(FailureKind::SecretLost, message))
-            }
-        }
+    let keeper = SecretKeeper {
+        file: secrets_file,
+        discard: args.discard_secrets,
     };
     let by_name: BTreeMap<&str, &crate::targets::Fetched<'_>> = fetched
         .iter()
@@ -386,7 +450,7 @@ async fn apply_plan(
     let results: Vec<Vec<ChangeOutcome>> = stream::iter(work.iter().copied())
         .map(|sp| {
             let f = by_name.get(sp.server.as_str()).copied();
-            let on_created = &on_created;
+            let keeper = &keeper;
             async move {
                 match f.and_then(|f| {
                     f.client
@@ -394,7 +458,7 @@ async fn apply_plan(
                         .map(|c| (c, f.target.server.options.max_in_flight))
                 }) {
                     Some((client, mif)) => {
-                        execute::run_server(client, sp, mif as usize, on_created).await
+                        execute::run_server(client, sp, mif as usize, keeper).await
                     }
                     None => Vec::new(),
                 }
@@ -403,7 +467,10 @@ async fn apply_plan(
         .buffered(args.servers.parallelism as usize)
         .collect()
         .await;
-    let results: Vec<ChangeOutcome> = results.into_iter().flatten().collect();
+    let results: Vec<ChangeOutcome> = interrupted
+        .into_iter()
+        .chain(results.into_iter().flatten())
+        .collect();
     watcher.abort();
 
     // Verification (SPEC §3.4): read every touched server again and plan again.
@@ -533,33 +600,7 @@ async fn apply_plan(
             println!("\n{closing}");
         }
         Format::Json => {
-            let items: Vec<_> = results
-                .iter()
-                .map(|r| {
-                    let status = match &r.outcome {
-                        Outcome::Done(_) => "done",
-                        Outcome::Incomplete(..) => "incomplete",
-                        Outcome::Failed(_) => "failed",
-                        Outcome::NotAttempted(_) => "not_attempted",
-                    };
-                    let message = match &r.outcome {
-                        Outcome::NotAttempted(w) => Some(w.clone()),
-                        other => other.error().map(|e| e.message.clone()),
-                    };
-                    let error = r
-                        .outcome
-                        .error()
-                        .map(|e| json!({"kind": e.kind_name(), "message": e.message}));
-                    let client_id = r.outcome.created().and_then(|c| c.client_id.clone());
-                    let secret_lost = r
-                        .outcome
-                        .error()
-                        .is_some_and(|e| e.kind == FailureKind::SecretLost);
-                    json!({"server": r.server, "app": r.app, "organization": r.organization,
-                        "action": r.action, "status": status, "message": message,
-                        "error": error, "client_id": client_id, "secret_lost": secret_lost})
-                })
-                .collect();
+            let items: Vec<_> = results.iter().map(result_json).collect();
             println!(
                 "{}",
                 json!({"plan": plan, "results": items, "verification_errors": not_kept, "summary": closing})

@@ -96,6 +96,16 @@ impl WriteError {
     pub fn stops_server(&self) -> bool {
         self.is_auth() || self.kind == FailureKind::Unreachable
     }
+    /// Whether the server certainly created nothing: it refused (4xx, its own
+    /// refusal, a conflict). After no answer or a 5xx it may have.
+    pub fn certainly_nothing_created(&self) -> bool {
+        match self.kind {
+            FailureKind::Status(s) => (400..500).contains(&s) && s != 408 && s != 429,
+            FailureKind::Rejected | FailureKind::Conflict | FailureKind::Local => true,
+            _ => false,
+        }
+    }
+
     /// The words the apply report and `error.kind` use.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

@@ -526,3 +526,71 @@ fn validate_and_the_server_agree_on_redirect_uris() {
     }
     assert_eq!(accepted, cases[10..], "the valid ones are the last eight");
 }
+
+#[test]
+fn a_create_killed_before_its_secret_was_saved_is_reported_by_the_next_run() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    // A normal create leaves no journal mark behind.
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    let text = std::fs::read_to_string(world.path("secrets.json")).unwrap();
+    assert!(!text.contains("pending_create_since"), "{text}");
+
+    // As a run killed between the server's create and saving the answer leaves it.
+    world.write_config(
+        "",
+        &format!("{GRAFANA}{}", GRAFANA.replace("grafana:", "kibana:")),
+    );
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--discard-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut secrets: Value = serde_json::from_str(&text).unwrap();
+    secrets["awx-test/kibana"] =
+        serde_json::json!({"pending_create_since": "2026-12-01T00:00:00Z"});
+    std::fs::write(world.path("secrets.json"), secrets.to_string()).unwrap();
+
+    let out = apply(&world, &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("awx-test: kibana created, secret lost")
+            && stdout.contains("an earlier run was stopped")
+            && stdout.contains("--replace 'awx-test/kibana'"),
+        "{stdout}"
+    );
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    assert_eq!(secrets["awx-test/kibana"]["secret_lost"], true, "{secrets}");
+    assert!(secrets["awx-test/grafana"]["client_secret"].is_string());
+    // Reported once: the record replaced the mark.
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    world.assert_converged();
+}
+
+#[test]
+fn a_mark_for_a_create_that_never_happened_is_taken_over_by_the_create() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    std::fs::write(
+        world.path("secrets.json"),
+        r#"{"awx-test/grafana": {"pending_create_since": "2026-12-01T00:00:00Z"}}"#,
+    )
+    .unwrap();
+    let out = apply(&world, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", texts(&out).0);
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    assert!(
+        secrets["awx-test/grafana"]["client_secret"].is_string(),
+        "{secrets}"
+    );
+    assert!(
+        secrets["awx-test/grafana"]
+            .get("pending_create_since")
+            .is_none()
+    );
+}
