@@ -598,14 +598,23 @@ fn the_policy_blocks_plan_and_apply_unless_forced() {
     assert!(texts(&plan).0.contains(
         "policy.max_deletes: 3 deletions and replacements planned, more than the 2 allowed"
     ));
+    assert!(texts(&plan).0.contains("\nBlocked by policy:\n"));
     let refused = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(3));
+    assert!(!texts(&refused).0.contains("overridden"));
     assert!(world.writes().is_empty());
     let forced = world
         .cmd(&["apply", "--auto-approve", "--force"])
         .output()
         .unwrap();
     assert_eq!(forced.status.code(), Some(0), "{:?}", texts(&forced));
+    assert!(
+        texts(&forced)
+            .0
+            .contains("Blocked by policy — overridden by --force:\n  - policy.max_deletes"),
+        "{}",
+        texts(&forced).0
+    );
     world.assert_converged();
 }
 

@@ -437,3 +437,30 @@ fn a_listing_whose_total_moves_is_read_again() {
         "{stderr}"
     );
 }
+
+#[test]
+fn replace_is_refused_for_tpp_whose_id_is_its_only_key() {
+    let world = TppWorld::new();
+    world.write_config("", VAULT);
+    assert_eq!(apply(&world).status.code(), Some(0));
+    world.sim.clear_requests();
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--allow-replace",
+            "--replace",
+            "vault-pki",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("it cannot be created before the old one is deleted"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("appform::plan::cannot_plan"), "{stderr}");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    world.assert_converged();
+}
