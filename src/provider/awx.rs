@@ -1,4 +1,4 @@
-//! AWX `/api/v2/applications/` (contracts/awx.md): list in as few requests as
+//! AWX `/api/v2/applications/` (docs/contracts/awx.md): list in as few requests as
 //! possible (and only from a consistent listing), the organizations the
 //! credentials can see, create (capturing the secret shown once, never
 //! repeating a create blindly), PATCH the changed fields, delete, and replace

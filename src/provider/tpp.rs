@@ -1,4 +1,4 @@
-//! Venafi TPP WebSDK OAuth applications (contracts/tpp.md). Tokens: a static
+//! Venafi TPP WebSDK OAuth applications (docs/contracts/tpp.md). Tokens: a static
 //! one, or one obtained from VEDAuth with client_id + username + password,
 //! refreshed once when it expires mid-run and revoked at the end. Every
 //! `/vedsdk/oauth/*` answer is checked for `Success`/`Result`, never trusted on

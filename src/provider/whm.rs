@@ -1,4 +1,4 @@
-//! cPanel WHM API 1 connected applications (contracts/whm.md): JSON mode with
+//! cPanel WHM API 1 connected applications (docs/contracts/whm.md): JSON mode with
 //! exactly `application/json` and `api.version` in the body, `metadata.result`
 //! checked on every answer (HTTP 200 is never trusted alone), list → live apps,
 //! save = upsert of the whole `data`, remove. Before each save or remove of an

@@ -1,4 +1,4 @@
-//! Venafi TPP WebSDK simulator (contracts/tpp.md): VEDAuth tokens (obtain,
+//! Venafi TPP WebSDK simulator (docs/contracts/tpp.md): VEDAuth tokens (obtain,
 //! refresh with rotation, verify, revoke; configurable lifetime), and the
 //! `/vedsdk/oauth/*` application calls with their quirks: HTTP 200 carrying
 //! `Result` codes, a flat create body, a wrapped full-replace update whose

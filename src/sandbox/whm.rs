@@ -1,4 +1,4 @@
-//! cPanel WHM API 1 connected-applications simulator (contracts/whm.md): one
+//! cPanel WHM API 1 connected-applications simulator (docs/contracts/whm.md): one
 //! store per WHM user; `save` is an upsert that replaces the whole `data`;
 //! `remove` always succeeds; failures are HTTP 200 with `metadata.result: 0`
 //! and an `API failure: (XID …)` reason; JSON mode only for a Content-Type of

@@ -1,5 +1,6 @@
-//! Replays `../shared/contracts/awx-oracle.json` (184 requests recorded against a
-//! real AWX 24.6.1 from a clean state) against the AWX simulator and compares
+//! Replays `tests/fixtures/awx-24.6.1-oracle.json` (184 requests recorded
+//! against a real AWX 24.6.1 from a clean state, on 2026-11-22, by the team
+//! that wrote `docs/contracts/awx.md`) against the AWX simulator and compares
 //! status codes, content types, Location headers and bodies.
 //!
 //! Bodies: error bodies and HTML pages must be equal; JSON bodies must have the
@@ -16,11 +17,11 @@ use appform::sandbox::awx::{AwxOptions, AwxSim};
 use appform::sandbox::{Faults, serve_in_background};
 use serde_json::Value;
 
-fn oracle() -> Option<Value> {
+fn oracle() -> Value {
     let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/contracts/awx-oracle.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/awx-24.6.1-oracle.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Endpoints whose simulated body is a subset of the real one.
@@ -123,11 +124,7 @@ fn compare(real: &Value, ours: &Value, at: &str, subset: bool, diffs: &mut Vec<S
 
 #[test]
 fn the_simulator_answers_like_the_recorded_awx() {
-    let Some(oracle) = oracle() else {
-        panic!(
-            "../shared/contracts/awx-oracle.json is missing; CI has shared/ beside the repository"
-        );
-    };
+    let oracle = oracle();
     let sim = AwxSim::new(AwxOptions {
         admin_password: "adminpw".into(),
         admin_tokens: Vec::new(),

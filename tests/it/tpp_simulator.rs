@@ -1,4 +1,4 @@
-//! The TPP simulator follows contracts/tpp.md: 200 responses carrying `Result`
+//! The TPP simulator follows docs/contracts/tpp.md: 200 responses carrying `Result`
 //! codes, flat create, wrapped full-replace update with defaults, 400/401/403
 //! error shapes, token refresh with rotation, revocation.
 

@@ -1,7 +1,7 @@
 //! AWX 24.6.1 simulator: `/api/v2/applications/` and what a client needs around
 //! it (organizations, tokens, users, me, ping, config). It follows
-//! `contracts/awx.md` and, where they differ, what the real server answered in
-//! `contracts/awx-oracle.json` (replayed by a test): the secret shown once,
+//! `docs/contracts/awx.md` and, where they differ, what the real server answered in
+//! `tests/fixtures/awx-24.6.1-oracle.json` (replayed by a test): the secret shown once,
 //! silent grant-type immutability, the 200 page-size cap, `__all__` errors,
 //! 403 for hidden objects, HTML 404s and 301s.
 
