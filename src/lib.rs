@@ -6,6 +6,7 @@
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
 //! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
+//! - [`exit_code`]  the exit codes of every command (SPEC §4.2).
 //! - [`semantics`]  per-kind rules as data: update style, field comparison,
 //!   replacement, required-to-create, server defaults.
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
@@ -15,12 +16,15 @@
 //! - [`plan`]       pure: normalization, diff → changes with reasons, fingerprints,
 //!   summary and safety policy.
 //! - [`logging`]    `-v` output with secrets redacted.
-//! - [`provider`]   the only HTTP client code: retries, limits, the AWX API.
+//! - [`provider`]   the only HTTP client code: retries, limits, AWX, TPP and WHM,
+//!   and their response parsers.
 //! - [`targets`]    `--server` selection and the parallel fetch of live state.
-//! - [`execute`]    apply phases on one server instance.
+//! - [`secrets_file`] the `--secrets-out` file: merged, 0600, replaced atomically.
+//! - [`apply`]      gates, saved-plan check, phases per server, secrets around
+//!   creates, read-back verification, the report (no printing).
 //! - [`export`]     live state → a config document (`appform export`).
-//! - [`secrets_file`] `--secrets-out`: secrets shown once, merged into a 0600 file.
-//! - [`render`]     terminal output: text and JSON plans, miette diagnostics.
+//! - [`render`]     terminal output: text, JSON and markdown plans, the apply
+//!   report, miette diagnostics.
 //! - [`sandbox`]    the API simulators (axum on loopback); shares no code with `provider`.
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
@@ -29,17 +33,17 @@
 //! YAML files ──config::load──▶ Config ─────────────────────────┐
 //! servers ──targets::fetch_all (provider, parallel)──▶ live ───┤
 //!                                   plan::build (pure) ◀───────┘
-//!                                        │ policy ──▶ render (text | json)
-//!                      apply: execute::run_server (phases) ──▶ provider writes
-//!                      verify: fetch again, plan again, must be empty
+//!                                        │ policy ──▶ render (text | json | markdown)
+//!          apply: gates ─▶ phases (provider writes) ─▶ read_back ─▶ verify ─▶ Report
 //! ```
 
+pub mod apply;
 pub mod aside;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod duration;
-pub mod execute;
+pub mod exit_code;
 pub mod export;
 pub mod logging;
 pub mod model;

@@ -9,16 +9,12 @@ mod planning;
 pub mod report;
 pub mod sandbox;
 pub mod schema;
+mod terminal;
 pub mod validate;
 
 use std::process::ExitCode;
 
-/// Exit codes (SPEC §4.2).
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_CHANGES: u8 = 2;
-pub const EXIT_BLOCKED: u8 = 3;
-pub const EXIT_PARTIAL: u8 = 4;
+pub use crate::exit_code::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 
 /// Output settings shared by the commands.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,7 @@
 //! Everything that formats for a terminal: diagnostics and colour decisions.
 //! Nothing here decides what to do; it only shows what it is given.
 
+pub mod apply;
 pub mod diagnostic;
 pub mod json;
 pub mod markdown;

@@ -1,0 +1,100 @@
+//! `appform apply plan.json`: a reviewed plan is applied exactly or not at
+//! all. The config it was made from must be the same (digest), it decides the
+//! servers, and the plan made now must hold the same changes with the same
+//! `before_fingerprint`s (SPEC §3.1). Pure: plans in, words out.
+
+use std::collections::BTreeMap;
+
+use crate::model::Config;
+use crate::plan::{Change, Plan};
+use crate::targets::Target;
+
+/// The server instances a saved plan names, after checking that it was made
+/// from this configuration. `Err`: why the plan is stale.
+pub fn targets<'a>(config: &'a Config, saved: &Plan) -> Result<Vec<Target<'a>>, String> {
+    if saved.config_digest != config.digest {
+        return Err(format!(
+            "stale plan: the configuration changed since the plan was made ({} then, {} now); plan again",
+            saved.config_digest, config.digest
+        ));
+    }
+    let names: Vec<&str> = saved.servers.iter().map(|s| s.server.as_str()).collect();
+    let t: Vec<Target<'_>> = config
+        .servers
+        .iter()
+        .flat_map(|s| {
+            s.instances.iter().map(move |i| Target {
+                server: s,
+                instance: i,
+            })
+        })
+        .filter(|t| names.contains(&t.instance.name.as_str()))
+        .collect();
+    if t.len() != names.len() {
+        return Err("stale plan: it names servers that are not in the configuration".into());
+    }
+    Ok(t)
+}
+
+/// `Err` when the servers moved since the reviewed plan: every difference.
+pub fn check(saved: &Plan, now: &Plan) -> Result<(), String> {
+    let moved = moved(saved, now);
+    if moved.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "stale plan: the servers no longer match the reviewed plan; nothing was written:\n  {}",
+            moved.join("\n  ")
+        ))
+    }
+}
+
+/// What differs between the reviewed plan and the plan made now.
+pub fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
+    let key = |c: &Change| serde_json::to_value(c).unwrap_or_default();
+    let mut out = Vec::new();
+    for sp in &now.servers {
+        let Some(old) = saved.servers.iter().find(|s| s.server == sp.server) else {
+            out.push(format!("{}: not in the saved plan", sp.server));
+            continue;
+        };
+        if let Some(e) = &sp.error {
+            out.push(format!("{}: cannot be planned now: {e}", sp.server));
+        }
+        // AWX names repeat across organizations: the label carries both.
+        let before: BTreeMap<String, &Change> =
+            old.changes.iter().map(|c| (c.label(), c)).collect();
+        let after: BTreeMap<String, &Change> = sp.changes.iter().map(|c| (c.label(), c)).collect();
+        for (app, c) in &after {
+            match before.get(app) {
+                None => out.push(format!(
+                    "{}/{app}: a new change ({:?}) not in the saved plan",
+                    sp.server, c.action
+                )),
+                Some(o) if key(o) != key(c) => {
+                    if o.before_fingerprint != c.before_fingerprint {
+                        out.push(format!(
+                            "{}/{app}: changed on the server since the plan was made",
+                            sp.server
+                        ));
+                    } else {
+                        out.push(format!(
+                            "{}/{app}: the planned change is different now",
+                            sp.server
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for app in before.keys() {
+            if !after.contains_key(app) {
+                out.push(format!(
+                    "{}/{app}: planned, but no longer needed",
+                    sp.server
+                ));
+            }
+        }
+    }
+    out
+}

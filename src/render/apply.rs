@@ -1,0 +1,116 @@
+//! The apply report (SPEC §3.3): one line per change, the verification
+//! findings and the closing line as text, or the same as JSON. Secrets never
+//! appear: a created app shows its client id only.
+
+use serde_json::{Value, json};
+
+use crate::apply::Report;
+use crate::apply::phases::{ChangeOutcome, Outcome};
+use crate::plan::{Action, Plan};
+use crate::provider::FailureKind;
+
+/// One change's outcome in words: `awx-prod: grafana (Default) created (client_id …)`.
+pub fn describe(o: &ChangeOutcome) -> String {
+    let verb = match o.action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+    };
+    let client_id = match o.outcome.created().and_then(|c| c.client_id.as_deref()) {
+        Some(id) => format!(" (client_id {id})"),
+        None => String::new(),
+    };
+    let (server, app) = (&o.server, o.label());
+    match &o.outcome {
+        Outcome::Done(_) => format!("{server}: {app} {verb}{client_id}"),
+        Outcome::Incomplete(_, e) if e.kind == FailureKind::SecretLost => {
+            format!(
+                "{server}: {app} {verb}, secret lost{client_id}: {}",
+                e.message
+            )
+        }
+        Outcome::Incomplete(_, e) => {
+            format!(
+                "{server}: {app} {verb}{client_id}, INCOMPLETE: {}",
+                e.message
+            )
+        }
+        Outcome::Failed(e) => format!("{server}: {app} FAILED: {}", e.message),
+        Outcome::NotAttempted(why) => format!("{server}: {app} not attempted: {why}"),
+    }
+}
+
+/// One change's outcome in the JSON report.
+pub fn result_json(r: &ChangeOutcome) -> Value {
+    let status = match &r.outcome {
+        Outcome::Done(_) => "done",
+        Outcome::Incomplete(..) => "incomplete",
+        Outcome::Failed(_) => "failed",
+        Outcome::NotAttempted(_) => "not_attempted",
+    };
+    let message = match &r.outcome {
+        Outcome::NotAttempted(w) => Some(w.clone()),
+        other => other.error().map(|e| e.message.clone()),
+    };
+    let error = r
+        .outcome
+        .error()
+        .map(|e| json!({"kind": e.kind_name(), "message": e.message}));
+    let client_id = r.outcome.created().and_then(|c| c.client_id.clone());
+    let secret_lost = r
+        .outcome
+        .error()
+        .is_some_and(|e| e.kind == FailureKind::SecretLost);
+    json!({"server": r.server, "app": r.app, "organization": r.organization,
+        "action": r.action, "status": status, "message": message,
+        "error": error, "client_id": client_id, "secret_lost": secret_lost})
+}
+
+/// The text report after the plan: a blank line, the outcomes, the
+/// verification findings, a blank line and the closing line.
+pub fn text(report: &Report) -> String {
+    let mut out = String::from("\n");
+    for r in &report.results {
+        out.push_str(&describe(r));
+        out.push('\n');
+    }
+    let v = &report.verification;
+    for n in v.not_kept.iter().chain(&v.unverified) {
+        out.push_str(&format!("verification: {n}\n"));
+    }
+    out.push_str(&format!("\n{}\n", report.closing()));
+    out
+}
+
+/// The text report of an apply with nothing to write: only what an earlier,
+/// killed run left (lost secrets found now), one line each.
+pub fn text_without_writes(report: &Report) -> String {
+    report
+        .results
+        .iter()
+        .map(|r| format!("{}\n", describe(r)))
+        .collect()
+}
+
+/// The JSON report of an apply that wrote: the plan, the outcomes, the
+/// verification errors and the closing line.
+pub fn json(plan: &Plan, report: &Report) -> String {
+    let results: Vec<Value> = report.results.iter().map(result_json).collect();
+    format!(
+        "{}\n",
+        json!({"plan": plan, "results": results,
+            "verification_errors": report.verification.not_kept, "summary": report.closing()})
+    )
+}
+
+/// The JSON report of an apply with nothing to write (`outcomes`: secrets an
+/// earlier, killed run lost, found now).
+pub fn json_without_writes(plan: &Plan, outcomes: &[ChangeOutcome], failed: bool) -> String {
+    let results: Vec<Value> = outcomes.iter().map(result_json).collect();
+    format!(
+        "{}\n",
+        json!({"plan": plan, "results": results, "verified": true,
+            "status": if failed { "error" } else { "no_changes" }})
+    )
+}
