@@ -73,9 +73,9 @@ mod tests {
     fn server(name: &str, error: Option<&str>, changes: Vec<Change>) -> ServerPlan {
         ServerPlan {
             server: name.into(),
-            kind: "awx".into(),
+            kind: crate::model::Kind::Awx,
             url: "https://x".into(),
-            update_style: "partial".into(),
+            update_style: crate::semantics::UpdateStyle::Partial,
             error: error.map(str::to_string),
             unmanaged: vec![],
             unmanaged_labels: vec![],

@@ -42,7 +42,7 @@ pub struct Diff {
 
 /// SHA-256 over the normalized live object (SPEC §2.6 `before_fingerprint`).
 pub fn fingerprint(kind: Kind, live: &LiveApp) -> String {
-    let rules = semantics::field_rules(kind);
+    let rules = semantics::of(kind).fields;
     let fields: BTreeMap<&str, Value> = live
         .fields
         .iter()
@@ -56,6 +56,24 @@ pub fn fingerprint(kind: Kind, live: &LiveApp) -> String {
         .collect();
     let doc = serde_json::json!({"id": live.id, "key": live.match_key, "fields": fields});
     format!("sha256:{:x}", Sha256::digest(doc.to_string().as_bytes()))
+}
+
+/// The managed fields (of `wanted`, in config form) in which a live app
+/// differs: used when a create meets an app that is already there.
+pub fn differing_fields(
+    kind: Kind,
+    found: &LiveApp,
+    wanted: &BTreeMap<String, Value>,
+) -> Vec<String> {
+    semantics::of(kind)
+        .fields
+        .iter()
+        .filter_map(|rule| {
+            let want = wanted.get(rule.name)?;
+            let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
+            (!normalize::equal(rule.compare, have, want)).then(|| rule.name.to_string())
+        })
+        .collect()
 }
 
 /// The same value with every object's keys sorted (stable text for hashing).
@@ -143,7 +161,7 @@ struct Wanted {
 /// `authoritative: true`; for WHM, the declared `data` keys (and, under
 /// `authoritative`, the removal of the live keys it does not declare).
 fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Wanted> {
-    if let Some(object) = semantics::object_keys_field(server.kind) {
+    if let Some(object) = semantics::of(server.kind).object_field {
         let mut out = Vec::new();
         let declared = match app.fields.get(object) {
             Some(Value::Object(map)) => map.clone(),
@@ -173,7 +191,8 @@ fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Want
         }
         return out;
     }
-    semantics::field_rules(server.kind)
+    semantics::of(server.kind)
+        .fields
         .iter()
         .filter_map(|rule| {
             let value = match app.fields.get(rule.name) {
@@ -191,10 +210,6 @@ fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Want
         .collect()
 }
 
-fn yields_secret(kind: Kind, fields: &BTreeMap<String, Value>) -> bool {
-    kind == Kind::Awx && fields.get("client_type").and_then(Value::as_str) == Some("confidential")
-}
-
 /// Diffs one server instance's live state against the server's config.
 pub fn diff(server: &Server, live: &LiveState) -> Diff {
     diff_with(server, live, &|_| false)
@@ -203,7 +218,7 @@ pub fn diff(server: &Server, live: &LiveState) -> Diff {
 /// [`diff`], replacing the apps whose key `force` accepts (`apply --replace`)
 /// even when nothing else forces it.
 pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool) -> Diff {
-    let style = semantics::update_style(server.kind);
+    let style = semantics::of(server.kind).update_style;
     let mut out = Diff::default();
     let by_key: BTreeMap<&str, &LiveApp> = live
         .apps
@@ -299,7 +314,8 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                 });
             }
             (Ensure::Present, None) => {
-                let missing: Vec<&str> = semantics::field_rules(server.kind)
+                let missing: Vec<&str> = semantics::of(server.kind)
+                    .fields
                     .iter()
                     .filter(|r| r.required_to_create && !app.fields.contains_key(r.name))
                     .map(|r| r.name)
@@ -325,7 +341,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     .into_iter()
                     .filter_map(|w| w.value.map(|v| (w.name, v)))
                     .collect();
-                let shown: Vec<(String, Value)> = match semantics::object_keys_field(server.kind) {
+                let shown: Vec<(String, Value)> = match semantics::of(server.kind).object_field {
                     Some(_) => fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     None => app
                         .fields
@@ -351,7 +367,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                         .collect(),
                     organization,
                     notes: Vec::new(),
-                    yields_secret: yields_secret(server.kind, &fields),
+                    yields_secret: semantics::of(server.kind).yields_secret(&fields),
                     operation: Some(Operation::Create {
                         name: target.name.clone(),
                         organization: target.organization,
@@ -361,7 +377,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
             }
             (Ensure::Present, Some(c)) => {
                 let forced = force(&app.key);
-                if forced && !semantics::replaceable(server.kind) {
+                if forced && !semantics::of(server.kind).replaceable {
                     out.problems.push(PlanProblem {
                         app: app.key.clone(),
                         message: format!(
@@ -638,7 +654,7 @@ fn update_or_replace(
             } else {
                 Vec::new()
             },
-            yields_secret: yields_secret(server.kind, &merged),
+            yields_secret: semantics::of(server.kind).yields_secret(&merged),
             operation: Some(Operation::Replace {
                 id: live.id.clone(),
                 live_name: live.name.clone(),

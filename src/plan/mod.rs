@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub use change::{Action, Change, FieldDiff, Operation, Reason};
 pub use diff::{Diff, PlanProblem};
 
-use crate::model::{Config, Instance, LiveState, Server};
-use crate::semantics;
+use crate::model::{Config, Instance, Kind, LiveState, Server};
+use crate::semantics::{self, UpdateStyle};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -54,9 +54,9 @@ pub fn instance_counts(servers: &[ServerPlan]) -> InstanceCounts {
 pub struct ServerPlan {
     /// The instance name: `<server>` or `<server>@<host[:port]>`.
     pub server: String,
-    pub kind: String,
+    pub kind: Kind,
     pub url: String,
-    pub update_style: String,
+    pub update_style: UpdateStyle,
     pub error: Option<String>,
     pub unmanaged: Vec<String>,
     pub changes: Vec<Change>,
@@ -165,12 +165,11 @@ pub fn build_with(
     let mut problems = Vec::new();
     let mut protected = Vec::new();
     for f in fetched {
-        let style = semantics::update_style(f.server.kind);
         let mut sp = ServerPlan {
             server: f.instance.name.clone(),
-            kind: f.server.kind.as_str().to_string(),
+            kind: f.server.kind,
             url: f.instance.url.clone(),
-            update_style: style.as_str().to_string(),
+            update_style: semantics::of(f.server.kind).update_style,
             error: None,
             unmanaged: Vec::new(),
             changes: Vec::new(),

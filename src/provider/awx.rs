@@ -188,21 +188,8 @@ fn says_already_exists(reply: &Reply) -> bool {
     text.contains("already exists") || text.contains("duplicate key value")
 }
 
-/// The managed fields of `found` that differ from `wanted` (config form).
-fn differing_fields(found: &LiveApp, wanted: &BTreeMap<String, Value>) -> Vec<String> {
-    crate::semantics::field_rules(Kind::Awx)
-        .iter()
-        .filter_map(|rule| {
-            let want = wanted.get(rule.name)?;
-            let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
-            (!crate::plan::normalize::equal(rule.compare, have, want))
-                .then(|| rule.name.to_string())
-        })
-        .collect()
-}
-
 fn is_confidential(fields: &BTreeMap<String, Value>) -> bool {
-    fields.get("client_type").and_then(Value::as_str) == Some("confidential")
+    crate::semantics::AWX.yields_secret(fields)
 }
 
 impl Awx {
@@ -372,7 +359,7 @@ impl Awx {
         let Some((found, client_id)) = self.find(name, organization).await? else {
             return Ok(None);
         };
-        let differs = differing_fields(&found, fields);
+        let differs = crate::plan::diff::differing_fields(Kind::Awx, &found, fields);
         if !differs.is_empty() {
             return Err(WriteError::new(
                 FailureKind::Conflict,

@@ -16,26 +16,16 @@ use super::{Created, FailureKind, WriteError};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::plan::diff::fingerprint;
 use crate::secret::Secret;
-use crate::semantics::{TPP_DEFAULT_ACCESS_VALIDITY, TPP_DEFAULT_GRANT_VALIDITY};
+use crate::semantics;
+
+/// The TPP rules: field names, API names, system defaults (tpp.md §2).
+const TPP: &semantics::Semantics = &semantics::TPP;
 
 /// Page size for EnumerateApplications.
 const PAGE: usize = 100;
 
 /// How often a listing that changed while it was read is read again.
 const LIST_ATTEMPTS: u32 = 3;
-
-/// config name → API name (tpp.md §2).
-const FIELDS: [(&str, &str); 9] = [
-    ("name", "Name"),
-    ("vendor", "Vendor"),
-    ("description", "Description"),
-    ("url", "Url"),
-    ("scope", "Scope"),
-    ("maximum_scope", "MaximumScope"),
-    ("access_validity", "AccessValidity"),
-    ("grant_validity", "GrantValidity"),
-    ("renewable", "Renewable"),
-];
 
 /// tpp.md §6: OAuth result codes.
 pub fn result_name(code: i64) -> &'static str {
@@ -182,37 +172,32 @@ pub fn live_app(value: &Value) -> Result<LiveApp, String> {
         .ok_or("unexpected response: an application has no `ID`")?
         .to_string();
     let mut fields = BTreeMap::new();
-    for (config, api) in FIELDS {
-        let v = obj.get(api).cloned().unwrap_or(Value::Null);
-        // tpp.md §2: an omitted validity means the system default.
-        let v = match (api, v) {
-            ("AccessValidity", Value::Null) => json!(TPP_DEFAULT_ACCESS_VALIDITY),
-            ("GrantValidity", Value::Null) => json!(TPP_DEFAULT_GRANT_VALIDITY),
-            ("Renewable", Value::Null) => json!(true),
-            (_, Value::Null) => Value::String(String::new()),
-            ("AccessValidity" | "GrantValidity", v) if v.as_u64().is_none() => {
+    for rule in TPP.fields {
+        let api = rule.api_name;
+        // tpp.md §2: an omitted validity (or Renewable) means the system
+        // default; the type of a field is the type of its default, else text.
+        let default = rule.default.map(|d| d());
+        let v = match (obj.get(api).cloned().unwrap_or(Value::Null), &default) {
+            (Value::Null, Some(d)) => d.clone(),
+            (Value::Null, None) => Value::String(String::new()),
+            (v, Some(Value::Number(_))) if v.as_u64().is_none() => {
                 return Err(format!(
                     "unexpected response: `{api}` of application `{id}` is not a number"
                 ));
             }
-            ("Renewable", v) if !v.is_boolean() => {
+            (v, Some(Value::Bool(_))) if !v.is_boolean() => {
                 return Err(format!(
-                    "unexpected response: `Renewable` of application `{id}` is not a boolean"
+                    "unexpected response: `{api}` of application `{id}` is not a boolean"
                 ));
             }
-            (_, v)
-                if api != "AccessValidity"
-                    && api != "GrantValidity"
-                    && api != "Renewable"
-                    && !v.is_string() =>
-            {
+            (v, None) if !v.is_string() => {
                 return Err(format!(
                     "unexpected response: `{api}` of application `{id}` is not a string"
                 ));
             }
-            (_, v) => v,
+            (v, _) => v,
         };
-        fields.insert(config.to_string(), v);
+        fields.insert(rule.name.to_string(), v);
     }
     fields.insert("id".into(), json!(id));
     Ok(LiveApp {
@@ -234,18 +219,13 @@ fn api_object(
 ) -> Map<String, Value> {
     let mut o = Map::new();
     o.insert("ID".into(), json!(id));
-    for (config, api) in FIELDS {
-        if let Some(v) = fields.get(config) {
-            let is_default = match api {
-                "AccessValidity" => v.as_u64() == Some(TPP_DEFAULT_ACCESS_VALIDITY),
-                "GrantValidity" => v.as_u64() == Some(TPP_DEFAULT_GRANT_VALIDITY),
-                "Renewable" => v.as_bool() == Some(true),
-                _ => false,
-            };
-            if is_default && omit_defaults.contains(api) {
+    for rule in TPP.fields {
+        if let Some(v) = fields.get(rule.name) {
+            let is_default = rule.default.is_some_and(|d| d() == *v);
+            if is_default && omit_defaults.contains(rule.api_name) {
                 continue;
             }
-            o.insert(api.into(), v.clone());
+            o.insert(rule.api_name.into(), v.clone());
         }
     }
     o
@@ -603,14 +583,9 @@ impl Tpp {
             Err(CallError::Transport(_)) => return Ok(false),
             Err(e) => return Err(e.into_write()),
         };
-        let differs: Vec<String> = crate::semantics::field_rules(Kind::Tpp)
-            .iter()
-            .filter_map(|rule| {
-                let want = fields.get(rule.name)?;
-                let have = found.fields.get(rule.name).unwrap_or(&Value::Null);
-                (!crate::plan::normalize::equal(rule.compare, have, want))
-                    .then(|| format!("`{}`", rule.name))
-            })
+        let differs: Vec<String> = crate::plan::diff::differing_fields(Kind::Tpp, &found, fields)
+            .into_iter()
+            .map(|f| format!("`{f}`"))
             .collect();
         if differs.is_empty() {
             Ok(true)
@@ -633,8 +608,11 @@ impl Tpp {
         expected: Option<&str>,
     ) -> Result<(), WriteError> {
         let raw = self.fresh(id, expected).await?;
-        let omit: BTreeSet<&str> = ["AccessValidity", "GrantValidity", "Renewable"]
-            .into_iter()
+        let omit: BTreeSet<&str> = TPP
+            .fields
+            .iter()
+            .filter(|r| r.default.is_some())
+            .map(|r| r.api_name)
             .filter(|k| raw.get(*k).is_none_or(Value::is_null))
             .collect();
         let body = json!({ "Application": api_object(id, fields, &omit) });

@@ -97,7 +97,7 @@ fn section(sp: &ServerPlan, max_bytes: usize) -> String {
         "<details><summary><code>{}</code> ({}, {}): {what}</summary>\n",
         escape(&sp.server),
         sp.kind,
-        sp.update_style.replace('_', " ")
+        sp.update_style.as_str().replace('_', " ")
     );
     if let Some(e) = &sp.error {
         let _ = writeln!(out, "**Error:** {}\n", escape(e));
@@ -186,9 +186,9 @@ mod tests {
     fn server(n: usize) -> ServerPlan {
         ServerPlan {
             server: "whm@h:1".into(),
-            kind: "whm".into(),
+            kind: crate::model::Kind::Whm,
             url: "https://h:1".into(),
-            update_style: "full_replace".into(),
+            update_style: crate::semantics::UpdateStyle::FullReplace,
             error: None,
             unmanaged: vec![],
             unmanaged_labels: vec![],

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::plan::{Action, Change, FieldDiff, Plan, Reason, ServerPlan};
-use crate::semantics;
+use crate::semantics::{self, UpdateStyle};
 
 /// ANSI styling that can be switched off.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +85,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 fn headline(server: &ServerPlan, change: &Change) -> String {
     match (change.action, change.reason) {
         (Action::Create, _) => "will be created".into(),
-        (Action::Update, _) if server.update_style == "full_replace" => {
+        (Action::Update, _) if server.update_style == UpdateStyle::FullReplace => {
             let changed = change.changed_fields().count();
             let carried = change.fields.len() - changed;
             format!(
@@ -99,8 +99,7 @@ fn headline(server: &ServerPlan, change: &Change) -> String {
             "will be updated (PATCH {})",
             plural(change.changed_fields().count(), "field", "fields")
         ),
-        (Action::Replace, _) if server.kind == "awx" => "must be replaced (new client id)".into(),
-        (Action::Replace, _) => "must be replaced (delete, then create)".into(),
+        (Action::Replace, _) => semantics::of(server.kind).replace_words().into(),
         (Action::Delete, Reason::Pruned) => "will be deleted (prune: not in config)".into(),
         (Action::Delete, _) => "will be deleted (ensure: absent)".into(),
     }
@@ -211,10 +210,7 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
     if sp.changes.is_empty() && sp.unmanaged.is_empty() && sp.error.is_none() {
         return out;
     }
-    let style_words = match sp.update_style.as_str() {
-        "full_replace" => semantics::UpdateStyle::FullReplace.describe(),
-        _ => semantics::UpdateStyle::Partial.describe(),
-    };
+    let style_words = sp.update_style.describe();
     let plan_only = if sp.apply {
         ""
     } else {
@@ -245,16 +241,10 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
         for f in shown {
             field_lines(style, &mut out, change, f, width);
         }
-        if change.action == Action::Create || change.action == Action::Replace {
-            let kind = match sp.kind.as_str() {
-                "awx" => Some(crate::model::Kind::Awx),
-                _ => None,
-            };
-            if let Some(note) =
-                kind.and_then(|k| semantics::generated_on_create(k, change.yields_secret))
-            {
-                let _ = writeln!(out, "        {note}");
-            }
+        if (change.action == Action::Create || change.action == Action::Replace)
+            && let Some(note) = semantics::of(sp.kind).generated_on_create(change.yields_secret)
+        {
+            let _ = writeln!(out, "        {note}");
         }
         for note in &change.notes {
             let _ = writeln!(out, "        note: {note}");
