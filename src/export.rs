@@ -5,9 +5,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::duration::format_duration;
-use crate::model::{Auth, Instance, Kind, LiveApp, LiveState, Server};
+use crate::model::{Auth, Instance, LiveApp, LiveState, Server};
 use crate::scope::ScopeSet;
 use crate::secret::{Credential, SecretRef};
+use crate::semantics::{self, Compare, Semantics};
 
 /// The config document and the applications that could not be exported.
 pub struct Exported {
@@ -67,51 +68,39 @@ fn field(app: &LiveApp, name: &str) -> Value {
 }
 
 /// One live app as a config entry; `Err` says why it cannot be.
-fn entry(kind: Kind, app: &LiveApp) -> Result<Map<String, Value>, String> {
+fn entry(sem: &Semantics, app: &LiveApp) -> Result<Map<String, Value>, String> {
     let mut e = Map::new();
-    match kind {
-        Kind::Awx => {
-            e.insert("organization".into(), json!(app.organization.unwrap_or(1)));
-            for f in [
-                "client_type",
-                "authorization_grant_type",
-                "redirect_uris",
-                "skip_authorization",
-                "description",
-            ] {
-                e.insert(f.into(), field(app, f));
-            }
+    if let (true, Some(org)) = (sem.organizations, app.organization) {
+        e.insert("organization".into(), json!(org));
+    }
+    if let Some(object) = sem.object_field {
+        let prefix = format!("{object}.");
+        let data: Map<String, Value> = app
+            .fields
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone())))
+            .collect();
+        if !data.is_empty() {
+            e.insert(object.into(), Value::Object(data));
         }
-        Kind::Tpp => {
-            for f in ["name", "vendor", "description", "url"] {
-                e.insert(f.into(), field(app, f));
-            }
-            for f in ["scope", "maximum_scope"] {
-                let v = field(app, f);
-                match v.as_str().map(ScopeSet::parse) {
-                    Some(Ok(_)) => {
-                        e.insert(f.into(), v);
-                    }
-                    _ => return Err(format!("its `{f}` {v} is not a valid scope string")),
-                }
-            }
-            for f in ["access_validity", "grant_validity"] {
-                if let Some(secs) = field(app, f).as_u64() {
-                    e.insert(f.into(), json!(format_duration(secs)));
-                }
-            }
-            e.insert("renewable".into(), field(app, "renewable"));
+        return Ok(e);
+    }
+    for name in sem.display_order {
+        let Some(rule) = sem.rule(name) else {
+            continue;
+        };
+        let v = field(app, name);
+        if rule.compare == Compare::Scope && v.as_str().is_none_or(|s| ScopeSet::parse(s).is_err())
+        {
+            return Err(format!("its `{name}` {v} is not a valid scope string"));
         }
-        Kind::Whm => {
-            let data: Map<String, Value> = app
-                .fields
-                .iter()
-                .filter_map(|(k, v)| k.strip_prefix("data.").map(|k| (k.to_string(), v.clone())))
-                .collect();
-            if !data.is_empty() {
-                e.insert("data".into(), Value::Object(data));
+        if rule.duration {
+            if let Some(secs) = v.as_u64() {
+                e.insert((*name).into(), json!(format_duration(secs)));
             }
+            continue;
         }
+        e.insert((*name).into(), v);
     }
     Ok(e)
 }
@@ -141,7 +130,7 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
             ));
             continue;
         }
-        let mut e = match entry(server.kind, app) {
+        let mut e = match entry(semantics::of(server.kind), app) {
             Ok(e) => e,
             Err(why) => {
                 skipped.push(format!("`{}`: {why}", app.name));
@@ -150,7 +139,7 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
         };
         // Two AWX apps of one name in different organizations need distinct keys.
         let same_name = live.apps.iter().filter(|a| a.name == app.name).count() > 1;
-        let key = if server.kind == Kind::Awx && same_name {
+        let key = if semantics::of(server.kind).organizations && same_name {
             e.insert("name".into(), json!(app.name));
             format!("{}@org{}", app.name, app.organization.unwrap_or(0))
         } else {

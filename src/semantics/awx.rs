@@ -11,6 +11,13 @@ pub const AWX: Semantics = Semantics {
     kind: Kind::Awx,
     update_style: UpdateStyle::Partial,
     fields: FIELDS,
+    display_order: &[
+        "client_type",
+        "authorization_grant_type",
+        "redirect_uris",
+        "skip_authorization",
+        "description",
+    ],
     object_field: None,
     generated: &[
         Generated {

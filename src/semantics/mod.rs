@@ -111,6 +111,9 @@ pub struct Semantics {
     pub update_style: UpdateStyle,
     /// The managed fields, sorted by name.
     pub fields: &'static [FieldRule],
+    /// The same fields in the order people write them (the SPEC's examples;
+    /// `appform export` writes them so).
+    pub display_order: &'static [&'static str],
     /// WHM: the body of a write is this object, and its top-level keys are the
     /// fields: declared keys are managed, other live keys are carried over (or
     /// dropped under `authoritative`), each compared as JSON (SPEC §2.2–§2.3).

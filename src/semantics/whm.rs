@@ -9,6 +9,7 @@ pub const WHM: Semantics = Semantics {
     kind: Kind::Whm,
     update_style: UpdateStyle::FullReplace,
     fields: FIELDS,
+    display_order: &["data"],
     object_field: Some("data"),
     generated: &[],
     secret_when: None,
