@@ -13,8 +13,18 @@ const SEEDS: &[&str] = &[
 
 fn load_bytes(bytes: Vec<u8>) {
     let files = vec![(PathBuf::from("fuzz.yaml"), bytes)];
-    // Ok or Err are both fine; a panic fails the test.
-    let _ = appform::config::load_files(Path::new(""), files);
+    // Ok or Err are both fine; a panic fails the test. The loader turns a
+    // panic of its checker thread into an `appform::internal` problem, so
+    // that problem fails the test too.
+    if let Err(errors) = appform::config::load_files(Path::new(""), files) {
+        assert!(
+            errors
+                .problems
+                .iter()
+                .all(|p| p.code != "appform::internal"),
+            "the checker panicked"
+        );
+    }
 }
 
 /// A seed with bytes replaced, inserted or deleted at random places.

@@ -16,6 +16,7 @@ mod fault_convergence;
 mod fuzz_loader;
 mod hostile;
 mod never_lose;
+mod plan_snapshots;
 mod response_parsers;
 mod sandbox_cmd;
 mod schema;
