@@ -1,0 +1,156 @@
+//! A TPP session: a static token, or one obtained from VEDAuth with
+//! client_id + username + password, refreshed (rotating the refresh token, or
+//! obtained again) when it expires mid-run and revoked at the end
+//! (docs/contracts/tpp.md §4).
+
+use std::sync::Mutex;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::super::http::{AuthHeader, Http, Retry, server_message};
+use super::wire::oauth_error;
+use crate::secret::Secret;
+
+/// Credentials to obtain a token with.
+pub struct PasswordGrant {
+    pub client_id: String,
+    pub username: String,
+    pub password: Secret,
+    pub scope: String,
+}
+
+pub(super) struct Obtained {
+    grant: PasswordGrant,
+    refresh_token: Mutex<Option<Secret>>,
+    access_token: Mutex<Option<Secret>>,
+}
+
+/// The HTTP client of one TPP instance and the tokens appform obtained.
+pub(super) struct Session {
+    pub(super) http: Http,
+    pub(super) obtained: Option<Obtained>,
+}
+
+impl Session {
+    /// Connects; with a password grant, obtains a token first.
+    pub(super) async fn connect(
+        http: Http,
+        grant: Option<PasswordGrant>,
+    ) -> Result<Session, String> {
+        let tpp = Session {
+            http,
+            obtained: grant.map(|grant| Obtained {
+                grant,
+                refresh_token: Mutex::new(None),
+                access_token: Mutex::new(None),
+            }),
+        };
+        if tpp.obtained.is_some() {
+            tpp.authorize().await?;
+        }
+        Ok(tpp)
+    }
+
+    fn store_tokens(&self, body: &Value) -> Result<(), String> {
+        let access = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or("unexpected response: VEDAuth returned no access_token")?;
+        if let Some(o) = &self.obtained {
+            if let Ok(mut a) = o.access_token.lock() {
+                *a = Some(Secret::new(access));
+            }
+            if let (Ok(mut r), Some(refresh)) = (
+                o.refresh_token.lock(),
+                body.get("refresh_token").and_then(Value::as_str),
+            ) {
+                *r = Some(Secret::new(refresh));
+            }
+        }
+        self.http.set_auth(AuthHeader::Bearer(Secret::new(access)));
+        Ok(())
+    }
+
+    async fn post_auth(&self, path: &str, body: Value) -> Result<Value, String> {
+        // Token requests carry credentials in the body; no Authorization header.
+        let reply = self
+            .http
+            .send_as(
+                Method::POST,
+                path,
+                Some(&body),
+                Retry::Idempotent,
+                Some(&AuthHeader::None),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if !reply.is_success() {
+            let why = match oauth_error(&reply.body) {
+                Some((e, d)) => format!("{e}: {d}"),
+                None => server_message(&reply.body),
+            };
+            return Err(format!(
+                "POST {}: HTTP {}: {why}",
+                self.http.url(path),
+                reply.status
+            ));
+        }
+        reply
+            .json()
+            .ok_or_else(|| format!("POST {}: the answer is not JSON", self.http.url(path)))
+    }
+
+    async fn authorize(&self) -> Result<(), String> {
+        let Some(o) = &self.obtained else {
+            return Ok(());
+        };
+        let body = json!({
+            "client_id": o.grant.client_id,
+            "username": o.grant.username,
+            "password": o.grant.password.expose(),
+            "scope": o.grant.scope,
+        });
+        let answer = self
+            .post_auth("/vedauth/authorize/oauth", body)
+            .await
+            .map_err(|e| format!("cannot obtain a token: {e}"))?;
+        self.store_tokens(&answer)
+    }
+
+    /// Refreshes an expired token (the refresh token rotates); falls back to
+    /// obtaining a new one with the password.
+    pub(super) async fn refresh(&self) -> Result<(), String> {
+        let Some(o) = &self.obtained else {
+            return Err("the static token is no longer valid".into());
+        };
+        let refresh = o.refresh_token.lock().ok().and_then(|r| r.clone());
+        if let Some(refresh) = refresh {
+            let body = json!({"client_id": o.grant.client_id, "refresh_token": refresh.expose()});
+            if let Ok(answer) = self.post_auth("/vedauth/authorize/token", body).await {
+                return self.store_tokens(&answer);
+            }
+        }
+        self.authorize().await
+    }
+
+    /// Revokes a token appform obtained (the end of a run).
+    pub(super) async fn close(&self) {
+        let Some(o) = &self.obtained else {
+            return;
+        };
+        let token = o.access_token.lock().ok().and_then(|a| a.clone());
+        if let Some(t) = token {
+            let _ = self
+                .http
+                .send_as(
+                    Method::GET,
+                    "/vedauth/revoke/token",
+                    None,
+                    Retry::Idempotent,
+                    Some(&AuthHeader::Bearer(t)),
+                )
+                .await;
+        }
+    }
+}
