@@ -147,6 +147,27 @@ impl Applied {
     }
 }
 
+/// The freshness check of full-replace kinds (SPEC §2.3): the object read
+/// right before a write must still be the one the plan saw (`expected`
+/// fingerprint). `Ok(true)`: it is; `Ok(false)`: it is gone; `Err`: it
+/// changed, and the write is skipped as stale.
+pub fn still_as_planned(
+    kind: Kind,
+    name: &str,
+    current: Option<&crate::model::LiveApp>,
+    expected: Option<&str>,
+) -> Result<bool, WriteError> {
+    match (current, expected) {
+        (None, _) => Ok(false),
+        (Some(app), Some(fp)) if crate::plan::diff::fingerprint(kind, app) != fp => {
+            Err(WriteError::stale(format!(
+                "skipped as stale: `{name}` changed on the server since the plan was made; plan again"
+            )))
+        }
+        (Some(_), _) => Ok(true),
+    }
+}
+
 /// Settings for every connection of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectOptions {

@@ -12,7 +12,6 @@ use serde_json::{Map, Value, json};
 use super::http::{Http, Retry, server_message};
 use super::{Created, FailureKind, WriteError};
 use crate::model::{Kind, LiveApp, LiveState};
-use crate::plan::diff::fingerprint;
 
 pub struct Whm {
     http: Http,
@@ -184,15 +183,8 @@ impl Whm {
     }
 
     async fn fresh(&self, name: &str, expected: Option<&str>) -> Result<bool, WriteError> {
-        match (self.get(name).await?, expected) {
-            (None, _) => Ok(false),
-            (Some(app), Some(fp)) if fingerprint(Kind::Whm, &app) != fp => {
-                Err(WriteError::stale(format!(
-                    "skipped as stale: `{name}` changed on the server since the plan was made; plan again"
-                )))
-            }
-            (Some(_), _) => Ok(true),
-        }
+        let current = self.get(name).await?;
+        super::still_as_planned(Kind::Whm, name, current.as_ref(), expected)
     }
 
     pub async fn save(

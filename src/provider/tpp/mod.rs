@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use super::http::{Http, Retry};
 use super::{Created, FailureKind, WriteError};
 use crate::model::{Kind, LiveApp, LiveState};
-use crate::plan::diff::fingerprint;
 use crate::semantics;
 use rpc::CallError;
 pub use session::PasswordGrant;
@@ -165,17 +164,16 @@ impl Tpp {
     /// Re-reads `id` and checks it still is what the plan saw.
     async fn fresh(&self, id: &str, expected: Option<&str>) -> Result<Value, WriteError> {
         let current = self.get(id).await.map_err(CallError::into_write)?;
-        match (current, expected) {
-            (None, _) => Err(WriteError::new(
+        let app = current.as_ref().map(|(app, _)| app);
+        match (
+            super::still_as_planned(Kind::Tpp, id, app, expected)?,
+            current,
+        ) {
+            (true, Some((_, raw))) => Ok(raw),
+            _ => Err(WriteError::new(
                 FailureKind::Gone,
                 format!("skipped as stale: `{id}` was deleted since the plan was made"),
             )),
-            (Some((app, _)), Some(fp)) if fingerprint(Kind::Tpp, &app) != fp => {
-                Err(WriteError::stale(format!(
-                    "skipped as stale: `{id}` changed on the server since the plan was made; plan again"
-                )))
-            }
-            (Some((_, raw)), _) => Ok(raw),
         }
     }
 
