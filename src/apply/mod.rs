@@ -191,7 +191,7 @@ pub async fn read_back(
         config,
         refetched
             .iter()
-            .map(|f| crate::plan::Fetched {
+            .map(|f| crate::plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
                 live: f.live.clone(),

@@ -201,7 +201,7 @@ pub fn plan_from(
         config,
         fetched
             .iter()
-            .map(|f| plan::Fetched {
+            .map(|f| plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
                 live: f.live.clone(),

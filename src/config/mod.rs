@@ -5,7 +5,7 @@
 pub mod problem;
 pub mod raw;
 pub mod source;
-pub mod tree_de;
+pub mod tree_deserializer;
 pub mod validate;
 
 use std::collections::BTreeMap;

@@ -100,7 +100,7 @@ impl Summary {
 }
 
 /// What the providers brought back for one instance.
-pub struct Fetched<'a> {
+pub struct InstanceState<'a> {
     pub server: &'a Server,
     pub instance: &'a Instance,
     pub live: Result<LiveState, String>,
@@ -151,14 +151,14 @@ impl ForcedReplacements {
 }
 
 /// Builds the plan from fetched live states (in the order given; callers sort).
-pub fn build(config: &Config, fetched: Vec<Fetched<'_>>) -> (Plan, Vec<InstanceProblem>) {
+pub fn build(config: &Config, fetched: Vec<InstanceState<'_>>) -> (Plan, Vec<InstanceProblem>) {
     build_with(config, fetched, &ForcedReplacements::default())
 }
 
 /// [`build`], with the replacements `apply --replace` asks for.
 pub fn build_with(
     config: &Config,
-    fetched: Vec<Fetched<'_>>,
+    fetched: Vec<InstanceState<'_>>,
     forced: &ForcedReplacements,
 ) -> (Plan, Vec<InstanceProblem>) {
     let mut servers = Vec::new();

@@ -61,7 +61,7 @@ fn plan_of(cfg: &Config, state: LiveState) -> (Plan, Vec<InstanceProblem>) {
     let server = &cfg.servers[0];
     build(
         cfg,
-        vec![Fetched {
+        vec![InstanceState {
             server,
             instance: &server.instances[0],
             live: Ok(state),

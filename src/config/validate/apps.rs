@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 use super::super::problem::Problem;
 use super::super::raw::{self, RawOrg, RawServerBody};
 use super::super::source::{Node, NodeValue, Span};
-use super::semantic::Cx;
+use super::checker::Checker;
 use crate::model::{AppIdentity, DesiredApp, Ensure, GrantType, Kind, OrgRef, PreviousIdentity};
 use crate::scope::ScopeSet;
 
-impl Cx<'_, '_> {
+impl Checker<'_, '_> {
     // ----- applications
 
     pub(super) fn apps<Au, Ap>(

@@ -3,12 +3,12 @@
 
 use super::super::raw;
 use super::super::source::Span;
-use super::semantic::{Cx, KeyPath};
+use super::checker::{Checker, KeyPath};
 use crate::model::Auth;
 use crate::scope::ScopeSet;
 use crate::secret::{Credential, RefError, SecretRef, parse_credential, parse_ref};
 
-impl Cx<'_, '_> {
+impl Checker<'_, '_> {
     // ----- auth
 
     pub(super) fn secret(&mut self, path: &KeyPath<'_>, text: &str) -> Option<SecretRef> {

@@ -9,14 +9,14 @@
 
 mod apps;
 mod auth;
-mod semantic;
+mod checker;
 mod structure;
 
 use std::path::Path;
 
 use super::problem::{Problem, SharedText};
 use super::source::{Node, NodeValue, Span};
-use super::tree_de::scalar_text;
+use super::tree_deserializer::scalar_text;
 use crate::model::{Policy, Server};
 
 /// What one file contributes to the configuration.
@@ -79,7 +79,7 @@ pub fn check_file(
     let Some(raw) = structure::deserialize_tolerant(&mut tree, input, problems) else {
         return parts;
     };
-    let mut cx = semantic::Cx {
+    let mut cx = checker::Checker {
         input,
         tree: &tree,
         problems,

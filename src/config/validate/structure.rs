@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use super::super::problem::Problem;
 use super::super::raw::RawFile;
 use super::super::source::{Node, NodeValue, Span};
-use super::super::tree_de::{DeError, DeErrorKind, PathSeg, from_node, path_text, scalar_text};
+use super::super::tree_deserializer::{
+    DeError, DeErrorKind, PathSeg, from_node, path_text, scalar_text,
+};
 use super::FileInput;
 
 /// A file with more structural problems than this stops being checked.
@@ -144,7 +146,7 @@ fn remove_at(node: &mut Node, path: &[PathSeg], text: &str) -> bool {
 }
 
 /// Whether `key` is the key the deserializer called `name` (same spelling
-/// rules as `tree_de`: scalars by their written text).
+/// rules as `tree_deserializer`: scalars by their written text).
 fn key_is(key: &Node, name: &str, text: &str) -> bool {
     match scalar_text(key, text) {
         Some(t) => t == name,

@@ -7,14 +7,14 @@ use std::time::Duration;
 use super::super::problem::Problem;
 use super::super::raw::{self, RawDuration, RawServer, RawServerBody};
 use super::super::source::{Node, NodeValue, Span};
-use super::super::tree_de::scalar_text;
+use super::super::tree_deserializer::scalar_text;
 use super::FileInput;
 use crate::duration::parse_duration;
 use crate::model::{Instance, Kind, Origin, Policy, Server, ServerOptions};
 
 // ---------------------------------------------------------------- semantic pass
 
-pub(super) struct Cx<'a, 'i> {
+pub(super) struct Checker<'a, 'i> {
     pub(super) input: &'a FileInput<'i>,
     pub(super) tree: &'a Node,
     pub(super) problems: &'a mut Vec<Problem>,
@@ -24,7 +24,7 @@ pub(super) struct Cx<'a, 'i> {
 /// A YAML path made of keys.
 pub(super) type KeyPath<'p> = [&'p str];
 
-impl Cx<'_, '_> {
+impl Checker<'_, '_> {
     /// (key node, value node) at `path`.
     pub(super) fn lookup(&self, path: &KeyPath<'_>) -> Option<(&Node, &Node)> {
         let mut found: Option<(&Node, &Node)> = None;
