@@ -275,4 +275,7 @@ pub struct LiveState {
     pub apps: Vec<LiveApp>,
     /// AWX: every organization the credentials can see, by id (names are unique).
     pub organizations: BTreeMap<u64, String>,
+    /// TPP: the server's own defaults of the fields it leaves out when they
+    /// equal them (config name → value); empty when unknown or not applicable.
+    pub defaults: BTreeMap<String, serde_json::Value>,
 }

@@ -160,7 +160,13 @@ struct Wanted {
 /// The fields the config manages: declared, or at the server default under
 /// `authoritative: true`; for WHM, the declared `data` keys (and, under
 /// `authoritative`, the removal of the live keys it does not declare).
-fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Wanted> {
+fn wanted(
+    server: &Server,
+    app: &DesiredApp,
+    live: Option<&LiveApp>,
+    defaults: &BTreeMap<String, Value>,
+) -> Vec<Wanted> {
+    let sem = semantics::of(server.kind);
     if let Some(object) = semantics::of(server.kind).object_field {
         let mut out = Vec::new();
         let declared = match app.fields.get(object) {
@@ -197,6 +203,11 @@ fn wanted(server: &Server, app: &DesiredApp, live: Option<&LiveApp>) -> Vec<Want
         .filter_map(|rule| {
             let value = match app.fields.get(rule.name) {
                 Some(v) => Some(v.clone()),
+                // The server's own default (TPP), `null` when unknown: then the
+                // field is left out of the write, which the server defaults.
+                None if server.options.authoritative && sem.defaults_from_server => rule
+                    .default
+                    .map(|_| defaults.get(rule.name).cloned().unwrap_or(Value::Null)),
                 None if server.options.authoritative => rule.default.map(|d| d()),
                 None => None,
             }?;
@@ -337,7 +348,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     });
                     continue;
                 }
-                let fields: BTreeMap<String, Value> = wanted(server, app, None)
+                let fields: BTreeMap<String, Value> = wanted(server, app, None, &live.defaults)
                     .into_iter()
                     .filter_map(|w| w.value.map(|v| (w.name, v)))
                     .collect();
@@ -581,7 +592,9 @@ fn update_or_replace(
 ) -> Option<Change> {
     let live = live_app;
     let (identity_diffs, identity_body) = identity_changes(live_app, target, live_state);
-    let wanted = wanted(server, app, Some(live));
+    let sem = semantics::of(server.kind);
+    let wanted = wanted(server, app, Some(live), &live_state.defaults);
+    let mut notes = Vec::new();
     let mut fields = Vec::new();
     let mut replace = false;
     // The body of the write: partial sends the changes; full replace sends the
@@ -609,6 +622,20 @@ fn update_or_replace(
         if normalize::equal(w.compare, &before, after) {
             continue;
         }
+        // TPP without readable defaults: a field the server leaves out is at
+        // its default, which nobody can tell; not a difference, but the
+        // configured value goes into the next full replace (SPEC §2.3).
+        let unknown_default = sem.defaults_from_server
+            && before.is_null()
+            && !after.is_null()
+            && w.rule.is_some_and(|r| r.default.is_some());
+        if unknown_default {
+            notes.push(format!(
+                "`{}`: the server leaves it out (its own default) and its defaults could not be read (GetConfiguration), so appform cannot tell whether it is {after}; a full replace of this app sends {after}",
+                w.name
+            ));
+            continue;
+        }
         let forces = w.rule.is_some_and(|r| r.forces_replacement(&before, after));
         replace |= forces;
         fields.push(FieldDiff {
@@ -623,6 +650,23 @@ fn update_or_replace(
     fields.extend(identity_diffs);
     if fields.is_empty() && !forced {
         return None;
+    }
+    let unmodelled = live
+        .fields
+        .keys()
+        .filter(|k| k.as_str() != "id" && sem.rule(k).is_none() && sem.object_field.is_none())
+        .count();
+    if unmodelled > 0 {
+        let authoritative = if server.options.authoritative {
+            " (also under `authoritative`: appform cannot know their defaults)"
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "{} the server returned that appform does not model {} carried unchanged{authoritative}",
+            if unmodelled == 1 { "1 field".to_string() } else { format!("{unmodelled} fields") },
+            if unmodelled == 1 { "is" } else { "are" }
+        ));
     }
     replace |= forced;
     if style == UpdateStyle::FullReplace {
@@ -650,9 +694,13 @@ fn update_or_replace(
             fields,
             organization: None,
             notes: if forced {
-                vec!["replacement requested with --replace: a new client id (and secret)".into()]
+                let mut n = vec![
+                    "replacement requested with --replace: a new client id (and secret)".into(),
+                ];
+                n.extend(notes);
+                n
             } else {
-                Vec::new()
+                notes
             },
             yields_secret: semantics::of(server.kind).yields_secret(&merged),
             operation: Some(Operation::Replace {
@@ -683,7 +731,7 @@ fn update_or_replace(
         before_fingerprint: fingerprint,
         fields,
         organization: None,
-        notes: Vec::new(),
+        notes,
         yields_secret: false,
         operation: Some(Operation::Update {
             id: live.id.clone(),

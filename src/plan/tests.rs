@@ -38,6 +38,7 @@ fn live(apps: Vec<LiveApp>) -> LiveState {
     LiveState {
         apps,
         organizations: [(1, "Default".to_string())].into_iter().collect(),
+        defaults: BTreeMap::new(),
     }
 }
 

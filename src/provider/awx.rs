@@ -287,6 +287,7 @@ impl Awx {
                     return Ok(LiveState {
                         apps,
                         organizations,
+                        defaults: BTreeMap::new(),
                     });
                 }
                 Err(e) => {

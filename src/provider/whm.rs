@@ -155,6 +155,7 @@ impl Whm {
         Ok(LiveState {
             apps,
             organizations: BTreeMap::new(),
+            defaults: BTreeMap::new(),
         })
     }
 

@@ -34,6 +34,7 @@ pub const AWX: Semantics = Semantics {
     // awx.md §11.5: a PATCH of `name` moves the old app aside.
     replaceable: true,
     organizations: true,
+    defaults_from_server: false,
 };
 
 const FIELDS: &[FieldRule] = &[

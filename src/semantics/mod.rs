@@ -130,6 +130,11 @@ pub struct Semantics {
     pub replaceable: bool,
     /// The identity includes an organization (AWX).
     pub organizations: bool,
+    /// The defaults of the fields that have one are the server's own (TPP
+    /// "API Default Settings"), read from it; the rules' defaults are only
+    /// the documented ones. The server leaves such a field out when it equals
+    /// the default.
+    pub defaults_from_server: bool,
 }
 
 /// A value the server generates on create (AWX `client_id`, `client_secret`).

@@ -28,6 +28,7 @@ pub const TPP: Semantics = Semantics {
     secret_when: None,
     replaceable: false,
     organizations: false,
+    defaults_from_server: true,
 };
 
 const fn tpp_text(name: &'static str, api_name: &'static str) -> FieldRule {

@@ -15,6 +15,7 @@ pub const WHM: Semantics = Semantics {
     secret_when: None,
     replaceable: false,
     organizations: false,
+    defaults_from_server: false,
 };
 
 /// One field, `data`, whose top-level keys are diffed one by one (see

@@ -19,14 +19,21 @@ use crate::semantics;
 use rpc::CallError;
 pub use session::PasswordGrant;
 use session::Session;
-use wire::api_object;
+use wire::{Defaults, api_object};
 pub use wire::{Refusal, applications_of, live_app, parse_answer, parse_enumerate, result_name};
 
 /// The TPP rules: field names, API names, system defaults (tpp.md §2).
 const TPP: &semantics::Semantics = &semantics::TPP;
 
-/// Page size for EnumerateApplications.
+/// Page size for EnumerateApplications when the large one is refused.
 const PAGE: usize = 100;
+
+/// The page size asked for first (servers may cap it; tpp.md §8).
+const LARGE_PAGE: usize = 1000;
+
+/// EnumerateApplications `OrderBy` 1: by name (0, the default, is no order,
+/// so pages might not even be stable; tpp.md §2).
+const ORDER_BY_NAME: u64 = 1;
 
 /// How often a listing that changed while it was read is read again.
 const LIST_ATTEMPTS: u32 = 3;
@@ -34,6 +41,8 @@ const LIST_ATTEMPTS: u32 = 3;
 /// A connected TPP instance.
 pub struct Tpp {
     session: Session,
+    /// The server's defaults once read (`Some(None)`: read, unknown).
+    defaults: std::sync::Mutex<Option<Defaults>>,
 }
 
 impl Tpp {
@@ -41,6 +50,7 @@ impl Tpp {
     pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, String> {
         Ok(Tpp {
             session: Session::connect(http, grant).await?,
+            defaults: std::sync::Mutex::new(None),
         })
     }
 
@@ -71,19 +81,56 @@ impl Tpp {
             })
     }
 
+    /// The server's defaults (`OAuth/GetConfiguration`), read once per run;
+    /// `None` (unknown) when the call fails or does not exist (older TPP).
+    async fn defaults(&self) -> Defaults {
+        if let Some(d) = self.defaults.lock().ok().and_then(|d| d.clone()) {
+            return d;
+        }
+        let read = match self
+            .call("GetConfiguration", &json!({}), Retry::Idempotent)
+            .await
+        {
+            Ok(answer) => {
+                let d = wire::defaults_of(&answer);
+                if d.is_none() {
+                    crate::logging::log(1, || {
+                        "TPP GetConfiguration has no DefaultAccessTokenValidity, DefaultGrantValidity and DefaultGrantRefreshable: the server's defaults are unknown".to_string()
+                    });
+                }
+                d
+            }
+            Err(e) => {
+                let why = e.message();
+                crate::logging::log(1, || {
+                    format!(
+                        "TPP GetConfiguration failed ({why}): the server's defaults are unknown"
+                    )
+                });
+                None
+            }
+        };
+        if let Ok(mut d) = self.defaults.lock() {
+            *d = Some(read.clone());
+        }
+        read
+    }
+
     /// Every application, from a listing that `TotalCount` confirms before and
     /// after (read again, up to three times, when another client changed the
     /// list meanwhile; SPEC §4.5).
     pub async fn fetch(&self) -> Result<LiveState, String> {
+        let defaults = self.defaults().await;
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
             let before = self.total_count().await?;
-            let apps = self.enumerate(before).await?;
+            let apps = self.enumerate(before, &defaults).await?;
             let after = self.total_count().await?;
             if before == after && apps.len() == after {
                 return Ok(LiveState {
                     apps: apps.into_values().collect(),
                     organizations: BTreeMap::new(),
+                    defaults: defaults.unwrap_or_default(),
                 });
             }
             why = if before == after {
@@ -105,39 +152,89 @@ impl Tpp {
         ))
     }
 
-    /// Pages through EnumerateApplications, de-duplicating by ID.
-    async fn enumerate(&self, total: usize) -> Result<BTreeMap<String, LiveApp>, String> {
+    /// One EnumerateApplications page, in a stable order (by name).
+    async fn page(
+        &self,
+        start: usize,
+        count: usize,
+        defaults: &Defaults,
+    ) -> Result<Vec<LiveApp>, CallError> {
+        let body = json!({"Start": start, "Count": count, "OrderBy": ORDER_BY_NAME});
+        let answer = self
+            .call("EnumerateApplications", &body, Retry::Idempotent)
+            .await?;
+        applications_of(&answer, defaults).map_err(CallError::Malformed)
+    }
+
+    /// Pages through EnumerateApplications in about `ceil(total / page) + 2`
+    /// requests. tpp.md §8 leaves open how `Start` is read (a 1-based page, a
+    /// record offset, a 0-based page); `Start` 0 and 1 tell them apart: the
+    /// same page twice (1-based), a page shifted by one (an offset), or the
+    /// next page (0-based). The largest page is asked for first; a server that
+    /// answers with fewer has capped it, or refuses it (then 100 are asked for).
+    async fn enumerate(
+        &self,
+        total: usize,
+        defaults: &Defaults,
+    ) -> Result<BTreeMap<String, LiveApp>, String> {
         let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
-        // tpp.md §7.4: `Start` is "the page of results to display"; whether it is
-        // a 1-based page, a record offset or a 0-based page is an open question,
-        // so try each until the applications found reach `TotalCount`.
-        for (first, by_offset) in [(1, false), (0, true), (0, false)] {
-            let mut start = first;
-            loop {
-                let page = self
-                    .call(
-                        "EnumerateApplications",
-                        &json!({"Start": start, "Count": PAGE}),
-                        Retry::Idempotent,
-                    )
+        if total == 0 {
+            return Ok(apps);
+        }
+        let first = match self.page(0, LARGE_PAGE, defaults).await {
+            Ok(p) => (p, LARGE_PAGE),
+            Err(CallError::Status(400, _) | CallError::Result(..)) => (
+                self.page(0, PAGE, defaults)
                     .await
-                    .map_err(CallError::message)?;
-                let items = applications_of(&page)?;
-                let mut new = 0;
-                for app in items.iter() {
-                    if !apps.contains_key(&app.id) {
-                        new += 1;
-                        apps.insert(app.id.clone(), app.clone());
-                    }
-                }
-                if items.len() < PAGE || new == 0 || apps.len() >= total {
-                    break;
-                }
-                start += if by_offset { items.len() } else { 1 };
-            }
-            if apps.len() >= total {
+                    .map_err(CallError::message)?,
+                PAGE,
+            ),
+            Err(e) => return Err(e.message()),
+        };
+        let (first, asked) = first;
+        // A short first page with more to come: the server caps the page size.
+        let count = if first.len() < asked && first.len() < total && !first.is_empty() {
+            first.len()
+        } else {
+            asked
+        };
+        let add = |apps: &mut BTreeMap<String, LiveApp>, page: &[LiveApp]| -> usize {
+            page.iter()
+                .filter(|a| apps.insert(a.id.clone(), (*a).clone()).is_none())
+                .count()
+        };
+        add(&mut apps, &first);
+        if apps.len() >= total {
+            return Ok(apps);
+        }
+        let second = self
+            .page(1, count, defaults)
+            .await
+            .map_err(CallError::message)?;
+        let ids = |p: &[LiveApp]| p.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        let (a, b) = (ids(&first), ids(&second));
+        // (next Start, its step): 1-based pages, offsets, 0-based pages.
+        let (mut start, step) = if first.is_empty() || a == b {
+            (2, 1)
+        } else if a.get(1).is_some() && a.get(1) == b.first() {
+            (count, count)
+        } else {
+            (2, 1)
+        };
+        add(&mut apps, &second);
+        let budget = total.div_ceil(count.max(1)) + 2;
+        let mut requests = 2;
+        while apps.len() < total && requests < budget {
+            let page = self
+                .page(start, count, defaults)
+                .await
+                .map_err(CallError::message)?;
+            requests += 1;
+            let new = add(&mut apps, &page);
+            if page.len() < count || new == 0 {
                 break;
             }
+            start += step;
         }
         Ok(apps)
     }
@@ -153,7 +250,8 @@ impl Tpp {
         {
             Ok(body) => {
                 let raw = body.get("Application").cloned().unwrap_or(Value::Null);
-                let app = live_app(&raw).map_err(CallError::Malformed)?;
+                let defaults = self.defaults().await;
+                let app = live_app(&raw, &defaults).map_err(CallError::Malformed)?;
                 Ok(Some((app, raw)))
             }
             Err(CallError::Result(2, _)) => Ok(None),
@@ -182,7 +280,8 @@ impl Tpp {
         id: &str,
         fields: &BTreeMap<String, Value>,
     ) -> Result<Created, WriteError> {
-        let mut body = api_object(id, fields, &BTreeSet::new());
+        let defaults = self.defaults().await;
+        let mut body = api_object(id, fields, &BTreeSet::new(), &defaults);
         body.remove("ID");
         body.insert("ApplicationId".into(), json!(id));
         let body = Value::Object(body);
@@ -267,7 +366,8 @@ impl Tpp {
             .map(|r| r.api_name)
             .filter(|k| raw.get(*k).is_none_or(Value::is_null))
             .collect();
-        let body = json!({ "Application": api_object(id, fields, &omit) });
+        let defaults = self.defaults().await;
+        let body = json!({ "Application": api_object(id, fields, &omit, &defaults) });
         self.call("UpdateApplication", &body, Retry::Idempotent)
             .await
             .map(|_| ())

@@ -67,13 +67,13 @@ pub fn parse_answer(body: &[u8]) -> Result<Value, Refusal> {
 }
 
 /// The applications of one EnumerateApplications answer.
-pub fn applications_of(answer: &Value) -> Result<Vec<LiveApp>, String> {
+pub fn applications_of(answer: &Value, defaults: &Defaults) -> Result<Vec<LiveApp>, String> {
     answer
         .get("Applications")
         .and_then(Value::as_array)
         .ok_or("unexpected response: EnumerateApplications has no `Applications`")?
         .iter()
-        .map(live_app)
+        .map(|v| live_app(v, defaults))
         .collect()
 }
 
@@ -84,7 +84,7 @@ pub fn parse_enumerate(body: &[u8]) -> Result<Vec<LiveApp>, String> {
         Refusal::Result(code) => format!("TPP result {code} ({})", result_name(code)),
         Refusal::Malformed(why) => format!("unexpected response: {why}"),
     })?;
-    applications_of(&answer)
+    applications_of(&answer, &documented_defaults())
 }
 
 /// `error`/`error_description`, whatever their capitalisation (tpp.md §6).
@@ -100,7 +100,47 @@ pub(super) fn oauth_error(body: &[u8]) -> Option<(String, String)> {
     Some((get("error")?, get("error_description").unwrap_or_default()))
 }
 
-pub fn live_app(value: &Value) -> Result<LiveApp, String> {
+/// The server's system defaults of the fields a Get leaves out when they
+/// equal them (config name → value), from `OAuth/GetConfiguration`; `None`
+/// when they could not be read (an older TPP, or no permission).
+pub type Defaults = Option<BTreeMap<String, Value>>;
+
+/// Keys the API documents as read-only counters: never carried into a write.
+const READ_ONLY: [&str; 2] = ["GrantCount", "UserCount"];
+
+/// The documented system defaults (tpp.md §2), for callers without a server.
+pub fn documented_defaults() -> Defaults {
+    Some(
+        TPP.fields
+            .iter()
+            .filter_map(|r| r.default.map(|d| (r.name.to_string(), d())))
+            .collect(),
+    )
+}
+
+/// `OAuth/GetConfiguration`'s answer → the defaults, if it has all three.
+pub fn defaults_of(answer: &Value) -> Defaults {
+    let access = answer.get("DefaultAccessTokenValidity")?.as_u64()?;
+    let grant = answer.get("DefaultGrantValidity")?.as_u64()?;
+    let renewable = answer.get("DefaultGrantRefreshable")?.as_bool()?;
+    Some(
+        [
+            ("access_validity", json!(access)),
+            ("grant_validity", json!(grant)),
+            ("renewable", json!(renewable)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    )
+}
+
+/// One application object → the config's terms. A field the server left out
+/// is at its system default (tpp.md §2): that default when `defaults` knows
+/// it, `null` (unknown) when not. Keys appform does not model (newer TPP
+/// versions' `UnusedExpiration`, say) are kept under their API name, so a
+/// full replace carries them; read-only counters are dropped.
+pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
     let obj = value
         .as_object()
         .ok_or("unexpected response: an application is not a JSON object")?;
@@ -112,11 +152,13 @@ pub fn live_app(value: &Value) -> Result<LiveApp, String> {
     let mut fields = BTreeMap::new();
     for rule in TPP.fields {
         let api = rule.api_name;
-        // tpp.md §2: an omitted validity (or Renewable) means the system
-        // default; the type of a field is the type of its default, else text.
-        let default = rule.default.map(|d| d());
-        let v = match (obj.get(api).cloned().unwrap_or(Value::Null), &default) {
-            (Value::Null, Some(d)) => d.clone(),
+        // The type of a field is the type of its documented default, else text.
+        let kind_of = rule.default.map(|d| d());
+        let v = match (obj.get(api).cloned().unwrap_or(Value::Null), &kind_of) {
+            (Value::Null, Some(_)) => defaults
+                .as_ref()
+                .and_then(|d| d.get(rule.name).cloned())
+                .unwrap_or(Value::Null),
             (Value::Null, None) => Value::String(String::new()),
             (v, Some(Value::Number(_))) if v.as_u64().is_none() => {
                 return Err(format!(
@@ -137,6 +179,12 @@ pub fn live_app(value: &Value) -> Result<LiveApp, String> {
         };
         fields.insert(rule.name.to_string(), v);
     }
+    for (key, v) in obj {
+        let modelled = key == "ID" || TPP.fields.iter().any(|r| r.api_name == key);
+        if !modelled && !READ_ONLY.contains(&key.as_str()) {
+            fields.insert(key.clone(), v.clone());
+        }
+    }
     fields.insert("id".into(), json!(id));
     Ok(LiveApp {
         match_key: id.clone(),
@@ -148,22 +196,35 @@ pub fn live_app(value: &Value) -> Result<LiveApp, String> {
     })
 }
 
-/// The API object for a write: every field, except a validity the server
-/// leaves at its system default and that should stay so (tpp.md §7.2).
+/// The API object for a write: every modelled field by its API name, then
+/// every unmodelled key as it was read (full replace carries them), except a
+/// value the server leaves at its default and that should stay so (left out,
+/// tpp.md §7.2) and an unknown (`null`) one.
 pub(super) fn api_object(
     id: &str,
     fields: &BTreeMap<String, Value>,
     omit_defaults: &BTreeSet<&str>,
+    defaults: &Defaults,
 ) -> Map<String, Value> {
     let mut o = Map::new();
     o.insert("ID".into(), json!(id));
     for rule in TPP.fields {
-        if let Some(v) = fields.get(rule.name) {
-            let is_default = rule.default.is_some_and(|d| d() == *v);
-            if is_default && omit_defaults.contains(rule.api_name) {
-                continue;
-            }
-            o.insert(rule.api_name.into(), v.clone());
+        let Some(v) = fields.get(rule.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let is_default = defaults
+            .as_ref()
+            .and_then(|d| d.get(rule.name))
+            .is_some_and(|d| d == v);
+        if is_default && omit_defaults.contains(rule.api_name) {
+            continue;
+        }
+        o.insert(rule.api_name.into(), v.clone());
+    }
+    for (key, v) in fields {
+        let modelled = key == "id" || TPP.rule(key).is_some();
+        if !modelled && !v.is_null() {
+            o.insert(key.clone(), v.clone());
         }
     }
     o
@@ -178,6 +239,7 @@ mod tests {
         let app = live_app(
             &json!({"ID": "x", "Name": "n", "Vendor": "v", "Description": "d", "Url": "u",
             "Scope": "a", "MaximumScope": "a"}),
+            &documented_defaults(),
         )
         .unwrap();
         assert_eq!(app.fields["access_validity"], json!(7_776_000));
@@ -188,9 +250,10 @@ mod tests {
 
     #[test]
     fn malformed_objects_are_errors() {
-        assert!(live_app(&json!({"Name": "no id"})).is_err());
-        assert!(live_app(&json!({"ID": "x", "AccessValidity": "90d"})).is_err());
-        assert!(live_app(&json!({"ID": "x", "Name": 5})).is_err());
+        let d = documented_defaults();
+        assert!(live_app(&json!({"Name": "no id"}), &d).is_err());
+        assert!(live_app(&json!({"ID": "x", "AccessValidity": "90d"}), &d).is_err());
+        assert!(live_app(&json!({"ID": "x", "Name": 5}), &d).is_err());
     }
 
     #[test]
@@ -200,7 +263,7 @@ mod tests {
         f.insert("access_validity".to_string(), json!(7_776_000));
         f.insert("grant_validity".to_string(), json!(86_400));
         let omit: BTreeSet<&str> = ["AccessValidity", "GrantValidity"].into_iter().collect();
-        let o = api_object("x", &f, &omit);
+        let o = api_object("x", &f, &omit, &documented_defaults());
         assert!(!o.contains_key("AccessValidity"));
         assert_eq!(
             o["GrantValidity"],
@@ -208,6 +271,39 @@ mod tests {
             "a non-default value is always sent"
         );
         assert_eq!(o["ID"], json!("x"));
+    }
+
+    #[test]
+    fn unmodelled_keys_are_carried_and_counters_dropped() {
+        let app = live_app(
+            &json!({"ID": "x", "Name": "n", "UnusedExpiration": 30, "GrantCount": 4, "UserCount": 2}),
+            &None,
+        )
+        .unwrap();
+        assert_eq!(app.fields["UnusedExpiration"], json!(30));
+        assert!(!app.fields.contains_key("GrantCount"));
+        assert_eq!(
+            app.fields["access_validity"],
+            Value::Null,
+            "unknown default"
+        );
+        let o = api_object("x", &app.fields, &BTreeSet::new(), &None);
+        assert_eq!(o["UnusedExpiration"], json!(30));
+        assert!(
+            !o.contains_key("AccessValidity"),
+            "an unknown value is not sent"
+        );
+        assert!(!o.contains_key("GrantCount") && !o.contains_key("id"));
+    }
+
+    #[test]
+    fn the_servers_own_defaults_fill_omitted_fields() {
+        let d = defaults_of(&json!({"DefaultAccessTokenValidity": 3600,
+            "DefaultGrantValidity": 86400, "DefaultGrantRefreshable": false, "Result": 0}));
+        let app = live_app(&json!({"ID": "x"}), &d).unwrap();
+        assert_eq!(app.fields["access_validity"], json!(3600));
+        assert_eq!(app.fields["renewable"], json!(false));
+        assert_eq!(defaults_of(&json!({"Result": 0})), None);
     }
 
     #[test]

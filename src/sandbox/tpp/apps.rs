@@ -43,6 +43,9 @@ pub(super) fn app_json(app: &TppApp) -> Value {
     if let Some(v) = app.renewable {
         o.insert("Renewable".into(), json!(v));
     }
+    for (k, v) in &app.extra {
+        o.insert(k.clone(), v.clone());
+    }
     Value::Object(o)
 }
 
@@ -57,7 +60,11 @@ pub(super) const REQUIRED: [(&str, &str); 6] = [
 
 /// Reads an application object; `Err` is the 400 answer for a missing or
 /// mistyped field.
-pub(super) fn parse_app(id: &str, obj: &Map<String, Value>) -> Result<TppApp, Response> {
+pub(super) fn parse_app(
+    id: &str,
+    obj: &Map<String, Value>,
+    defaults: (u64, u64, bool),
+) -> Result<TppApp, Response> {
     let mut app = TppApp {
         id: id.to_string(),
         ..TppApp::default()
@@ -101,10 +108,13 @@ pub(super) fn parse_app(id: &str, obj: &Map<String, Value>) -> Result<TppApp, Re
             }),
         }
     };
-    app.access_validity = number("AccessValidity")?;
-    app.grant_validity = number("GrantValidity")?;
+    // A value equal to the system default is stored as the default: reads
+    // leave it out (tpp.md §2), as for a value never set.
+    app.access_validity = number("AccessValidity")?.filter(|v| *v != defaults.0);
+    app.grant_validity = number("GrantValidity")?.filter(|v| *v != defaults.1);
     app.renewable = match obj.get("Renewable") {
         None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) if *b == defaults.2 => None,
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
             return Err(oauth_error(
@@ -114,6 +124,24 @@ pub(super) fn parse_app(id: &str, obj: &Map<String, Value>) -> Result<TppApp, Re
             ));
         }
     };
+    const KNOWN: [&str; 11] = [
+        "ID",
+        "ApplicationId",
+        "Name",
+        "Vendor",
+        "Description",
+        "Url",
+        "Scope",
+        "MaximumScope",
+        "AccessValidity",
+        "GrantValidity",
+        "Renewable",
+    ];
+    app.extra = obj
+        .iter()
+        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(app)
 }
 
@@ -143,7 +171,7 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
                 );
             }
             if let Some(description) = inner.collide_next_create.take()
-                && let Ok(mut twin) = parse_app(&id, body)
+                && let Ok(mut twin) = parse_app(&id, body, inner.options.system_defaults)
             {
                 if let Some(d) = description {
                     twin.description = d;
@@ -153,7 +181,7 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
             if inner.state.apps.contains_key(&id) {
                 return result(1);
             }
-            match parse_app(&id, body) {
+            match parse_app(&id, body, inner.options.system_defaults) {
                 Ok(app) => {
                     let out = app_json(&app);
                     inner.state.apps.insert(id, app);
@@ -161,6 +189,14 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
                 }
                 Err(r) => r,
             }
+        }
+        "getconfiguration" if inner.options.get_configuration => {
+            let (access, grant, refreshable) = inner.options.system_defaults;
+            respond(
+                StatusCode::OK,
+                &json!({"DefaultAccessTokenValidity": access, "DefaultGrantValidity": grant,
+                    "DefaultGrantRefreshable": refreshable, "Result": 0, "Success": true}),
+            )
         }
         "getapplication" => match inner.state.apps.get(&app_id()) {
             Some(app) => ok_with("Application", app_json(app)),
@@ -249,7 +285,7 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
                 return result(2);
             }
             // Full replace: omitted validity fields fall back to the system defaults.
-            match parse_app(&id, obj) {
+            match parse_app(&id, obj, inner.options.system_defaults) {
                 Ok(app) => {
                     inner.state.apps.insert(id, app);
                     result(0)

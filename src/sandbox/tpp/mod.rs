@@ -60,6 +60,12 @@ pub struct TppOptions {
     pub token_lifetime: u64,
     /// Test knob: an obtained access token expires after this many API calls.
     pub token_max_uses: Option<u32>,
+    /// The server's "API Default Settings": access token validity, grant
+    /// validity (seconds) and whether grants are refreshable. An app whose
+    /// value equals the default is shown without it (tpp.md §2).
+    pub system_defaults: (u64, u64, bool),
+    /// Whether `OAuth/GetConfiguration` exists (older TPP versions lack it).
+    pub get_configuration: bool,
 }
 
 impl Default for TppOptions {
@@ -72,6 +78,8 @@ impl Default for TppOptions {
             static_tokens: vec!["sandbox-tpp-token".into()],
             token_lifetime: 3600,
             token_max_uses: None,
+            system_defaults: (DEFAULT_ACCESS_VALIDITY, DEFAULT_GRANT_VALIDITY, true),
+            get_configuration: true,
         }
     }
 }
@@ -88,6 +96,10 @@ struct TppApp {
     access_validity: Option<u64>,
     grant_validity: Option<u64>,
     renewable: Option<bool>,
+    /// Fields of newer TPP versions the client may not know (`UnusedExpiration`):
+    /// kept as sent, and, like every field, reset when an update leaves them out.
+    #[serde(default)]
+    extra: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +161,7 @@ fn builtin_apps() -> BTreeMap<String, TppApp> {
                 access_validity: None,
                 grant_validity: None,
                 renewable: None,
+                extra: BTreeMap::new(),
             },
         )
     })
@@ -229,6 +242,7 @@ impl TppSim {
                 access_validity: None,
                 grant_validity: None,
                 renewable: None,
+                extra: BTreeMap::new(),
             },
         );
     }
@@ -256,6 +270,17 @@ impl TppSim {
 
     /// Changes `field` of `id` right after the next EnumerateApplications: the
     /// object moves between a plan and its write (stale-write tests).
+    /// Sets a field the client does not model (`UnusedExpiration`) on `id`.
+    pub fn set_extra_field(&self, id: &str, key: &str, value: Value) -> bool {
+        match self.lock().state.apps.get_mut(id) {
+            Some(app) => {
+                app.extra.insert(key.into(), value);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Deletes `id` right after the next EnumerateApplications (another client
     /// at work while appform lists).
     pub fn remove_after_next_enumerate(&self, id: &str) {
