@@ -58,7 +58,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             .for_each(|p| out.error(&problem_diagnostic(&config, p)));
         let ui = super::terminal::ApplyTerminal { args, out };
         let ending = apply::run(&config, &fetched, &plan, &options, &ui).await;
-        close_all(&fetched).await;
+        close_all(&fetched, out).await;
         report(args, out, &plan, ending)
     });
     if let Some(Err(e)) = sandbox.as_ref().map(|sb| sb.save()) {

@@ -70,7 +70,9 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         )
         .await?;
         let live = client.fetch().await;
-        client.close().await;
+        if let Err(e) = client.close().await {
+            out.warn(&format!("{}: {e}", target.instance.name));
+        }
         live
     });
     drop(sandbox);

@@ -29,7 +29,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             &crate::plan::ForcedReplacements::default(),
         )
         .await;
-        close_all(&fetched).await;
+        close_all(&fetched, out).await;
         (plan, problems)
     });
     if let Some(sb) = &sandbox

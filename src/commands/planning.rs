@@ -183,10 +183,14 @@ pub async fn fetch_and_plan<'a>(
 }
 
 /// Ends every session (revokes tokens appform obtained).
-pub async fn close_all(fetched: &[Fetched<'_>]) {
+/// A token that could not be revoked is a warning: it stays valid for its
+/// lifetime, which must not be silent.
+pub async fn close_all(fetched: &[Fetched<'_>], out: super::Output) {
     for f in fetched {
-        if let Some(c) = &f.client {
-            c.close().await;
+        if let Some(c) = &f.client
+            && let Err(e) = c.close().await
+        {
+            out.warn(&format!("{}: {e}", f.target.instance.name));
         }
     }
 }

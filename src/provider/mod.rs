@@ -290,9 +290,11 @@ impl Client {
     }
 
     /// Ends the session: revokes a token appform obtained.
-    pub async fn close(&self) {
-        if let Client::Tpp(t) = self {
-            t.close().await;
+    /// `Err`: a token appform obtained could not be revoked.
+    pub async fn close(&self) -> Result<(), String> {
+        match self {
+            Client::Tpp(t) => t.close().await,
+            Client::Awx(_) | Client::Whm(_) => Ok(()),
         }
     }
 

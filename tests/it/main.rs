@@ -23,5 +23,6 @@ mod schema;
 mod support;
 mod tls;
 mod tpp_apply;
+mod tpp_fidelity;
 mod tpp_simulator;
 mod whm_fleet;

@@ -155,7 +155,11 @@ pub struct TppWorld {
 
 impl TppWorld {
     pub fn new() -> Self {
-        let sim = appform::sandbox::tpp::TppSim::new(appform::sandbox::tpp::TppOptions::default());
+        Self::with_options(appform::sandbox::tpp::TppOptions::default())
+    }
+
+    pub fn with_options(options: appform::sandbox::tpp::TppOptions) -> Self {
+        let sim = appform::sandbox::tpp::TppSim::new(options);
         let server = appform::sandbox::serve_in_background(
             "127.0.0.1:0".parse().unwrap(),
             sim.router(),

@@ -55,8 +55,8 @@ impl Tpp {
     }
 
     /// Revokes a token appform obtained (the end of a run).
-    pub async fn close(&self) {
-        self.session.close().await;
+    pub async fn close(&self) -> Result<(), String> {
+        self.session.close().await
     }
 
     async fn call(&self, method: &str, body: &Value, retry: Retry) -> Result<Value, CallError> {
@@ -389,7 +389,13 @@ impl Tpp {
             )
             .await
         {
-            Ok(_) | Err(CallError::Result(2, _)) => Ok(()),
+            Ok(_) => Ok(()),
+            // A refusal may only mean it is gone already (Result 2, or another
+            // code on another version): a read decides, never the code alone.
+            Err(e @ CallError::Result(..)) => match self.get(id).await {
+                Ok(None) => Ok(()),
+                _ => Err(e.into_write()),
+            },
             Err(e) => Err(e.into_write()),
         }
     }

@@ -135,22 +135,38 @@ impl Session {
     }
 
     /// Revokes a token appform obtained (the end of a run).
-    pub(super) async fn close(&self) {
+    /// `Err`: the token could not be revoked and stays valid for its lifetime.
+    pub(super) async fn close(&self) -> Result<(), String> {
         let Some(o) = &self.obtained else {
-            return;
+            return Ok(());
         };
         let token = o.access_token.lock().ok().and_then(|a| a.clone());
-        if let Some(t) = token {
-            let _ = self
-                .http
-                .send_as(
-                    Method::GET,
-                    "/vedauth/revoke/token",
-                    None,
-                    Retry::Idempotent,
-                    Some(&AuthHeader::Bearer(t)),
-                )
-                .await;
+        let Some(t) = token else {
+            return Ok(());
+        };
+        let path = "/vedauth/revoke/token";
+        let answer = self
+            .http
+            .send_as(
+                Method::GET,
+                path,
+                None,
+                Retry::Idempotent,
+                Some(&AuthHeader::Bearer(t)),
+            )
+            .await;
+        match answer {
+            Ok(reply) if reply.is_success() => Ok(()),
+            Ok(reply) => Err(format!(
+                "GET {}: HTTP {}: {}",
+                self.http.url(path),
+                reply.status,
+                server_message(&reply.body)
+            )),
+            Err(e) => Err(e.to_string()),
         }
+        .map_err(|e| {
+            format!("the token appform obtained could not be revoked and stays valid until it expires: {e}")
+        })
     }
 }

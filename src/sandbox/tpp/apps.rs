@@ -198,6 +198,11 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
                     "DefaultGrantRefreshable": refreshable, "Result": 0, "Success": true}),
             )
         }
+        "getapplication" if inner.remove_before_get.as_deref() == Some(app_id().as_str()) => {
+            inner.remove_before_get = None;
+            inner.state.apps.remove(&app_id());
+            result(2)
+        }
         "getapplication" => match inner.state.apps.get(&app_id()) {
             Some(app) => ok_with("Application", app_json(app)),
             None => result(2),
@@ -233,7 +238,7 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
                     "Start and Count are required",
                 );
             };
-            let count = count.clamp(1, 1000) as usize;
+            let count = (count as usize).clamp(1, inner.options.max_page.max(1));
             let skip = match inner.options.start_mode {
                 // "Start: the page of results to display" (tpp.md §7.4).
                 StartMode::PageFromOne => (start.max(1) as usize - 1) * count,

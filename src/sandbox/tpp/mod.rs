@@ -66,6 +66,8 @@ pub struct TppOptions {
     pub system_defaults: (u64, u64, bool),
     /// Whether `OAuth/GetConfiguration` exists (older TPP versions lack it).
     pub get_configuration: bool,
+    /// The largest `Count` EnumerateApplications serves (larger ones are capped).
+    pub max_page: usize,
 }
 
 impl Default for TppOptions {
@@ -80,6 +82,7 @@ impl Default for TppOptions {
             token_max_uses: None,
             system_defaults: (DEFAULT_ACCESS_VALIDITY, DEFAULT_GRANT_VALIDITY, true),
             get_configuration: true,
+            max_page: 1000,
         }
     }
 }
@@ -128,6 +131,8 @@ struct Inner {
     drift: Option<(String, String, Value)>,
     /// Test knob: an application deleted right after the next EnumerateApplications.
     remove_after_enumerate: Option<String>,
+    /// Test knob: an application deleted right before the next GetApplication of it.
+    remove_before_get: Option<String>,
     /// Test knob: right before the next CreateApplication, another client
     /// stores the same app (`Some(description)`: with another description).
     collide_next_create: Option<Option<String>>,
@@ -187,6 +192,7 @@ impl TppSim {
                 log: Vec::new(),
                 drift: None,
                 remove_after_enumerate: None,
+                remove_before_get: None,
                 collide_next_create: None,
             })),
         }
@@ -270,6 +276,12 @@ impl TppSim {
 
     /// Changes `field` of `id` right after the next EnumerateApplications: the
     /// object moves between a plan and its write (stale-write tests).
+    /// Deletes `id` right before the next GetApplication of it (another client
+    /// removed it between a plan and its write).
+    pub fn remove_before_next_get(&self, id: &str) {
+        self.lock().remove_before_get = Some(id.into());
+    }
+
     /// Sets a field the client does not model (`UnusedExpiration`) on `id`.
     pub fn set_extra_field(&self, id: &str, key: &str, value: Value) -> bool {
         match self.lock().state.apps.get_mut(id) {
