@@ -4,7 +4,9 @@
 //! 16 MiB response limit, `-v` logging with secrets redacted, and errors that
 //! name the method, URL, status and the server's message.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -72,9 +74,74 @@ pub struct TransportError {
     pub ambiguous: bool,
 }
 
+/// The TLS settings a reqwest client is built for; one client serves every
+/// host that shares them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct TlsSettings {
+    ca_file: Option<std::path::PathBuf>,
+    skip_verify: bool,
+}
+
+/// One client per distinct TLS settings for the whole run: the system trust
+/// store is loaded once, not once per host, and every host shares one
+/// connection pool (a fleet of hundreds of hosts is then bound by the network,
+/// not by start-up work per host).
+static CLIENTS: OnceLock<Mutex<BTreeMap<TlsSettings, reqwest::Client>>> = OnceLock::new();
+
+/// How many clients (trust-store loads) this process built.
+static CLIENTS_BUILT: AtomicUsize = AtomicUsize::new(0);
+
+/// The number of HTTP clients built so far (one per distinct TLS settings).
+pub fn clients_built() -> usize {
+    CLIENTS_BUILT.load(Ordering::SeqCst)
+}
+
+fn shared_client(options: &ServerOptions) -> Result<reqwest::Client, String> {
+    let key = TlsSettings {
+        ca_file: options.ca_file.clone(),
+        skip_verify: options.tls_skip_verify,
+    };
+    let clients = CLIENTS.get_or_init(|| Mutex::new(BTreeMap::new()));
+    let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    // The timeout is per request (servers differ); connecting takes at most 10 s.
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("appform/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &key.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            format!(
+                "ca_file `{}` is not a PEM certificate bundle: {e}",
+                path.display()
+            )
+        })?;
+        if certs.is_empty() {
+            return Err(format!("ca_file `{}` holds no certificate", path.display()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    if key.skip_verify {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))?;
+    CLIENTS_BUILT.fetch_add(1, Ordering::SeqCst);
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// The server's `timeout`, for every request to it.
+    timeout: Duration,
     base: String,
     /// Shared so that a refreshed token reaches every clone (TPP).
     auth: Arc<std::sync::RwLock<AuthHeader>>,
@@ -90,34 +157,10 @@ impl Http {
         auth: AuthHeader,
         max_retries: u32,
     ) -> Result<Http, String> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("appform/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                format!(
-                    "ca_file `{}` is not a PEM certificate bundle: {e}",
-                    path.display()
-                )
-            })?;
-            if certs.is_empty() {
-                return Err(format!("ca_file `{}` holds no certificate", path.display()));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        if options.tls_skip_verify {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))?;
+        let client = shared_client(options)?;
         Ok(Http {
             client,
+            timeout: options.timeout,
             base: base.trim_end_matches('/').to_string(),
             auth: Arc::new(std::sync::RwLock::new(auth)),
             limiter: Arc::new(Semaphore::new(options.max_in_flight.max(1) as usize)),
@@ -212,7 +255,10 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| fail("the request limiter was closed".into(), false))?;
-        let mut request = self.client.request(method.clone(), url);
+        let mut request = self
+            .client
+            .request(method.clone(), url)
+            .timeout(self.timeout);
         request =
             match &auth.cloned().unwrap_or_else(|| self.current_auth()) {
                 AuthHeader::None => request,
@@ -418,6 +464,34 @@ mod tests {
         assert_eq!(
             backoff(0, Some(Duration::from_secs(600))),
             Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn hosts_with_the_same_tls_settings_share_one_client() {
+        let options = ServerOptions {
+            timeout: Duration::from_secs(5),
+            max_in_flight: 4,
+            prune: false,
+            protect: vec![],
+            authoritative: false,
+            apply: true,
+            allow_insecure_http: false,
+            // Settings no other test uses, so the count is this test's own.
+            ca_file: Some(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem"),
+            ),
+            tls_skip_verify: true,
+        };
+        let before = clients_built();
+        for i in 0..100 {
+            let base = format!("https://whm{i:03}.example.com:2087");
+            Http::new(&base, &options, AuthHeader::None, 0).unwrap();
+        }
+        assert_eq!(
+            clients_built() - before,
+            1,
+            "one trust-store load for 100 hosts"
         );
     }
 
