@@ -71,11 +71,15 @@ pub async fn run(
     let (work, skipped) = work(plan);
     skipped.iter().for_each(|s| ui.skipped(s));
     let mut report = Report {
-        results: secrets::interrupted_creates(options.secrets_file, config, plan),
+        results: Vec::new(),
         planned_failures: plan.servers.iter().filter(|s| s.error.is_some()).count(),
         verification: Verification::default(),
     };
+    // Secrets an earlier, killed run lost are found (and recorded as lost) only
+    // by a run that then reports them: never by one that stops before.
+    let interrupted = || secrets::interrupted_creates(options.secrets_file, config, plan);
     if work.is_empty() {
+        report.results = interrupted();
         return Ending::NothingToWrite(report);
     }
     if let Err(e) = gates::check(&plan.blocked, &work, options.allow) {
@@ -86,6 +90,7 @@ pub async fn run(
     {
         return Ending::Failed(e);
     }
+    report.results = interrupted();
     let keeper = secrets::SecretKeeper {
         file: options.secrets_file,
         discard: options.allow.discard_secrets,

@@ -176,6 +176,11 @@ fn a_large_listing_costs_one_request_per_page_when_start_is_a_page_from_zero() {
 }
 
 #[test]
+fn a_large_listing_costs_one_request_per_page_when_start_0_is_refused() {
+    list_1000(StartMode::PageFromOneStrict);
+}
+
+#[test]
 fn a_delete_of_an_app_that_vanished_since_the_plan_is_done() {
     let world = TppWorld::new();
     world.write_config("", VAULT);

@@ -152,6 +152,31 @@ impl Tpp {
         ))
     }
 
+    /// The listing of a server that refuses `Start` 0: 1-based pages of 100.
+    async fn pages_from_one(
+        &self,
+        total: usize,
+        defaults: &Defaults,
+    ) -> Result<BTreeMap<String, LiveApp>, String> {
+        let mut apps = BTreeMap::new();
+        let mut start = 1;
+        while apps.len() < total && start <= total.div_ceil(PAGE) + 1 {
+            let page = self
+                .page(start, PAGE, defaults)
+                .await
+                .map_err(CallError::message)?;
+            let before = apps.len();
+            for a in &page {
+                apps.insert(a.id.clone(), a.clone());
+            }
+            if page.len() < PAGE || apps.len() == before {
+                break;
+            }
+            start += 1;
+        }
+        Ok(apps)
+    }
+
     /// One EnumerateApplications page, in a stable order (by name).
     async fn page(
         &self,
@@ -181,17 +206,21 @@ impl Tpp {
         if total == 0 {
             return Ok(apps);
         }
+        let refused =
+            |e: &CallError| matches!(e, CallError::Status(400, _) | CallError::Result(..));
         let first = match self.page(0, LARGE_PAGE, defaults).await {
-            Ok(p) => (p, LARGE_PAGE),
-            Err(CallError::Status(400, _) | CallError::Result(..)) => (
-                self.page(0, PAGE, defaults)
-                    .await
-                    .map_err(CallError::message)?,
-                PAGE,
-            ),
+            Ok(p) => Some((p, LARGE_PAGE)),
+            Err(e) if refused(&e) => match self.page(0, PAGE, defaults).await {
+                Ok(p) => Some((p, PAGE)),
+                // `Start` 0 itself refused: pages counted from 1.
+                Err(e) if refused(&e) => None,
+                Err(e) => return Err(e.message()),
+            },
             Err(e) => return Err(e.message()),
         };
-        let (first, asked) = first;
+        let Some((first, asked)) = first else {
+            return self.pages_from_one(total, defaults).await;
+        };
         // A short first page with more to come: the server caps the page size.
         let count = if first.len() < asked && first.len() < total && !first.is_empty() {
             first.len()

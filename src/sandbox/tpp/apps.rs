@@ -240,8 +240,11 @@ pub(super) fn oauth_call(inner: &mut Inner, call: &str, body: &Map<String, Value
             };
             let count = (count as usize).clamp(1, inner.options.max_page.max(1));
             let skip = match inner.options.start_mode {
+                StartMode::PageFromOneStrict if start == 0 => return result(6),
                 // "Start: the page of results to display" (tpp.md §7.4).
-                StartMode::PageFromOne => (start.max(1) as usize - 1) * count,
+                StartMode::PageFromOne | StartMode::PageFromOneStrict => {
+                    (start.max(1) as usize - 1) * count
+                }
                 StartMode::Offset => start as usize,
                 StartMode::PageFromZero => start as usize * count,
             };

@@ -46,6 +46,8 @@ pub enum StartMode {
     Offset,
     /// A page counting from 0.
     PageFromZero,
+    /// Pages counting from 1, and `Start` 0 refused (InvalidParameters).
+    PageFromOneStrict,
 }
 
 #[derive(Debug, Clone)]
