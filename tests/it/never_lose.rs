@@ -594,3 +594,30 @@ fn a_mark_for_a_create_that_never_happened_is_taken_over_by_the_create() {
             .is_none()
     );
 }
+
+#[test]
+fn a_run_refused_by_a_gate_leaves_an_earlier_runs_mark_for_the_next() {
+    let world = AwxWorld::new();
+    world.write_config("", &format!("{GRAFANA}{CLI}"));
+    assert_eq!(apply(&world, &[]).status.code(), Some(0));
+    let mut secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    secrets["awx-test/ops-cli"] =
+        serde_json::json!({"pending_create_since": "2026-12-01T00:00:00Z"});
+    std::fs::write(world.path("secrets.json"), secrets.to_string()).unwrap();
+    // A replacement without --allow-replace: refused before any write.
+    world.write_config(
+        "",
+        &format!("{}{CLI}", GRAFANA.replace("authorization-code", "password")),
+    );
+    assert_eq!(apply(&world, &[]).status.code(), Some(3));
+    let text = std::fs::read_to_string(world.path("secrets.json")).unwrap();
+    assert!(text.contains("pending_create_since"), "{text}");
+    // The run that goes on reports it.
+    let out = apply(&world, &["--allow-replace"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(stdout.contains("ops-cli created, secret lost"), "{stdout}");
+    world.assert_converged();
+}
