@@ -1,7 +1,7 @@
 //! `appform apply`: the command line around [`crate::apply`]: arguments to
 //! options, the plan shown, the question asked, the report printed.
 
-use super::planning::{
+use super::session::{
     close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, read_plan, select_targets,
 };
 use super::{EXIT_ERROR, Output};

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::embedded::{Embedded, STATE_PATH};
-use super::planning::load_config;
+use super::session::load_config;
 use super::{EXIT_ERROR, EXIT_OK, Output, runtime};
 use crate::cli::ExportArgs;
 use crate::provider::{Client, ConnectOptions, RealSecrets, SecretSource};

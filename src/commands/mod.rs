@@ -5,7 +5,7 @@ pub mod apply;
 mod embedded;
 pub mod export;
 pub mod plan;
-mod planning;
+mod session;
 pub mod report;
 pub mod sandbox;
 pub mod schema;

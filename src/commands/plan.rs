@@ -1,7 +1,7 @@
 //! `appform plan`: read every selected server and show how it differs from the
 //! configuration. Never writes to a server.
 
-use super::planning::{
+use super::session::{
     close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, select_targets,
 };
 use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output};

@@ -2,7 +2,7 @@
 //! merged into one text, JSON or markdown report.
 
 use super::plan::exit_code;
-use super::planning::read_plan;
+use super::session::read_plan;
 use super::{EXIT_ERROR, Output};
 use crate::cli::{Format, ReportArgs};
 use crate::plan;

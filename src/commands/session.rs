@@ -1,6 +1,8 @@
-//! What `plan` and `apply` share: load the config, pick the targets, start the
-//! embedded sandbox if asked, fetch live state, build the plan, and report
-//! problems as diagnostics that point into the YAML.
+//! A session with the servers, as `plan`, `apply` and `export` open one: load
+//! the config, select the targets (`--server`, `--shard`), resolve their
+//! credentials (diagnostics for unset ones), start the embedded sandbox if
+//! asked, connect and fetch live state, build the plan, and close (revoking
+//! tokens appform obtained). Problems are diagnostics pointing into the YAML.
 
 use std::path::Path;
 use std::sync::Arc;
