@@ -5,10 +5,10 @@ pub mod apply;
 mod embedded;
 pub mod export;
 pub mod plan;
-mod session;
 pub mod report;
 pub mod sandbox;
 pub mod schema;
+mod session;
 mod terminal;
 pub mod validate;
 
