@@ -17,8 +17,16 @@ pub struct Whm {
     http: Http,
 }
 
-/// `data` keys are named `data.<key>` in live apps (see `semantics::object_keys_field`).
-const PREFIX: &str = "data.";
+/// The object whose keys are the fields (`data`), from the WHM rules; live
+/// apps name its keys `data.<key>` (see `Semantics::object_field`).
+const OBJECT: &str = match crate::semantics::WHM.object_field {
+    Some(object) => object,
+    None => "data",
+};
+
+fn field_name(key: &str) -> String {
+    format!("{OBJECT}.{key}")
+}
 
 /// One list item `{name, ...data}` → a live app.
 pub fn live_app(item: &Value) -> Result<LiveApp, String> {
@@ -33,7 +41,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
     let fields: BTreeMap<String, Value> = obj
         .iter()
         .filter(|(k, _)| k.as_str() != "name")
-        .map(|(k, v)| (format!("{PREFIX}{k}"), v.clone()))
+        .map(|(k, v)| (field_name(k), v.clone()))
         .collect();
     Ok(LiveApp {
         match_key: name.clone(),
@@ -50,7 +58,8 @@ fn data_object(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
     fields
         .iter()
         .filter_map(|(k, v)| {
-            k.strip_prefix(PREFIX)
+            k.strip_prefix(OBJECT)
+                .and_then(|rest| rest.strip_prefix('.'))
                 .map(|key| (key.to_string(), v.clone()))
         })
         .collect()
