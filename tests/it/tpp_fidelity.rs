@@ -193,3 +193,21 @@ fn a_delete_of_an_app_that_vanished_since_the_plan_is_done() {
     assert!(stdout.contains("tpp-test: vault-pki deleted"), "{stdout}");
     world.assert_converged();
 }
+
+#[test]
+fn a_token_that_cannot_be_revoked_is_a_warning() {
+    let world = TppWorld::new();
+    world.write_config("", VAULT);
+    world.sim.fail_revocations();
+    let out = world.cmd(&["-v", "plan"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("GET http://127.0.0.1:") && stderr.contains("/vedauth/revoke/token -> 500"),
+        "-v logs the revocation: {stderr}"
+    );
+    assert!(
+        stderr.contains("warning: tpp-test: the token appform obtained could not be revoked and stays valid until it expires"),
+        "{stderr}"
+    );
+}

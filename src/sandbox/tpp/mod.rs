@@ -135,6 +135,8 @@ struct Inner {
     remove_after_enumerate: Option<String>,
     /// Test knob: an application deleted right before the next GetApplication of it.
     remove_before_get: Option<String>,
+    /// Test knob: revocations answer 500 (the token stays valid).
+    fail_revocations: bool,
     /// Test knob: right before the next CreateApplication, another client
     /// stores the same app (`Some(description)`: with another description).
     collide_next_create: Option<Option<String>>,
@@ -195,6 +197,7 @@ impl TppSim {
                 drift: None,
                 remove_after_enumerate: None,
                 remove_before_get: None,
+                fail_revocations: false,
                 collide_next_create: None,
             })),
         }
@@ -278,6 +281,11 @@ impl TppSim {
 
     /// Changes `field` of `id` right after the next EnumerateApplications: the
     /// object moves between a plan and its write (stale-write tests).
+    /// Makes every token revocation fail with a 500 from now on.
+    pub fn fail_revocations(&self) {
+        self.lock().fail_revocations = true;
+    }
+
     /// Deletes `id` right before the next GetApplication of it (another client
     /// removed it between a plan and its write).
     pub fn remove_before_next_get(&self, id: &str) {

@@ -135,6 +135,11 @@ pub(super) fn verify(inner: &mut Inner, bearer: Option<String>) -> Response {
 }
 
 pub(super) fn revoke(inner: &mut Inner, bearer: Option<String>) -> Response {
+    if inner.fail_revocations {
+        let mut r = Response::new(Body::from("Internal Server Error"));
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        return r;
+    }
     if bearer.is_none() {
         let mut r = Response::new(Body::from("[token] not found"));
         *r.status_mut() = StatusCode::ACCEPTED;
