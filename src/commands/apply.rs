@@ -3,6 +3,7 @@
 
 use super::session::{
     close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, read_plan, select_targets,
+    server_errors_to_stderr,
 };
 use super::{EXIT_ERROR, Output};
 use crate::apply::{self, Ending, gates, saved};
@@ -56,6 +57,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         problems
             .iter()
             .for_each(|p| out.error(&problem_diagnostic(&config, p)));
+        server_errors_to_stderr(&plan, &problems, out);
         let ui = super::terminal::ApplyTerminal { args, out };
         let ending = apply::run(&config, &fetched, &plan, &options, &ui).await;
         close_all(&fetched, out).await;

@@ -89,9 +89,12 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         Err(e) => return out.fail(&e),
     };
     let text = format!(
-        "# Exported by appform from {} ({} applications). Review it before committing.\n{yaml}",
+        "# Exported by appform from {} ({}). Review it before committing.\n{yaml}",
         target.instance.url,
-        live.apps.len() - exported.skipped.len()
+        match live.apps.len() - exported.skipped.len() {
+            1 => "1 application".to_string(),
+            n => format!("{n} applications"),
+        }
     );
     match &args.output {
         None => print!("{text}"),

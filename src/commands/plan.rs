@@ -3,6 +3,7 @@
 
 use super::session::{
     close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, select_targets,
+    server_errors_to_stderr,
 };
 use super::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Output};
 use crate::cli::{Format, PlanArgs};
@@ -40,6 +41,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     for p in &problems {
         out.error(&problem_diagnostic(&config, p));
     }
+    server_errors_to_stderr(&plan, &problems, out);
     match args.format {
         Format::Text => print!("{}", render::text::plan(out.stdout_style(), &plan)),
         Format::Json => print!("{}", render::json::plan(&plan)),

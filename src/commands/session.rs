@@ -197,6 +197,19 @@ pub async fn close_all(fetched: &[Fetched<'_>], out: super::Output) {
     }
 }
 
+/// Servers that could not be read or planned, on stderr too (Terraform's
+/// convention: `appform plan > plan.txt` in a CI log still shows why), except
+/// those whose problems were already shown as diagnostics.
+pub fn server_errors_to_stderr(plan: &Plan, problems: &[InstanceProblem], out: Output) {
+    for sp in &plan.servers {
+        if let Some(e) = &sp.error
+            && !problems.iter().any(|p| p.instance == sp.server)
+        {
+            out.error_text(&format!("{}: {e}", sp.server));
+        }
+    }
+}
+
 /// Builds the plan from what was fetched.
 pub fn plan_from(
     config: &Config,

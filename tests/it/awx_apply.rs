@@ -398,11 +398,24 @@ fn unreachable_and_unauthorized_servers_fail_clearly_while_others_are_planned() 
         stdout.contains("HTTP 401 Unauthorized (check the credentials)"),
         "{stdout}"
     );
+    // The errors on stderr too, for `plan > plan.txt` in a CI log.
+    assert!(
+        stderr.contains("error: down: ") && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: badauth: ") && stderr.contains("HTTP 401"),
+        "{stderr}"
+    );
     let json = world
         .cmd(&["plan", "--format", "json", "--max-retries", "0"])
         .env("WRONG_TOKEN", "not-a-token")
         .output()
         .unwrap();
+    assert!(
+        String::from_utf8_lossy(&json.stderr).contains("error: down: "),
+        "JSON mode too"
+    );
     let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
     let errors: Vec<bool> = plan["servers"]
         .as_array()
