@@ -84,7 +84,7 @@ pub fn select<'a>(config: &'a Config, globs: &[String]) -> Result<Vec<Target<'a>
 pub struct Fetched<'a> {
     pub target: Target<'a>,
     pub client: Option<Client>,
-    pub live: Result<LiveState, String>,
+    pub live: Result<LiveState, crate::provider::Error>,
 }
 
 /// Connects to and reads every target, `parallelism` at a time, in target order.

@@ -181,7 +181,10 @@ pub async fn read_back(
     .map(|f| async move {
         let live = match &f.client {
             Some(client) => client.fetch().await,
-            None => Err("not connected".to_string()),
+            None => Err(crate::provider::Error::new(
+                crate::provider::FailureKind::Local,
+                "not connected",
+            )),
         };
         Fetched {
             target: f.target,
@@ -199,7 +202,7 @@ pub async fn read_back(
             .map(|f| crate::plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.clone(),
+                live: f.live.clone().map_err(|e| e.message),
             })
             .collect(),
         &ForcedReplacements::default(),

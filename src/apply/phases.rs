@@ -9,15 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::stream::{self, StreamExt};
 
 use crate::plan::{Action, Change, ServerPlan};
-use crate::provider::{Client, Created, WriteError};
+use crate::provider::{Client, Created, Error};
 
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Done(Option<Created>),
     /// The change took effect, but not completely: a client secret that was
     /// lost or could not be saved, a replaced app's old copy left behind.
-    Incomplete(Option<Created>, WriteError),
-    Failed(WriteError),
+    Incomplete(Option<Created>, Error),
+    Failed(Error),
     NotAttempted(String),
 }
 
@@ -36,7 +36,7 @@ impl Outcome {
             _ => None,
         }
     }
-    pub fn error(&self) -> Option<&WriteError> {
+    pub fn error(&self) -> Option<&Error> {
         match self {
             Outcome::Incomplete(_, e) | Outcome::Failed(e) => Some(e),
             _ => None,
@@ -80,11 +80,11 @@ pub trait Hooks: Sync {
     /// Right before a create whose answer carries a one-time secret (a
     /// journal mark, so that a run killed mid-create cannot lose it silently).
     /// An error stops that change before anything is sent.
-    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), WriteError>;
+    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), Error>;
     /// Right after a create returned, before anything else runs: save a
     /// secret shown once, or record one that was lost. An error (for example
     /// "secret lost") makes the change incomplete.
-    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), WriteError>;
+    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), Error>;
     /// A create that carried a secret was refused: nothing was created.
     fn create_refused(&self, server: &str, app: &str);
 }

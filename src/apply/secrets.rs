@@ -6,7 +6,7 @@
 use super::phases::{ChangeOutcome, Hooks, Outcome};
 use crate::model::{Config, Ensure};
 use crate::plan::{Action, Plan};
-use crate::provider::{Created, FailureKind, NewSecret, WriteError};
+use crate::provider::{Created, Error, FailureKind, NewSecret};
 use crate::secrets_file::SecretsFile;
 
 /// What to do about a secret that is lost.
@@ -25,10 +25,10 @@ pub struct SecretKeeper<'a> {
 }
 
 impl Hooks for SecretKeeper<'_> {
-    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), WriteError> {
+    fn before_secret_create(&self, server: &str, app: &str) -> Result<(), Error> {
         match self.file {
             Some(f) => f.mark_pending(server, app).map_err(|e| {
-                WriteError::new(
+                Error::new(
                     FailureKind::Local,
                     format!("not created: the secrets file cannot be written: {e}"),
                 )
@@ -37,19 +37,19 @@ impl Hooks for SecretKeeper<'_> {
         }
     }
 
-    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), WriteError> {
+    fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), Error> {
         let client_id = created.client_id.as_deref().unwrap_or("");
         match &created.secret {
             NewSecret::None => match self.file {
                 // A mark left by a create that turned out to carry no secret.
                 Some(f) => f.clear_pending(server, app).map_err(|e| {
-                    WriteError::new(FailureKind::Local, e)
+                    Error::new(FailureKind::Local, e)
                 }),
                 None => Ok(()),
             },
             NewSecret::Captured(secret) => match self.file {
                 Some(file) => file.record(server, app, client_id, secret).map_err(|e| {
-                    WriteError::new(
+                    Error::new(
                         FailureKind::Local,
                         format!(
                             "the application was created, but its client secret could not be saved: {e}"
@@ -71,7 +71,7 @@ impl Hooks for SecretKeeper<'_> {
                     message =
                         format!("{message}; recording the loss in the secrets file failed too: {e}");
                 }
-                Err(WriteError::new(FailureKind::SecretLost, message))
+                Err(Error::new(FailureKind::SecretLost, message))
             }
         }
     }
@@ -138,7 +138,7 @@ pub fn interrupted_creates(
             server,
             app,
             action: Action::Create,
-            outcome: Outcome::Incomplete(None, WriteError::new(FailureKind::SecretLost, message)),
+            outcome: Outcome::Incomplete(None, Error::new(FailureKind::SecretLost, message)),
         });
     }
     out

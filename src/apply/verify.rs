@@ -67,7 +67,7 @@ pub fn verify(after: &Plan, results: &[ChangeOutcome]) -> Verification {
 mod tests {
     use super::*;
     use crate::plan::{Change, FieldDiff, Reason, ServerPlan, Summary};
-    use crate::provider::{FailureKind, WriteError};
+    use crate::provider::{Error, FailureKind};
     use serde_json::json;
 
     fn server(name: &str, error: Option<&str>, changes: Vec<Change>) -> ServerPlan {
@@ -156,7 +156,7 @@ mod tests {
             outcome(
                 "dead",
                 "b",
-                Outcome::Failed(WriteError::new(FailureKind::Unreachable, "refused")),
+                Outcome::Failed(Error::new(FailureKind::Unreachable, "refused")),
             ),
         ];
         let v = verify(&after, &results);

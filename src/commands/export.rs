@@ -78,7 +78,7 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
     drop(sandbox);
     let live = match live {
         Ok(l) => l,
-        Err(e) => return out.fail(&e),
+        Err(e) => return out.fail(&e.message),
     };
     let exported = crate::export::document(target.server, target.instance, &live);
     for s in &exported.skipped {

@@ -223,7 +223,7 @@ pub fn plan_from(
             .map(|f| plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.clone(),
+                live: f.live.clone().map_err(|e| e.message),
             })
             .collect(),
         forced,

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::http::{Http, Reply, Retry, server_message};
-use super::{Applied, Created, FailureKind, NewSecret, WriteError};
+use super::{Applied, Created, Error, FailureKind, NewSecret};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::secret::Secret;
 
@@ -200,33 +200,36 @@ impl Awx {
         }
     }
 
-    async fn get(&self, path: &str) -> Result<Reply, String> {
+    async fn get(&self, path: &str) -> Result<Reply, Error> {
         let reply = self
             .http
             .send(Method::GET, path, None, Retry::Idempotent)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Error::unreachable(&e))?;
         if reply.is_success() {
             Ok(reply)
         } else {
-            Err(unexpected(&self.http, &Method::GET, path, &reply))
+            Err(Error::status(
+                unexpected(&self.http, &Method::GET, path, &reply),
+                reply.status.as_u16(),
+            ))
         }
     }
 
     /// Every page of a list endpoint: the first, then the rest concurrently
     /// once `count` is known. Returns each page's `count` and all results.
-    async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), String> {
+    async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), Error> {
         let first = self
             .get(&format!("{base}?page_size={PAGE_SIZE}&page=1"))
             .await?;
-        let (count, mut results) = page_of(&first.body, what)?;
+        let (count, mut results) = page_of(&first.body, what).map_err(Error::malformed)?;
         let pages = count.div_ceil(PAGE_SIZE).max(1);
         let rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self
                     .get(&format!("{base}?page_size={PAGE_SIZE}&page={page}"))
                     .await?;
-                page_of(&reply.body, what)
+                page_of(&reply.body, what).map_err(Error::malformed)
             })
             .buffered(self.max_in_flight)
             .collect::<Vec<_>>()
@@ -241,7 +244,7 @@ impl Awx {
     }
 
     /// Every organization the credentials can see, by id.
-    async fn organizations(&self) -> Result<BTreeMap<u64, String>, String> {
+    async fn organizations(&self) -> Result<BTreeMap<u64, String>, Error> {
         let (_, results) = self
             .all_pages("/api/v2/organizations/", "organization")
             .await?;
@@ -254,10 +257,9 @@ impl Awx {
                     out.insert(id, name.to_string());
                 }
                 _ => {
-                    return Err(
-                        "unexpected response: an organization has no numeric `id` or no `name`"
-                            .into(),
-                    );
+                    return Err(Error::malformed(
+                        "unexpected response: an organization has no numeric `id` or no `name`",
+                    ));
                 }
             }
         }
@@ -267,7 +269,7 @@ impl Awx {
     /// Every application, from a listing whose pages agree (read again, up to
     /// three times, when another client changed the list between pages), and
     /// the organizations.
-    pub async fn fetch(&self) -> Result<LiveState, String> {
+    pub async fn fetch(&self) -> Result<LiveState, Error> {
         let mut organizations = self.organizations().await?;
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
@@ -276,7 +278,7 @@ impl Awx {
                 .await?;
             let mut apps = Vec::with_capacity(results.len());
             for r in &results {
-                let (app, org_name) = live_app(r)?;
+                let (app, org_name) = live_app(r).map_err(Error::malformed)?;
                 if let (Some(org), Some(name)) = (app.organization, org_name) {
                     organizations.entry(org).or_insert(name);
                 }
@@ -303,8 +305,11 @@ impl Awx {
                 }
             }
         }
-        Err(format!(
-            "the application list kept changing while it was read ({why}), {LIST_ATTEMPTS} times; refusing to plan from an inconsistent list: try again when other changes have settled"
+        Err(Error::new(
+            FailureKind::InconsistentListing,
+            format!(
+                "the application list kept changing while it was read ({why}), {LIST_ATTEMPTS} times; refusing to plan from an inconsistent list: try again when other changes have settled"
+            ),
         ))
     }
 
@@ -313,7 +318,7 @@ impl Awx {
         &self,
         name: &str,
         organization: u64,
-    ) -> Result<Option<(LiveApp, Option<String>)>, WriteError> {
+    ) -> Result<Option<(LiveApp, Option<String>)>, Error> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("organization", &organization.to_string())
             .append_pair("name", name)
@@ -323,15 +328,15 @@ impl Awx {
             .http
             .send(Method::GET, &path, None, Retry::Idempotent)
             .await
-            .map_err(|e| WriteError::unreachable(&e))?;
+            .map_err(|e| Error::unreachable(&e))?;
         if !reply.is_success() {
-            return Err(WriteError::status(
+            return Err(Error::status(
                 unexpected(&self.http, &Method::GET, &path, &reply),
                 reply.status.as_u16(),
             ));
         }
         let (_, results) = page_of(&reply.body, "application")
-            .map_err(|e| WriteError::new(FailureKind::Malformed, e))?;
+            .map_err(|e| Error::new(FailureKind::Malformed, e))?;
         match results.first() {
             None => Ok(None),
             Some(v) => live_app(v)
@@ -342,7 +347,7 @@ impl Awx {
                         .map(str::to_string);
                     Some((app, client_id))
                 })
-                .map_err(|e| WriteError::new(FailureKind::Malformed, e)),
+                .map_err(|e| Error::new(FailureKind::Malformed, e)),
         }
     }
 
@@ -356,13 +361,13 @@ impl Awx {
         organization: u64,
         fields: &BTreeMap<String, Value>,
         how: &str,
-    ) -> Result<Option<Created>, WriteError> {
+    ) -> Result<Option<Created>, Error> {
         let Some((found, client_id)) = self.find(name, organization).await? else {
             return Ok(None);
         };
         let differs = crate::plan::diff::differing_fields(Kind::Awx, &found, fields);
         if !differs.is_empty() {
-            return Err(WriteError::new(
+            return Err(Error::new(
                 FailureKind::Conflict,
                 format!(
                     "an application `{name}` already exists in organization {organization} ({how}) and differs from the config in {}; nothing was changed: plan again to see it",
@@ -389,7 +394,7 @@ impl Awx {
         name: &str,
         organization: u64,
         fields: &BTreeMap<String, Value>,
-    ) -> Result<Created, WriteError> {
+    ) -> Result<Created, Error> {
         let mut body = api_body(fields);
         body.insert("name".into(), json!(name));
         body.insert("organization".into(), json!(organization));
@@ -405,7 +410,7 @@ impl Awx {
             let failure = match outcome {
                 Ok(reply) if reply.is_success() => {
                     let created = reply.json().ok_or_else(|| {
-                        WriteError::new(
+                        Error::new(
                             FailureKind::Malformed,
                             format!("POST {}: the 201 body is not JSON", self.http.url(path)),
                         )
@@ -435,18 +440,18 @@ impl Awx {
                     let how = "created by an earlier run that was interrupted, or by someone else, after the plan was made";
                     return match self.adopt(name, organization, fields, how).await? {
                         Some(created) => Ok(created),
-                        None => Err(WriteError::status(
+                        None => Err(Error::status(
                             unexpected(&self.http, &Method::POST, path, &reply),
                             400,
                         )),
                     };
                 }
-                Ok(reply) if reply.status.is_server_error() => WriteError::status(
+                Ok(reply) if reply.status.is_server_error() => Error::status(
                     unexpected(&self.http, &Method::POST, path, &reply),
                     reply.status.as_u16(),
                 ),
                 Ok(reply) => {
-                    return Err(WriteError::status(
+                    return Err(Error::status(
                         unexpected(&self.http, &Method::POST, path, &reply),
                         reply.status.as_u16(),
                     ));
@@ -454,12 +459,12 @@ impl Awx {
                 Err(e) if !e.ambiguous => {
                     // Never sent (connection refused): safe to send again.
                     if attempts > self.http.max_retries() {
-                        return Err(WriteError::unreachable(&e));
+                        return Err(Error::unreachable(&e));
                     }
                     tokio::time::sleep(super::http::backoff(attempts, None)).await;
                     continue;
                 }
-                Err(e) => WriteError::unreachable(&e),
+                Err(e) => Error::unreachable(&e),
             };
             // SPEC §4.5: a create is not repeated blindly. Look first.
             let how = "the answer to the create was lost";
@@ -476,17 +481,17 @@ impl Awx {
         }
     }
 
-    async fn patch(&self, id: &str, body: Value) -> Result<(), WriteError> {
+    async fn patch(&self, id: &str, body: Value) -> Result<(), Error> {
         let path = format!("/api/v2/applications/{id}/");
         let reply = self
             .http
             .send(Method::PATCH, &path, Some(&body), Retry::Idempotent)
             .await
-            .map_err(|e| WriteError::unreachable(&e))?;
+            .map_err(|e| Error::unreachable(&e))?;
         if reply.is_success() {
             Ok(())
         } else {
-            Err(WriteError::status(
+            Err(Error::status(
                 unexpected(&self.http, &Method::PATCH, &path, &reply),
                 reply.status.as_u16(),
             ))
@@ -494,26 +499,22 @@ impl Awx {
     }
 
     /// PATCH of the changed fields (and `name`/`organization` for a rename or a move).
-    pub async fn update(
-        &self,
-        id: &str,
-        fields: &BTreeMap<String, Value>,
-    ) -> Result<(), WriteError> {
+    pub async fn update(&self, id: &str, fields: &BTreeMap<String, Value>) -> Result<(), Error> {
         self.patch(id, Value::Object(api_body(fields))).await
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), WriteError> {
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
         let path = format!("/api/v2/applications/{id}/");
         let reply = self
             .http
             .send(Method::DELETE, &path, None, Retry::Idempotent)
             .await
-            .map_err(|e| WriteError::unreachable(&e))?;
+            .map_err(|e| Error::unreachable(&e))?;
         // A retried DELETE whose first attempt succeeded answers 404: already gone.
         if reply.is_success() || reply.status.as_u16() == 404 {
             Ok(())
         } else {
-            Err(WriteError::status(
+            Err(Error::status(
                 unexpected(&self.http, &Method::DELETE, &path, &reply),
                 reply.status.as_u16(),
             ))
@@ -532,7 +533,7 @@ impl Awx {
         name: &str,
         organization: u64,
         fields: &BTreeMap<String, Value>,
-    ) -> Result<Applied, WriteError> {
+    ) -> Result<Applied, Error> {
         let trimmed = live_name.trim();
         let (original, aside) = match crate::aside::parse(trimmed, id) {
             // Resuming a replacement an earlier run left half done.
@@ -542,7 +543,7 @@ impl Awx {
         };
         if trimmed != aside {
             self.patch(id, json!({ "name": aside })).await.map_err(|e| {
-                WriteError::new(
+                Error::new(
                     e.kind,
                     format!(
                         "replace failed, old application kept unchanged: moving it aside failed: {}",
@@ -555,14 +556,14 @@ impl Awx {
             Ok(c) => c,
             Err(e) => {
                 return Err(match self.patch(id, json!({ "name": original })).await {
-                    Ok(()) => WriteError::new(
+                    Ok(()) => Error::new(
                         e.kind,
                         format!(
                             "replace failed, old application kept (its client id unchanged): the new application was refused: {}",
                             e.message
                         ),
                     ),
-                    Err(r) => WriteError::new(
+                    Err(r) => Error::new(
                         e.kind,
                         format!(
                             "replace failed: the new application was refused ({}), and the old one could not get its name back ({}); it is kept, named `{aside}`: the next apply resumes the replacement",
@@ -573,7 +574,7 @@ impl Awx {
             }
         };
         let leftover = self.delete(id).await.err().map(|e| {
-            WriteError::new(
+            Error::new(
                 e.kind,
                 format!(
                     "the new application was created, but the old one (now named `{aside}`) could not be deleted: {}; the next apply deletes it",

@@ -62,31 +62,42 @@ pub enum FailureKind {
     Local,
     /// The application was created, but its one-time client secret was lost.
     SecretLost,
+    /// A listing kept changing while it was read.
+    InconsistentListing,
+    /// A credential could not be resolved (`env:` unset, `file:` unreadable).
+    Credentials,
+    /// The TLS settings cannot be used (`ca_file` unreadable or not PEM).
+    Tls,
 }
 
-/// A write that failed: the request, the status and the server's message.
-#[derive(Debug, Clone, thiserror::Error)]
+/// What an exchange with a server failed on: the request, the status and
+/// the server's message, and a machine-readable kind.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
-pub struct WriteError {
+#[diagnostic(code(appform::provider))]
+pub struct Error {
     pub message: String,
     pub kind: FailureKind,
 }
 
-impl WriteError {
+impl Error {
     pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        WriteError {
+        Error {
             message: message.into(),
             kind,
         }
     }
     pub fn status(message: impl Into<String>, status: u16) -> Self {
-        WriteError::new(FailureKind::Status(status), message)
+        Error::new(FailureKind::Status(status), message)
     }
     pub fn stale(message: impl Into<String>) -> Self {
-        WriteError::new(FailureKind::Stale, message)
+        Error::new(FailureKind::Stale, message)
     }
     pub fn unreachable(e: &http::TransportError) -> Self {
-        WriteError::new(FailureKind::Unreachable, e.to_string())
+        Error::new(FailureKind::Unreachable, e.to_string())
+    }
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Error::new(FailureKind::Malformed, message)
     }
     pub fn is_auth(&self) -> bool {
         self.kind == FailureKind::Status(401)
@@ -118,6 +129,9 @@ impl WriteError {
             FailureKind::Conflict => "conflict",
             FailureKind::Local => "local",
             FailureKind::SecretLost => "secret_lost",
+            FailureKind::InconsistentListing => "inconsistent_listing",
+            FailureKind::Credentials => "credentials",
+            FailureKind::Tls => "tls",
         }
     }
 }
@@ -129,7 +143,7 @@ pub struct Applied {
     pub created: Option<Created>,
     /// The change took effect, but left something behind that the report must
     /// name (a replaced app's old copy that could not be deleted).
-    pub leftover: Option<WriteError>,
+    pub leftover: Option<Error>,
 }
 
 impl Applied {
@@ -156,11 +170,11 @@ pub fn still_as_planned(
     name: &str,
     current: Option<&crate::model::LiveApp>,
     expected: Option<&str>,
-) -> Result<bool, WriteError> {
+) -> Result<bool, Error> {
     match (current, expected) {
         (None, _) => Ok(false),
         (Some(app), Some(fp)) if crate::plan::diff::fingerprint(kind, app) != fp => {
-            Err(WriteError::stale(format!(
+            Err(Error::stale(format!(
                 "skipped as stale: `{name}` changed on the server since the plan was made; plan again"
             )))
         }
@@ -209,8 +223,13 @@ impl SecretSource for RealSecrets {
     }
 }
 
-fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader, String> {
-    let ctx = |e: ResolveError| format!("server `{}`: {e}", server.name);
+fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader, Error> {
+    let ctx = |e: ResolveError| {
+        Error::new(
+            FailureKind::Credentials,
+            format!("server `{}`: {e}", server.name),
+        )
+    };
     Ok(match &server.auth {
         Auth::Token {
             username: None,
@@ -245,10 +264,12 @@ impl Client {
         instance: &Instance,
         secrets: &dyn SecretSource,
         opts: ConnectOptions,
-    ) -> Result<Client, String> {
+    ) -> Result<Client, Error> {
         let auth = auth_header(server, secrets)?;
-        let http = Http::new(&instance.url, &server.options, auth, opts.max_retries)
-            .map_err(|e| format!("server `{}`: {e}", instance.name))?;
+        let http =
+            Http::new(&instance.url, &server.options, auth, opts.max_retries).map_err(|e| {
+                Error::new(FailureKind::Tls, format!("server `{}`: {e}", instance.name))
+            })?;
         match server.kind {
             Kind::Awx => Ok(Client::Awx(awx::Awx::new(
                 http,
@@ -262,7 +283,12 @@ impl Client {
                         password,
                         scope,
                     } => {
-                        let ctx = |e: ResolveError| format!("server `{}`: {e}", server.name);
+                        let ctx = |e: ResolveError| {
+                            Error::new(
+                                FailureKind::Credentials,
+                                format!("server `{}`: {e}", server.name),
+                            )
+                        };
                         Some(tpp::PasswordGrant {
                             client_id: secrets.credential(client_id, "client_id").map_err(ctx)?,
                             username: secrets.credential(username, "username").map_err(ctx)?,
@@ -275,13 +301,13 @@ impl Client {
                 tpp::Tpp::connect(http, grant)
                     .await
                     .map(Client::Tpp)
-                    .map_err(|e| format!("server `{}`: {e}", instance.name))
+                    .map_err(|e| Error::new(e.kind, format!("server `{}`: {e}", instance.name)))
             }
             Kind::Whm => Ok(Client::Whm(whm::Whm::new(http))),
         }
     }
 
-    pub async fn fetch(&self) -> Result<LiveState, String> {
+    pub async fn fetch(&self) -> Result<LiveState, Error> {
         match self {
             Client::Awx(a) => a.fetch().await,
             Client::Tpp(t) => t.fetch().await,
@@ -299,16 +325,16 @@ impl Client {
     }
 
     /// Carries out one planned change.
-    pub async fn execute(&self, change: &Change) -> Result<Applied, WriteError> {
+    pub async fn execute(&self, change: &Change) -> Result<Applied, Error> {
         let Some(operation) = &change.operation else {
-            return Err(WriteError::new(
+            return Err(Error::new(
                 FailureKind::Local,
                 "nothing to do: the change has no operation",
             ));
         };
         let expected = change.before_fingerprint.as_deref();
         let no_org = || {
-            WriteError::new(
+            Error::new(
                 FailureKind::Local,
                 "the plan has no organization id for this AWX application",
             )
@@ -372,7 +398,7 @@ impl Client {
             // The identity of a TPP or WHM app is its only key: a replacement
             // would have to delete before it creates, which SPEC §3.2 forbids.
             // `semantics` never plans one for these kinds.
-            (Client::Tpp(_) | Client::Whm(_), Operation::Replace { .. }) => Err(WriteError::new(
+            (Client::Tpp(_) | Client::Whm(_), Operation::Replace { .. }) => Err(Error::new(
                 FailureKind::Local,
                 "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
             )),

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::http::{Http, Retry, server_message};
-use super::{Created, FailureKind, WriteError};
+use super::{Created, Error, FailureKind};
 use crate::model::{Kind, LiveApp, LiveState};
 
 pub struct Whm {
@@ -123,7 +123,7 @@ impl Whm {
         function: &str,
         mut args: Map<String, Value>,
         retry: Retry,
-    ) -> Result<Value, WriteError> {
+    ) -> Result<Value, Error> {
         // whm.md §2: `api.version` inside the JSON body; `.json()` sends exactly
         // `Content-Type: application/json`.
         args.insert("api.version".into(), json!(1));
@@ -135,14 +135,14 @@ impl Whm {
             .http
             .send(Method::POST, &path, Some(&Value::Object(args)), retry)
             .await
-            .map_err(|e| WriteError::unreachable(&e))?;
+            .map_err(|e| Error::unreachable(&e))?;
         if !reply.is_success() {
             let hint = match reply.status.as_u16() {
                 401 => " (check the username and token or password)",
                 403 => " (the user lacks the `connected-applications` privilege)",
                 _ => "",
             };
-            return Err(WriteError::status(
+            return Err(Error::status(
                 format!(
                     "POST {url}: HTTP {}{hint}: {}",
                     reply.status,
@@ -152,15 +152,14 @@ impl Whm {
             ));
         }
         parse_answer(&reply.body)
-            .map_err(|(kind, why)| WriteError::new(kind, format!("POST {url}: {why}")))
+            .map_err(|(kind, why)| Error::new(kind, format!("POST {url}: {why}")))
     }
 
-    pub async fn fetch(&self) -> Result<LiveState, String> {
+    pub async fn fetch(&self) -> Result<LiveState, Error> {
         let data = self
             .call("list_connected_applications", Map::new(), Retry::Idempotent)
-            .await
-            .map_err(|e| e.message)?;
-        let apps = apps_of_list(&data)?;
+            .await?;
+        let apps = apps_of_list(&data).map_err(Error::malformed)?;
         Ok(LiveState {
             apps,
             organizations: BTreeMap::new(),
@@ -169,7 +168,7 @@ impl Whm {
     }
 
     /// The app as it is now (both documented fetch shapes, whm.md §1).
-    async fn get(&self, name: &str) -> Result<Option<LiveApp>, WriteError> {
+    async fn get(&self, name: &str) -> Result<Option<LiveApp>, Error> {
         let mut args = Map::new();
         args.insert("name".into(), json!(name));
         let data = self
@@ -189,10 +188,10 @@ impl Whm {
         };
         live_app(&item)
             .map(Some)
-            .map_err(|e| WriteError::new(FailureKind::Malformed, e))
+            .map_err(|e| Error::new(FailureKind::Malformed, e))
     }
 
-    async fn fresh(&self, name: &str, expected: Option<&str>) -> Result<bool, WriteError> {
+    async fn fresh(&self, name: &str, expected: Option<&str>) -> Result<bool, Error> {
         let current = self.get(name).await?;
         super::still_as_planned(Kind::Whm, name, current.as_ref(), expected)
     }
@@ -202,9 +201,9 @@ impl Whm {
         name: &str,
         fields: &BTreeMap<String, Value>,
         expected: Option<&str>,
-    ) -> Result<Created, WriteError> {
+    ) -> Result<Created, Error> {
         if expected.is_some() && !self.fresh(name, expected).await? {
-            return Err(WriteError::stale(format!(
+            return Err(Error::stale(format!(
                 "skipped as stale: `{name}` was deleted since the plan was made"
             )));
         }
@@ -217,7 +216,7 @@ impl Whm {
             .map(|_| Created::without_secret(None))
     }
 
-    pub async fn remove(&self, name: &str, expected: Option<&str>) -> Result<(), WriteError> {
+    pub async fn remove(&self, name: &str, expected: Option<&str>) -> Result<(), Error> {
         if !self.fresh(name, expected).await? {
             return Ok(());
         }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::http::{Http, Retry};
-use super::{Created, FailureKind, WriteError};
+use super::{Created, Error, FailureKind};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::semantics;
 use rpc::CallError;
@@ -47,7 +47,7 @@ pub struct Tpp {
 
 impl Tpp {
     /// Connects; with a password grant, obtains a token first.
-    pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, String> {
+    pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, Error> {
         Ok(Tpp {
             session: Session::connect(http, grant).await?,
             defaults: std::sync::Mutex::new(None),
@@ -65,19 +65,19 @@ impl Tpp {
 
     /// `TotalCount`'s `ApplicationCount`; a missing count is an error (a
     /// default of 0 would let a partial listing pass as complete).
-    async fn total_count(&self) -> Result<usize, String> {
+    async fn total_count(&self) -> Result<usize, Error> {
         let body = self
             .call("TotalCount", &json!({}), Retry::Idempotent)
             .await
-            .map_err(CallError::message)?;
+            .map_err(CallError::into_write)?;
         body.get("ApplicationCount")
             .and_then(Value::as_u64)
             .map(|n| n as usize)
             .ok_or_else(|| {
-                format!(
+                Error::malformed(format!(
                     "POST {}: unexpected response: TotalCount has no numeric `ApplicationCount`",
                     self.session.http.url("/vedsdk/oauth/TotalCount")
-                )
+                ))
             })
     }
 
@@ -119,7 +119,7 @@ impl Tpp {
     /// Every application, from a listing that `TotalCount` confirms before and
     /// after (read again, up to three times, when another client changed the
     /// list meanwhile; SPEC §4.5).
-    pub async fn fetch(&self) -> Result<LiveState, String> {
+    pub async fn fetch(&self) -> Result<LiveState, Error> {
         let defaults = self.defaults().await;
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
@@ -147,8 +147,9 @@ impl Tpp {
             }
         }
         // Planning from a partial list would plan creates of apps that exist.
-        Err(format!(
-            "{why}, {LIST_ATTEMPTS} times; refusing to plan from a partial or moving list"
+        Err(Error::new(
+            FailureKind::InconsistentListing,
+            format!("{why}, {LIST_ATTEMPTS} times; refusing to plan from a partial or moving list"),
         ))
     }
 
@@ -157,14 +158,14 @@ impl Tpp {
         &self,
         total: usize,
         defaults: &Defaults,
-    ) -> Result<BTreeMap<String, LiveApp>, String> {
+    ) -> Result<BTreeMap<String, LiveApp>, Error> {
         let mut apps = BTreeMap::new();
         let mut start = 1;
         while apps.len() < total && start <= total.div_ceil(PAGE) + 1 {
             let page = self
                 .page(start, PAGE, defaults)
                 .await
-                .map_err(CallError::message)?;
+                .map_err(CallError::into_write)?;
             let before = apps.len();
             for a in &page {
                 apps.insert(a.id.clone(), a.clone());
@@ -201,7 +202,7 @@ impl Tpp {
         &self,
         total: usize,
         defaults: &Defaults,
-    ) -> Result<BTreeMap<String, LiveApp>, String> {
+    ) -> Result<BTreeMap<String, LiveApp>, Error> {
         let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
         if total == 0 {
             return Ok(apps);
@@ -214,9 +215,9 @@ impl Tpp {
                 Ok(p) => Some((p, PAGE)),
                 // `Start` 0 itself refused: pages counted from 1.
                 Err(e) if refused(&e) => None,
-                Err(e) => return Err(e.message()),
+                Err(e) => return Err(e.into_write()),
             },
-            Err(e) => return Err(e.message()),
+            Err(e) => return Err(e.into_write()),
         };
         let Some((first, asked)) = first else {
             return self.pages_from_one(total, defaults).await;
@@ -239,7 +240,7 @@ impl Tpp {
         let second = self
             .page(1, count, defaults)
             .await
-            .map_err(CallError::message)?;
+            .map_err(CallError::into_write)?;
         let ids = |p: &[LiveApp]| p.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
         let (a, b) = (ids(&first), ids(&second));
         // (next Start, its step): 1-based pages, offsets, 0-based pages.
@@ -257,7 +258,7 @@ impl Tpp {
             let page = self
                 .page(start, count, defaults)
                 .await
-                .map_err(CallError::message)?;
+                .map_err(CallError::into_write)?;
             requests += 1;
             let new = add(&mut apps, &page);
             if page.len() < count || new == 0 {
@@ -289,7 +290,7 @@ impl Tpp {
     }
 
     /// Re-reads `id` and checks it still is what the plan saw.
-    async fn fresh(&self, id: &str, expected: Option<&str>) -> Result<Value, WriteError> {
+    async fn fresh(&self, id: &str, expected: Option<&str>) -> Result<Value, Error> {
         let current = self.get(id).await.map_err(CallError::into_write)?;
         let app = current.as_ref().map(|(app, _)| app);
         match (
@@ -297,7 +298,7 @@ impl Tpp {
             current,
         ) {
             (true, Some((_, raw))) => Ok(raw),
-            _ => Err(WriteError::new(
+            _ => Err(Error::new(
                 FailureKind::Gone,
                 format!("skipped as stale: `{id}` was deleted since the plan was made"),
             )),
@@ -308,7 +309,7 @@ impl Tpp {
         &self,
         id: &str,
         fields: &BTreeMap<String, Value>,
-    ) -> Result<Created, WriteError> {
+    ) -> Result<Created, Error> {
         let defaults = self.defaults().await;
         let mut body = api_object(id, fields, &BTreeSet::new(), &defaults);
         body.remove("ID");
@@ -356,7 +357,7 @@ impl Tpp {
         id: &str,
         fields: &BTreeMap<String, Value>,
         how: &str,
-    ) -> Result<bool, WriteError> {
+    ) -> Result<bool, Error> {
         let found = match self.get(id).await {
             Ok(Some((app, _))) => app,
             Ok(None) => return Ok(false),
@@ -370,7 +371,7 @@ impl Tpp {
         if differs.is_empty() {
             Ok(true)
         } else {
-            Err(WriteError::new(
+            Err(Error::new(
                 FailureKind::Conflict,
                 format!(
                     "application `{id}` already exists ({how}) and differs from the config in {}; nothing was changed: plan again to see it",
@@ -386,7 +387,7 @@ impl Tpp {
         id: &str,
         fields: &BTreeMap<String, Value>,
         expected: Option<&str>,
-    ) -> Result<(), WriteError> {
+    ) -> Result<(), Error> {
         let raw = self.fresh(id, expected).await?;
         let omit: BTreeSet<&str> = TPP
             .fields
@@ -403,7 +404,7 @@ impl Tpp {
             .map_err(CallError::into_write)
     }
 
-    pub async fn delete(&self, id: &str, expected: Option<&str>) -> Result<(), WriteError> {
+    pub async fn delete(&self, id: &str, expected: Option<&str>) -> Result<(), Error> {
         match self.fresh(id, expected).await {
             Ok(_) => {}
             // Already gone is what a delete wants.

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::super::http::{Reply, Retry, server_message};
-use super::super::{FailureKind, WriteError};
+use super::super::{Error, FailureKind};
 use super::session::Session;
 use super::wire::{Refusal, oauth_error, parse_answer, result_name};
 
@@ -30,12 +30,12 @@ impl CallError {
             | CallError::Result(_, m) => m,
         }
     }
-    pub(super) fn into_write(self) -> WriteError {
+    pub(super) fn into_write(self) -> Error {
         match self {
-            CallError::Status(s, m) => WriteError::status(m, s),
-            CallError::Transport(m) => WriteError::new(FailureKind::Unreachable, m),
-            CallError::Malformed(m) => WriteError::new(FailureKind::Malformed, m),
-            CallError::Result(_, m) => WriteError::new(FailureKind::Rejected, m),
+            CallError::Status(s, m) => Error::status(m, s),
+            CallError::Transport(m) => Error::new(FailureKind::Unreachable, m),
+            CallError::Malformed(m) => Error::new(FailureKind::Malformed, m),
+            CallError::Result(_, m) => Error::new(FailureKind::Rejected, m),
         }
     }
 }
@@ -61,7 +61,7 @@ impl Session {
                 crate::logging::log(1, || "TPP token expired; refreshing it".to_string());
                 self.refresh()
                     .await
-                    .map_err(|e| CallError::Status(401, e))?;
+                    .map_err(|e| CallError::Status(401, e.message))?;
                 continue;
             }
             return self.check(&path, &reply);

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::super::Error;
 use super::super::http::{AuthHeader, Http, Retry, server_message};
 use super::wire::oauth_error;
 use crate::secret::Secret;
@@ -37,7 +38,7 @@ impl Session {
     pub(super) async fn connect(
         http: Http,
         grant: Option<PasswordGrant>,
-    ) -> Result<Session, String> {
+    ) -> Result<Session, Error> {
         let tpp = Session {
             http,
             obtained: grant.map(|grant| Obtained {
@@ -52,11 +53,13 @@ impl Session {
         Ok(tpp)
     }
 
-    fn store_tokens(&self, body: &Value) -> Result<(), String> {
+    fn store_tokens(&self, body: &Value) -> Result<(), Error> {
         let access = body
             .get("access_token")
             .and_then(Value::as_str)
-            .ok_or("unexpected response: VEDAuth returned no access_token")?;
+            .ok_or_else(|| {
+                Error::malformed("unexpected response: VEDAuth returned no access_token")
+            })?;
         if let Some(o) = &self.obtained {
             if let Ok(mut a) = o.access_token.lock() {
                 *a = Some(Secret::new(access));
@@ -72,7 +75,7 @@ impl Session {
         Ok(())
     }
 
-    async fn post_auth(&self, path: &str, body: Value) -> Result<Value, String> {
+    async fn post_auth(&self, path: &str, body: Value) -> Result<Value, Error> {
         // Token requests carry credentials in the body; no Authorization header.
         let reply = self
             .http
@@ -84,24 +87,26 @@ impl Session {
                 Some(&AuthHeader::None),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Error::unreachable(&e))?;
         if !reply.is_success() {
             let why = match oauth_error(&reply.body) {
                 Some((e, d)) => format!("{e}: {d}"),
                 None => server_message(&reply.body),
             };
-            return Err(format!(
-                "POST {}: HTTP {}: {why}",
-                self.http.url(path),
-                reply.status
+            return Err(Error::status(
+                format!("POST {}: HTTP {}: {why}", self.http.url(path), reply.status),
+                reply.status.as_u16(),
             ));
         }
-        reply
-            .json()
-            .ok_or_else(|| format!("POST {}: the answer is not JSON", self.http.url(path)))
+        reply.json().ok_or_else(|| {
+            Error::malformed(format!(
+                "POST {}: the answer is not JSON",
+                self.http.url(path)
+            ))
+        })
     }
 
-    async fn authorize(&self) -> Result<(), String> {
+    async fn authorize(&self) -> Result<(), Error> {
         let Some(o) = &self.obtained else {
             return Ok(());
         };
@@ -114,15 +119,15 @@ impl Session {
         let answer = self
             .post_auth("/vedauth/authorize/oauth", body)
             .await
-            .map_err(|e| format!("cannot obtain a token: {e}"))?;
+            .map_err(|e| Error::new(e.kind, format!("cannot obtain a token: {e}")))?;
         self.store_tokens(&answer)
     }
 
     /// Refreshes an expired token (the refresh token rotates); falls back to
     /// obtaining a new one with the password.
-    pub(super) async fn refresh(&self) -> Result<(), String> {
+    pub(super) async fn refresh(&self) -> Result<(), Error> {
         let Some(o) = &self.obtained else {
-            return Err("the static token is no longer valid".into());
+            return Err(Error::status("the static token is no longer valid", 401));
         };
         let refresh = o.refresh_token.lock().ok().and_then(|r| r.clone());
         if let Some(refresh) = refresh {
