@@ -1,13 +1,16 @@
 //! The plan as a pull-request comment (SPEC §2.7): a marker line so CI can
-//! update the comment in place, the summary first, then one collapsible section
-//! per server instance with a table, each cut at a byte budget with a notice,
-//! never in the middle of a row.
+//! update the comment in place, the summary first (failures before anything
+//! else: never "No changes" when a server could not be planned), then one
+//! section per server instance with a table, each cut at a byte budget with a
+//! notice, never in the middle of a row. Sections with a failure, a delete or a
+//! replacement are open; fleet hosts with identical changes share one section.
 
 use std::fmt::Write;
 
 use serde_json::Value;
 
 use crate::plan::{Action, Plan, ServerPlan};
+use crate::semantics;
 
 pub const MARKER: &str = "<!-- appform-plan -->";
 
@@ -29,13 +32,17 @@ fn action_word(action: Action) -> &'static str {
     }
 }
 
-/// A table cell: inline code, pipes escaped, newlines as `<br>`, long values cut.
-fn cell(value: &Value, sensitive: bool) -> String {
+/// A table cell: inline code, pipes escaped, newlines as `<br>`, long values
+/// cut; a duration also as `90d`, as in the text plan.
+fn cell(value: &Value, sensitive: bool, duration: bool) -> String {
     if sensitive {
         return "(sensitive)".into();
     }
     if value.is_null() {
         return String::new();
+    }
+    if let (true, Some(secs)) = (duration, value.as_u64()) {
+        return format!("`{secs}` ({})", crate::duration::format_duration(secs));
     }
     let mut text = value.to_string();
     if text.chars().count() > 200 {
@@ -65,6 +72,9 @@ fn rows(sp: &ServerPlan) -> Vec<String> {
             ));
         }
         for f in fields {
+            let duration = semantics::of(sp.kind)
+                .rule(&f.field)
+                .is_some_and(|r| r.duration);
             let forces = if f.forces_replacement {
                 " (forces replacement)"
             } else {
@@ -76,15 +86,25 @@ fn rows(sp: &ServerPlan) -> Vec<String> {
                 escape(&c.label()),
                 action_word(c.action),
                 escape(&f.field),
-                cell(&f.before, f.sensitive),
-                cell(&f.after, f.sensitive)
+                cell(&f.before, f.sensitive, duration),
+                cell(&f.after, f.sensitive, duration)
             ));
         }
     }
     out
 }
 
-fn section(sp: &ServerPlan, max_bytes: usize) -> String {
+/// Whether a reviewer must see the section without a click.
+fn expanded(sp: &ServerPlan) -> bool {
+    sp.error.is_some()
+        || sp
+            .changes
+            .iter()
+            .any(|c| matches!(c.action, Action::Delete | Action::Replace))
+}
+
+/// `hosts`: the other instances with exactly the same changes (a fleet).
+fn section(sp: &ServerPlan, hosts: &[&str], max_bytes: usize) -> String {
     let mut out = String::new();
     let what = match (&sp.error, sp.changes.len()) {
         (Some(_), _) => "error".to_string(),
@@ -92,13 +112,32 @@ fn section(sp: &ServerPlan, max_bytes: usize) -> String {
         (None, 1) => "1 change".to_string(),
         (None, n) => format!("{n} changes"),
     };
+    let (name, what) = match hosts {
+        [] => (escape(&sp.server), what),
+        _ => (
+            escape(sp.server.split('@').next().unwrap_or(&sp.server)),
+            format!("same {what} on {} hosts", hosts.len() + 1),
+        ),
+    };
+    let open = if expanded(sp) { " open" } else { "" };
     let _ = writeln!(
         out,
-        "<details><summary><code>{}</code> ({}, {}): {what}</summary>\n",
-        escape(&sp.server),
+        "<details{open}><summary><code>{name}</code> ({}, {}): {what}</summary>\n",
         sp.kind,
         sp.update_style.as_str().replace('_', " ")
     );
+    if !hosts.is_empty() {
+        let mut all: Vec<&str> = vec![sp.server.as_str()];
+        all.extend(hosts);
+        let _ = writeln!(
+            out,
+            "Hosts: {}\n",
+            all.iter()
+                .map(|h| format!("`{}`", escape(h)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if let Some(e) = &sp.error {
         let _ = writeln!(out, "**Error:** {}\n", escape(e));
     }
@@ -141,16 +180,28 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
     let mut out = String::new();
     let s = &plan.summary;
     let _ = writeln!(out, "{MARKER}");
+    let failed = plan.servers.iter().filter(|sp| sp.error.is_some()).count();
+    let (failures, others) = match failed {
+        0 => (String::new(), ""),
+        1 => (
+            "**1 server could not be planned.** ".to_string(),
+            " on the others",
+        ),
+        n => (
+            format!("**{n} servers could not be planned.** "),
+            " on the others",
+        ),
+    };
     if s.changes() == 0 {
         let _ = writeln!(
             out,
-            "**No changes.** {} unchanged, {} unmanaged.",
+            "{failures}**No changes{others}.** {} unchanged, {} unmanaged.",
             s.noop, s.unmanaged
         );
     } else {
         let _ = writeln!(
             out,
-            "**Plan: {} to create, {} to update, {} to replace, {} to delete.** {} unchanged, {} unmanaged.",
+            "{failures}**Plan{others}: {} to create, {} to update, {} to replace, {} to delete.** {} unchanged, {} unmanaged.",
             s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
         );
     }
@@ -167,11 +218,36 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
         }
     }
     out.push('\n');
-    for sp in &plan.servers {
-        if sp.changes.is_empty() && sp.error.is_none() {
+    // Fleet hosts (`server@host`) whose changes render the same share a section.
+    let shown: Vec<&ServerPlan> = plan
+        .servers
+        .iter()
+        .filter(|sp| !sp.changes.is_empty() || sp.error.is_some())
+        .collect();
+    let rendered: Vec<Vec<String>> = shown.iter().map(|sp| rows(sp)).collect();
+    let mut done = vec![false; shown.len()];
+    for (i, sp) in shown.iter().enumerate() {
+        if done.get(i).copied().unwrap_or(true) {
             continue;
         }
-        out.push_str(&section(sp, max_bytes));
+        let base = sp.server.split_once('@').map(|(b, _)| b);
+        let mut same: Vec<&str> = Vec::new();
+        if let (Some(base), None) = (base, &sp.error) {
+            let mine = rendered.get(i);
+            for (j, other) in shown.iter().enumerate().skip(i + 1) {
+                let twin = other.error.is_none()
+                    && other.server.split_once('@').map(|(b, _)| b) == Some(base)
+                    && other.unmanaged.len() == sp.unmanaged.len()
+                    && rendered.get(j) == mine;
+                if twin {
+                    same.push(other.server.as_str());
+                    if let Some(d) = done.get_mut(j) {
+                        *d = true;
+                    }
+                }
+            }
+        }
+        out.push_str(&section(sp, &same, max_bytes));
         out.push('\n');
     }
     out
@@ -254,6 +330,89 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    fn fleet_host(host: &str, n: usize) -> ServerPlan {
+        ServerPlan {
+            server: format!("whm-fleet@{host}"),
+            ..server(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_server_comes_first_and_never_reads_as_no_changes() {
+        let mut p = plan_of(0);
+        p.servers = vec![ServerPlan {
+            error: Some("cannot connect".into()),
+            ..server(0)
+        }];
+        p.summary = Summary::default();
+        let text = plan(&p, 60_000);
+        let second = text.lines().nth(1).unwrap();
+        assert_eq!(
+            second,
+            "**1 server could not be planned.** **No changes on the others.** 0 unchanged, 0 unmanaged."
+        );
+        assert!(
+            text.contains("<details open><summary><code>whm@h:1</code>"),
+            "{text}"
+        );
+        assert!(text.contains("**Error:** cannot connect"), "{text}");
+    }
+
+    #[test]
+    fn deletes_and_replacements_are_expanded_and_durations_read_as_durations() {
+        let mut p = plan_of(1);
+        let mut sp = server(1);
+        sp.kind = crate::model::Kind::Tpp;
+        if let Some(c) = sp.changes.first_mut() {
+            c.fields = vec![FieldDiff {
+                field: "access_validity".into(),
+                before: json!(3600),
+                after: json!(7_776_000),
+                forces_replacement: false,
+                carried: false,
+                sensitive: false,
+            }];
+        }
+        let mut deleted = server(1);
+        deleted.server = "other".into();
+        if let Some(c) = deleted.changes.first_mut() {
+            c.action = Action::Delete;
+            c.fields.clear();
+        }
+        p.servers = vec![sp, deleted];
+        let text = plan(&p, 60_000);
+        assert!(text.contains("| `3600` (1h) | `7776000` (90d) |"), "{text}");
+        assert!(
+            text.contains("<details><summary><code>whm@h:1</code>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<details open><summary><code>other</code>"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn identical_changes_on_fleet_hosts_are_shown_once() {
+        let mut p = plan_of(1);
+        p.servers = (0..20)
+            .map(|i| fleet_host(&format!("whm{i:02}:2087"), 1))
+            .collect();
+        let mut odd = fleet_host("whm99:2087", 1);
+        if let Some(c) = odd.changes.first_mut() {
+            c.app = "different".into();
+        }
+        p.servers.push(odd);
+        let text = plan(&p, 60_000);
+        assert_eq!(text.matches("<details").count(), 2, "{text}");
+        assert!(
+            text.contains("<code>whm-fleet</code> (whm, full replace): same 1 change on 20 hosts"),
+            "{text}"
+        );
+        assert!(text.contains("`whm-fleet@whm19:2087`"), "{text}");
+        assert!(text.contains("<code>whm-fleet@whm99:2087</code>"), "{text}");
     }
 
     #[test]

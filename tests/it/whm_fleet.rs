@@ -205,13 +205,18 @@ fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachabl
         .unwrap();
     let (md, _) = texts(&md);
     assert!(
-        md.starts_with("<!-- appform-plan -->\n**Plan: 2 to create, 1 to update"),
-        "{md}"
+        md.starts_with("<!-- appform-plan -->\n**1 server could not be planned.** **Plan on the others: 2 to create, 1 to update"),
+        "the failure comes first: {md}"
     );
     assert_eq!(
-        md.matches("<details>").count(),
+        md.matches("<details").count(),
         3,
         "two drifted hosts and the failed one: {md}"
+    );
+    assert_eq!(
+        md.matches("<details open>").count(),
+        1,
+        "the failed one is open: {md}"
     );
 
     let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
