@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt};
 
-pub use report::Report;
+pub use report::{Report, ServerFailure};
 
 use crate::model::Config;
 use crate::plan::{ForcedReplacements, Plan, ServerPlan};
@@ -70,9 +70,27 @@ pub async fn run(
     ui.show_plan(plan);
     let (work, skipped) = work(plan);
     skipped.iter().for_each(|s| ui.skipped(s));
+    let server_failures: Vec<ServerFailure> = plan
+        .servers
+        .iter()
+        .filter_map(|sp| {
+            let message = sp.error.clone()?;
+            let kind = fetched
+                .iter()
+                .find(|f| f.target.instance.name == sp.server)
+                .and_then(|f| f.live.as_ref().err())
+                .map_or("plan", crate::provider::Error::kind_name);
+            Some(ServerFailure {
+                server: sp.server.clone(),
+                kind,
+                message,
+            })
+        })
+        .collect();
     let mut report = Report {
         results: Vec::new(),
-        planned_failures: plan.servers.iter().filter(|s| s.error.is_some()).count(),
+        planned_failures: server_failures.len(),
+        server_failures,
         verification: Verification::default(),
     };
     // Secrets an earlier, killed run lost are found (and recorded as lost) only

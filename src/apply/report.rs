@@ -7,6 +7,17 @@ use super::verify::Verification;
 use crate::exit_code::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use crate::plan::Action;
 
+/// A server instance that could not be read or planned, so nothing of it was
+/// applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerFailure {
+    pub server: String,
+    /// `provider::Error::kind_name()` (`network`, `auth`, `tls`…), or `plan`
+    /// for a config that cannot be planned against what the server holds.
+    pub kind: &'static str,
+    pub message: String,
+}
+
 /// The end of an apply that reached the servers.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -14,6 +25,8 @@ pub struct Report {
     pub results: Vec<ChangeOutcome>,
     /// Servers whose state could not be read or planned.
     pub planned_failures: usize,
+    /// The same servers, with why.
+    pub server_failures: Vec<ServerFailure>,
     pub verification: Verification,
 }
 
@@ -35,7 +48,7 @@ impl Report {
         self.results.iter().filter(|r| f(&r.outcome)).count()
     }
 
-    fn done(&self, action: Action) -> usize {
+    pub fn done(&self, action: Action) -> usize {
         self.results
             .iter()
             .filter(|r| r.action == action && matches!(r.outcome, Outcome::Done(_)))

@@ -77,15 +77,11 @@ fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: Ending) -> u8 {
         Ending::NothingToWrite(r) => (r, false),
         Ending::Wrote(r) => (r, true),
     };
-    let failed = report.planned_failures > 0;
     match (args.format, wrote) {
         (Format::Text, true) => print!("{}", render::apply::text(&report)),
         (Format::Json, true) => print!("{}", render::apply::json(plan, &report)),
         (Format::Text, false) => print!("{}", render::apply::text_without_writes(&report)),
-        (Format::Json, false) => print!(
-            "{}",
-            render::apply::json_without_writes(plan, &report.results, failed)
-        ),
+        (Format::Json, false) => print!("{}", render::apply::json_without_writes(plan, &report)),
     }
     // Every failure also on stderr, where CI logs look (stdout holds the report).
     for r in report.results.iter().filter(|r| r.outcome.is_failure()) {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::apply::Report;
 use crate::apply::phases::{ChangeOutcome, Outcome};
+use crate::apply::{Report, ServerFailure};
 use crate::plan::{Action, Plan};
 use crate::provider::FailureKind;
 
@@ -93,24 +93,59 @@ pub fn text_without_writes(report: &Report) -> String {
         .collect()
 }
 
-/// The JSON report of an apply that wrote: the plan, the outcomes, the
-/// verification errors and the closing line.
+/// A server that could not be read or planned, in the JSON report's results.
+fn server_failure_json(f: &ServerFailure) -> Value {
+    json!({"server": f.server, "app": null, "organization": null, "action": null,
+        "status": "failed", "message": f.message,
+        "error": {"kind": f.kind, "message": f.message}, "client_id": null, "secret_lost": false})
+}
+
+/// The counts of the JSON report (an object; `message` is the closing line).
+fn summary_json(report: &Report) -> Value {
+    json!({
+        "created": report.done(Action::Create),
+        "updated": report.done(Action::Update),
+        "replaced": report.done(Action::Replace),
+        "deleted": report.done(Action::Delete),
+        "succeeded": report.succeeded(),
+        "failed": report.failed(),
+        "not_attempted": report.not_attempted(),
+        "incomplete": report.incomplete(),
+        "servers_failed": report.planned_failures,
+        "verification_errors": report.verification.not_kept.len(),
+        "message": report.closing(),
+    })
+}
+
+/// The JSON report of an apply that wrote: the plan, the outcomes (and the
+/// servers that could not be read), the verification errors and the summary.
 pub fn json(plan: &Plan, report: &Report) -> String {
-    let results: Vec<Value> = report.results.iter().map(result_json).collect();
+    let results: Vec<Value> = report
+        .server_failures
+        .iter()
+        .map(server_failure_json)
+        .chain(report.results.iter().map(result_json))
+        .collect();
     format!(
         "{}\n",
         json!({"plan": plan, "results": results,
-            "verification_errors": report.verification.not_kept, "summary": report.closing()})
+            "verification_errors": report.verification.not_kept, "summary": summary_json(report)})
     )
 }
 
 /// The JSON report of an apply with nothing to write (`outcomes`: secrets an
 /// earlier, killed run lost, found now).
-pub fn json_without_writes(plan: &Plan, outcomes: &[ChangeOutcome], failed: bool) -> String {
-    let results: Vec<Value> = outcomes.iter().map(result_json).collect();
+pub fn json_without_writes(plan: &Plan, report: &Report) -> String {
+    let results: Vec<Value> = report
+        .server_failures
+        .iter()
+        .map(server_failure_json)
+        .chain(report.results.iter().map(result_json))
+        .collect();
+    let failed = report.planned_failures > 0;
     format!(
         "{}\n",
         json!({"plan": plan, "results": results, "verified": true,
-            "status": if failed { "error" } else { "no_changes" }})
+            "status": if failed { "error" } else { "no_changes" }, "summary": summary_json(report)})
     )
 }

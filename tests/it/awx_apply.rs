@@ -943,3 +943,53 @@ fn with_discard_secrets_a_lost_answer_is_just_a_create() {
     assert!(stdout.contains("Apply complete: 1 created"), "{stdout}");
     world.assert_converged();
 }
+
+#[test]
+fn the_json_apply_report_has_counts_and_the_servers_that_failed() {
+    let world = AwxWorld::new();
+    let text = format!(
+        "servers:\n  good:\n    awx:\n      url: {url}\n      auth: {{token: env:AWX_TOKEN}}\n      applications:\n{CLI}  down:\n    awx:\n      url: http://127.0.0.1:{port}\n      timeout: 5s\n      auth: {{token: env:AWX_TOKEN}}\n      applications:\n{CLI}",
+        url = world.url(),
+        port = closed_port()
+    );
+    std::fs::write(world.path("appform.yaml"), text).unwrap();
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--format",
+            "json",
+            "--max-retries",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let down = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["server"] == "down")
+        .unwrap();
+    assert_eq!(down["status"], "failed");
+    assert_eq!(down["error"]["kind"], "network", "{down}");
+    let good = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["server"] == "good")
+        .unwrap();
+    assert_eq!(good["status"], "done");
+    assert!(good["client_id"].is_string(), "{good}");
+    assert_eq!(v["summary"]["created"], 1, "{}", v["summary"]);
+    assert_eq!(v["summary"]["servers_failed"], 1);
+    assert_eq!(v["summary"]["failed"], 1);
+    assert!(
+        v["summary"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Apply failed: 1 succeeded, 1 failed")
+    );
+}
