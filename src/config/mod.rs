@@ -119,7 +119,11 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
                         format!("YAML syntax error: {}", e.message),
                     )
                     .at(&src, e.span, "here")
-                    .help("fix the YAML syntax; indentation uses spaces, never tabs"),
+                    .help(if text.contains('\t') {
+                        "fix the YAML syntax; indentation uses spaces, never tabs"
+                    } else {
+                        "fix the YAML syntax"
+                    }),
                 );
                 continue;
             }
