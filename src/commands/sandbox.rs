@@ -158,7 +158,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
                 .map(|(l, sim)| crate::sandbox::serve(l, sim.router(), faults, stopped(stop_rx.clone()))),
         );
         let ctrl_c = async move {
-            let _ = tokio::signal::ctrl_c().await;
+            stop_signal().await;
             let _ = stop_tx.send(true);
         };
         let (a, t, w, ()) = tokio::join!(awx_server, tpp_server, whm_servers, ctrl_c);
@@ -213,6 +213,23 @@ fn parse_latency(text: &str) -> Result<std::time::Duration, String> {
     t.parse::<u64>()
         .map(std::time::Duration::from_millis)
         .map_err(|_| format!("`{text}` is not a duration like `20ms`"))
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send): the
+/// sandbox stops and saves `--state` either way.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]

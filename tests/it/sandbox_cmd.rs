@@ -60,10 +60,11 @@ fn start(state: &std::path::Path) -> (Running, String, String, Vec<String>) {
     (Running(Some(child)), awx, tpp, whm)
 }
 
-fn stop(mut running: Running) {
+/// Stops the sandbox with `signal` (`INT` as Ctrl-C does, or `TERM`).
+fn stop(mut running: Running, signal: &str) {
     let mut child = running.0.take().unwrap();
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -111,7 +112,7 @@ fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
         tpp_count["ApplicationCount"], 4,
         "3 built-in apps and the demo app"
     );
-    stop(child);
+    stop(child, "INT");
 
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert!(
@@ -136,5 +137,25 @@ fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
         })
         .unwrap();
     assert_eq!(list["count"], 1, "the app survived the restart");
-    stop(child);
+    let created = rt
+        .block_on(
+            client
+                .post(format!("{awx}/api/v2/applications/"))
+                .bearer_auth("sandbox-awx-token")
+                .json(&serde_json::json!({"name": "kept-too", "organization": 1, "client_type": "public", "authorization_grant_type": "password"}))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    // SIGTERM (kill, systemd, containers) saves the state too.
+    stop(child, "TERM");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(
+        saved["awx"]["apps"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|a| a["name"] == "kept-too"),
+        "{saved}"
+    );
 }
