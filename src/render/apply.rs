@@ -117,31 +117,30 @@ fn summary_json(report: &Report) -> Value {
     })
 }
 
-/// The JSON report of an apply that wrote: the plan, the outcomes (and the
-/// servers that could not be read), the verification errors and the summary.
-pub fn json(plan: &Plan, report: &Report) -> String {
-    let results: Vec<Value> = report
+/// The servers that could not be read, then every change's outcome.
+fn results_json(report: &Report) -> Vec<Value> {
+    report
         .server_failures
         .iter()
         .map(server_failure_json)
         .chain(report.results.iter().map(result_json))
-        .collect();
+        .collect()
+}
+
+/// The JSON report of an apply that wrote: the plan, the outcomes (and the
+/// servers that could not be read), the verification errors and the summary.
+pub fn json(plan: &Plan, report: &Report) -> String {
     format!(
         "{}\n",
-        json!({"plan": plan, "results": results,
+        json!({"plan": plan, "results": results_json(report),
             "verification_errors": report.verification.not_kept, "summary": summary_json(report)})
     )
 }
 
-/// The JSON report of an apply with nothing to write (`outcomes`: secrets an
-/// earlier, killed run lost, found now).
+/// The JSON report of an apply with nothing to write (its outcomes: secrets
+/// an earlier, killed run lost, found now).
 pub fn json_without_writes(plan: &Plan, report: &Report) -> String {
-    let results: Vec<Value> = report
-        .server_failures
-        .iter()
-        .map(server_failure_json)
-        .chain(report.results.iter().map(result_json))
-        .collect();
+    let results = results_json(report);
     let failed = report.planned_failures > 0;
     format!(
         "{}\n",

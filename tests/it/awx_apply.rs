@@ -927,6 +927,7 @@ fn a_lost_secret_is_in_the_json_report() {
     assert_eq!(r["secret_lost"], true);
     assert_eq!(r["error"]["kind"], "secret_lost");
     assert!(r["client_id"].is_string());
+    world.assert_converged();
 }
 
 #[test]
