@@ -142,6 +142,11 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
+    /// Serve the servers this config names instead (one simulator per
+    /// loopback URL, accepting the config's credentials; unset `env:`
+    /// references get the sandbox's).
+    #[arg(short, long, value_name = "PATH", conflicts_with_all = ["awx_port", "tpp_port", "whm_hosts", "whm_port"])]
+    pub config: Option<PathBuf>,
     /// Port of the AWX simulator (0: any free port).
     #[arg(long, default_value_t = 8043)]
     pub awx_port: u16,

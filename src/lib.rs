@@ -25,7 +25,7 @@
 //! - [`export`]     live state → a config document (`appform export`).
 //! - [`render`]     terminal output: text, JSON and markdown plans, the apply
 //!   report, miette diagnostics.
-//! - [`sandbox`]    the API simulators (axum on loopback); shares no code with `provider`.
+//! - [`sandbox`]    the API simulators (axum on loopback), one start-up path (`fleet`) and one state-file format for `appform sandbox` and `--sandbox`; shares no code with `provider`.
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
 //!

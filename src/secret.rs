@@ -158,6 +158,13 @@ impl Credential {
     }
 }
 
+/// Where secrets come from: the environment and files, or (with `--sandbox`)
+/// the sandbox's own credentials for references that are not set.
+pub trait SecretSource: Sync {
+    fn secret(&self, reference: &SecretRef, field: &str) -> Result<Secret, ResolveError>;
+    fn credential(&self, credential: &Credential, field: &str) -> Result<String, ResolveError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,6 @@
 //! `appform export --server NAME`: write a server's live applications as config
 //! YAML, credentials as the same references, secrets never.
 
-use std::path::Path;
-
-use super::embedded::{Embedded, STATE_PATH};
 use super::session::load_config;
 use super::{EXIT_ERROR, EXIT_OK, Output, runtime};
 use crate::cli::ExportArgs;
@@ -43,12 +40,12 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         }
     };
     let secrets: &dyn SecretSource = if args.sandbox {
-        &super::embedded::SandboxSecrets
+        &crate::sandbox::from_config::SandboxSecrets
     } else {
         &RealSecrets
     };
     let sandbox = if args.sandbox {
-        match Embedded::start(&[target], secrets, Path::new(STATE_PATH)) {
+        match super::session::start_for(&[target], secrets) {
             Ok(s) => Some(s),
             Err(e) => return out.fail(&e),
         }

@@ -2,7 +2,6 @@
 //! code; the work is done by `config`, `plan`, `provider`, `execute` and `render`.
 
 pub mod apply;
-mod embedded;
 pub mod export;
 pub mod plan;
 pub mod report;

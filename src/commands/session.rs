@@ -8,12 +8,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::Output;
-use super::embedded::{Embedded, STATE_PATH, SandboxSecrets};
 use crate::cli::ServerArgs;
 use crate::config::{self, Problem, SharedText};
 use crate::model::Config;
 use crate::plan::{self, InstanceProblem, Plan};
 use crate::provider::{ConnectOptions, RealSecrets, SecretSource};
+use crate::sandbox::fleet::Sandbox;
+use crate::sandbox::from_config::{STATE_PATH, SandboxSecrets};
 use crate::targets::{self, Fetched, Target};
 
 /// Loads the config and prints its diagnostics and warnings. `None`: invalid.
@@ -61,7 +62,7 @@ pub fn prepare(
     targets: &[Target<'_>],
     args: &ServerArgs,
     out: Output,
-) -> Result<(tokio::runtime::Runtime, Option<Embedded>), String> {
+) -> Result<(tokio::runtime::Runtime, Option<Sandbox>), String> {
     for problem in credential_problems(config, targets, secret_source(args)) {
         out.error(&problem);
     }
@@ -71,11 +72,11 @@ pub fn prepare(
 }
 
 /// Starts the embedded simulators for `targets` when `--sandbox` is given.
-fn start_sandbox(args: &ServerArgs, targets: &[Target<'_>]) -> Result<Option<Embedded>, String> {
+fn start_sandbox(args: &ServerArgs, targets: &[Target<'_>]) -> Result<Option<Sandbox>, String> {
     if !args.sandbox {
         return Ok(None);
     }
-    Embedded::start(targets, secret_source(args), Path::new(STATE_PATH)).map(Some)
+    start_for(targets, secret_source(args)).map(Some)
 }
 
 /// Unset `env:` variables and unreadable `file:` secrets of the selected
@@ -264,4 +265,16 @@ pub fn read_plan(path: &Path) -> Result<Plan, String> {
         ));
     }
     Ok(plan)
+}
+
+/// The simulators for `targets`, with their state in `.appform/sandbox.json`
+/// (fresh servers get the demo apps).
+pub fn start_for(targets: &[Target<'_>], secrets: &dyn SecretSource) -> Result<Sandbox, String> {
+    let specs = crate::sandbox::from_config::specs_for(
+        targets.iter().map(|t| (t.server, t.instance)),
+        secrets,
+    )
+    .map_err(|e| format!("--sandbox: {e}"))?;
+    let state = crate::sandbox::StateFile::load(Path::new(STATE_PATH))?;
+    Sandbox::start(specs, Some(state), true, crate::sandbox::Faults::default())
 }

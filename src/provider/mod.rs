@@ -188,20 +188,7 @@ pub struct ConnectOptions {
     pub max_retries: u32,
 }
 
-/// Where secrets come from: the environment and files, or (with `--sandbox`)
-/// the sandbox's own credentials for references that are not set.
-pub trait SecretSource: Sync {
-    fn secret(
-        &self,
-        reference: &crate::secret::SecretRef,
-        field: &str,
-    ) -> Result<Secret, ResolveError>;
-    fn credential(
-        &self,
-        credential: &crate::secret::Credential,
-        field: &str,
-    ) -> Result<String, ResolveError>;
-}
+pub use crate::secret::SecretSource;
 
 /// The environment and files.
 pub struct RealSecrets;

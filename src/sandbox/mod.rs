@@ -5,12 +5,18 @@
 
 pub mod awx;
 mod faults;
+pub mod fleet;
+pub mod from_config;
 mod http;
+mod simulator;
+mod state_file;
 pub mod tpp;
 pub mod whm;
 
 pub use faults::Faults;
 pub use http::{BackgroundServer, LoggedRequest, serve, serve_in_background};
+pub use simulator::Simulator;
+pub use state_file::StateFile;
 
 /// A random token of `len` letters and digits (client ids, secrets, access
 /// tokens of the simulators; not for real secrets).

@@ -45,7 +45,7 @@ impl Default for WhmOptions {
 /// Per user: app name → stored `data` (normally an object; a string when a
 /// client sent `data` in form mode).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct WhmState {
+pub struct WhmState {
     stores: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
@@ -79,28 +79,8 @@ impl WhmSim {
         }
     }
 
-    pub fn from_state(options: WhmOptions, state: &Value) -> Result<Self, String> {
-        let state: WhmState = serde_json::from_value(state.clone())
-            .map_err(|e| format!("invalid WHM sandbox state: {e}"))?;
-        let sim = WhmSim::new(options);
-        sim.lock().state = state;
-        Ok(sim)
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn state_json(&self) -> Value {
-        serde_json::to_value(&self.lock().state).unwrap_or(Value::Null)
-    }
-
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.lock().log.clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.lock().log.clear();
     }
 
     /// The stored `data` of `user`'s app `name` (test use).
@@ -355,5 +335,26 @@ async fn handle(
             envelope(&function, 1, "OK", None)
         }
         other => failure(&mut inner, other, &format!("Unknown function “{other}”.")),
+    }
+}
+
+impl super::Simulator for WhmSim {
+    type Options = WhmOptions;
+    type State = WhmState;
+    const NAME: &'static str = "WHM";
+
+    fn start(options: WhmOptions) -> Self {
+        WhmSim::new(options)
+    }
+    fn routes(&self) -> Router {
+        self.router()
+    }
+    fn add_demo_apps(&self) {
+        self.seed_demo();
+    }
+    fn locked<R>(&self, f: impl FnOnce(&mut WhmState, &mut Vec<LoggedRequest>) -> R) -> R {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        f(&mut inner.state, &mut inner.log)
     }
 }

@@ -2,6 +2,7 @@
 //! replacement, secrets, verification, failures and exit codes. Every apply
 //! scenario ends with "a second plan is empty".
 
+use appform::sandbox::Simulator as _;
 use serde_json::Value;
 
 use crate::support::{AwxWorld, closed_port, texts};

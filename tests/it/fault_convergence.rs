@@ -5,6 +5,7 @@
 //! ends with no duplicate, nothing the config keeps lost, an empty second
 //! plan, and (after a kill) a re-run that exits 0.
 
+use appform::sandbox::Simulator as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

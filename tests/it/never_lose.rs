@@ -4,6 +4,7 @@
 //! mid-apply, and listings that move while they are read. Every apply
 //! scenario ends with "a second plan is empty".
 
+use appform::sandbox::Simulator as _;
 use serde_json::Value;
 
 use crate::support::{AWX_TOKEN, AwxWorld, texts};

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+use crate::support;
+
 /// Kills the sandbox if a test fails before stopping it, so that no process
 /// outlives the test and holds its ports.
 struct Running(Option<Child>);
@@ -19,22 +21,42 @@ impl Drop for Running {
     }
 }
 
+/// The names of the AWX apps in a state file (one format for `appform sandbox`
+/// and `--sandbox`).
+fn saved_awx_apps(state: &std::path::Path) -> Vec<String> {
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    assert_eq!(saved["appform_sandbox_state"], 1, "{saved}");
+    saved["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "awx")
+        .flat_map(|s| s["state"]["apps"].as_object().unwrap().values())
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn start(state: &std::path::Path) -> (Running, String, String, Vec<String>) {
+    spawn(&[
+        "sandbox",
+        "--awx-port",
+        "0",
+        "--tpp-port",
+        "0",
+        "--whm-port",
+        "0",
+        "--whm-hosts",
+        "3",
+        "--demo",
+        "--state",
+        state.to_str().unwrap(),
+    ])
+}
+
+/// Starts `appform ARGS` and reads the simulators' URLs it prints.
+fn spawn(args: &[&str]) -> (Running, String, String, Vec<String>) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("appform"))
-        .args([
-            "sandbox",
-            "--awx-port",
-            "0",
-            "--tpp-port",
-            "0",
-            "--whm-port",
-            "0",
-            "--whm-hosts",
-            "3",
-            "--demo",
-            "--state",
-        ])
-        .arg(state)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -114,14 +136,7 @@ fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
     );
     stop(child, "INT");
 
-    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    assert!(
-        saved["awx"]["apps"]
-            .as_object()
-            .unwrap()
-            .values()
-            .any(|a| a["name"] == "kept")
-    );
+    assert!(saved_awx_apps(&state).contains(&"kept".to_string()));
 
     let (child, awx, _, _) = start(&state);
     let list: Value = rt
@@ -149,13 +164,115 @@ fn the_sandbox_serves_both_simulators_and_keeps_state_across_runs() {
     assert_eq!(created.status().as_u16(), 201);
     // SIGTERM (kill, systemd, containers) saves the state too.
     stop(child, "TERM");
-    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(saved_awx_apps(&state).contains(&"kept-too".to_string()));
+}
+
+/// `appform sandbox -c DIR` serves every server URL the config names, with the
+/// config's credentials, so that `appform plan -c DIR` (no `--sandbox`) works
+/// against it; its state file is the one `--sandbox` uses.
+#[test]
+fn the_sandbox_serves_the_servers_a_config_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = [
+        support::closed_port(),
+        support::closed_port(),
+        support::closed_port(),
+    ];
+    std::fs::write(
+        dir.path().join("appform.yaml"),
+        format!(
+            r#"servers:
+  awx-a:
+    awx:
+      url: http://127.0.0.1:{a}
+      auth:
+        token: env:APPFORM_TEST_UNSET_TOKEN
+      applications:
+        grafana:
+          organization: Default
+          client_type: public
+          authorization_grant_type: password
+  awx-b:
+    awx:
+      url: http://127.0.0.1:{b}
+      auth:
+        token: env:APPFORM_TEST_UNSET_TOKEN
+      applications: {{}}
+  tpp:
+    tpp:
+      url: http://127.0.0.1:{t}
+      auth:
+        client_id: appform
+        username: env:APPFORM_TEST_UNSET_USER
+        password: env:APPFORM_TEST_UNSET_PASSWORD
+      applications: {{}}
+"#,
+            a = free[0],
+            b = free[1],
+            t = free[2]
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("appform.yaml");
+    let state = dir.path().join("sandbox.json");
+    let (child, awx, tpp, whm) = spawn(&[
+        "sandbox",
+        "-c",
+        config.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        awx,
+        format!("http://127.0.0.1:{}", free[1]),
+        "the last AWX line"
+    );
+    assert_eq!(tpp, format!("http://127.0.0.1:{}", free[2]));
+    assert!(whm.is_empty(), "{whm:?}");
+    // The config's credentials work against it: unset env: references take
+    // the sandbox's defaults on both sides.
+    let plan = support::appform()
+        .env("APPFORM_TEST_UNSET_TOKEN", "sandbox-awx-token")
+        .env("APPFORM_TEST_UNSET_USER", "admin")
+        .env("APPFORM_TEST_UNSET_PASSWORD", "password")
+        .args(["plan", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::texts(&plan);
+    assert!(stdout.contains("+ grafana"), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("could not"), "{stdout}\n{stderr}");
+    let apply = support::appform()
+        .env("APPFORM_TEST_UNSET_TOKEN", "sandbox-awx-token")
+        .env("APPFORM_TEST_UNSET_USER", "admin")
+        .env("APPFORM_TEST_UNSET_PASSWORD", "password")
+        .args(["apply", "--auto-approve", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{:?}", support::texts(&apply));
+    stop(child, "TERM");
+    assert_eq!(saved_awx_apps(&state), vec!["grafana".to_string()]);
+}
+
+#[test]
+fn the_sandbox_refuses_a_config_with_a_real_server_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("appform.yaml");
+    std::fs::write(
+        &config,
+        "servers:\n  prod:\n    awx:\n      url: https://awx.example.com\n      auth:\n        token: env:X\n      applications: {}\n",
+    )
+    .unwrap();
+    let out = support::appform()
+        .args(["sandbox", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (_, stderr) = support::texts(&out);
     assert!(
-        saved["awx"]["apps"]
-            .as_object()
-            .unwrap()
-            .values()
-            .any(|a| a["name"] == "kept-too"),
-        "{saved}"
+        stderr.contains("server `prod`: the sandbox serves only http:// loopback URLs"),
+        "{stderr}"
     );
 }

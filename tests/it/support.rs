@@ -1,5 +1,6 @@
 //! Small helpers shared by the integration tests.
 
+use appform::sandbox::Simulator as _;
 use std::path::{Path, PathBuf};
 
 use appform::config::ConfigErrors;

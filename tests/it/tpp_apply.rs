@@ -3,6 +3,7 @@
 //! stale writes and built-in applications. Every apply scenario ends with a
 //! second plan that is empty.
 
+use appform::sandbox::Simulator as _;
 use serde_json::{Value, json};
 
 use crate::support::{TppWorld, texts};

@@ -4,6 +4,7 @@
 //! and a delete of an app that is already gone is done. Every apply scenario
 //! ends with an empty second plan.
 
+use appform::sandbox::Simulator as _;
 use appform::sandbox::tpp::{StartMode, TppOptions};
 use serde_json::json;
 

@@ -2,6 +2,7 @@
 //! parallel; each host's drift shown on its own; one failing host never stops
 //! the others; `data` compared as JSON and saved whole.
 
+use appform::sandbox::Simulator as _;
 use appform::sandbox::whm::{WhmOptions, WhmSim};
 use appform::sandbox::{BackgroundServer, Faults, serve_in_background};
 use serde_json::{Value, json};

@@ -140,7 +140,7 @@ struct App {
 
 /// Everything `--state` persists.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct AwxState {
+pub struct AwxState {
     orgs: Vec<Org>,
     users: Vec<User>,
     tokens: Vec<Token>,
@@ -217,40 +217,9 @@ impl AwxSim {
         }
     }
 
-    /// A server restored from [`AwxSim::state_json`].
-    pub fn from_state(options: AwxOptions, state: &Value) -> Result<Self, String> {
-        let state: AwxState = serde_json::from_value(state.clone())
-            .map_err(|e| format!("invalid AWX sandbox state: {e}"))?;
-        Ok(AwxSim {
-            inner: Arc::new(Mutex::new(Inner {
-                state,
-                options,
-                log: Vec::new(),
-                lose_next_create_answer: false,
-                reject_creates: BTreeSet::new(),
-                collide_next_create: None,
-                delete_after_first_page: Vec::new(),
-            })),
-        })
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock only means a handler panicked; the data is still usable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The whole state, for `--state` files and test assertions.
-    pub fn state_json(&self) -> Value {
-        serde_json::to_value(&self.lock().state).unwrap_or(Value::Null)
-    }
-
-    /// Every request received so far, oldest first.
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.lock().log.clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.lock().log.clear();
     }
 
     /// Stores the next created application but answers 503, as a proxy that
@@ -424,5 +393,26 @@ impl AwxSim {
     /// The axum router serving this simulator.
     pub fn router(&self) -> Router {
         Router::new().fallback(handle).with_state(self.clone())
+    }
+}
+
+impl super::Simulator for AwxSim {
+    type Options = AwxOptions;
+    type State = AwxState;
+    const NAME: &'static str = "AWX";
+
+    fn start(options: AwxOptions) -> Self {
+        AwxSim::new(options)
+    }
+    fn routes(&self) -> Router {
+        self.router()
+    }
+    fn add_demo_apps(&self) {
+        self.seed_demo();
+    }
+    fn locked<R>(&self, f: impl FnOnce(&mut AwxState, &mut Vec<LoggedRequest>) -> R) -> R {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        f(&mut inner.state, &mut inner.log)
     }
 }

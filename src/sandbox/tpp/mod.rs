@@ -120,7 +120,7 @@ struct Token {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct TppState {
+pub struct TppState {
     apps: BTreeMap<String, TppApp>,
 }
 
@@ -203,28 +203,8 @@ impl TppSim {
         }
     }
 
-    pub fn from_state(options: TppOptions, state: &Value) -> Result<Self, String> {
-        let state: TppState = serde_json::from_value(state.clone())
-            .map_err(|e| format!("invalid TPP sandbox state: {e}"))?;
-        let sim = TppSim::new(options);
-        sim.lock().state = state;
-        Ok(sim)
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn state_json(&self) -> Value {
-        serde_json::to_value(&self.lock().state).unwrap_or(Value::Null)
-    }
-
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.lock().log.clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.lock().log.clear();
     }
 
     /// The application as GetApplication returns it (test use).
@@ -337,5 +317,26 @@ impl TppSim {
 
     pub fn router(&self) -> Router {
         Router::new().fallback(handle).with_state(self.clone())
+    }
+}
+
+impl super::Simulator for TppSim {
+    type Options = TppOptions;
+    type State = TppState;
+    const NAME: &'static str = "TPP";
+
+    fn start(options: TppOptions) -> Self {
+        TppSim::new(options)
+    }
+    fn routes(&self) -> Router {
+        self.router()
+    }
+    fn add_demo_apps(&self) {
+        self.seed_demo();
+    }
+    fn locked<R>(&self, f: impl FnOnce(&mut TppState, &mut Vec<LoggedRequest>) -> R) -> R {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        f(&mut inner.state, &mut inner.log)
     }
 }
