@@ -4,6 +4,7 @@
 //! asked, connect and fetch live state, build the plan, and close (revoking
 //! tokens appform obtained). Problems are diagnostics pointing into the YAML.
 
+use crate::config::Code;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -134,7 +135,7 @@ pub fn credential_problems(
         for (reference, message) in failures {
             let origin = server.origin;
             let mut d = Problem::new(
-                "appform::config::unresolved_credential",
+                Code::UnresolvedCredential,
                 format!("server `{}`: {message}", server.name),
             )
             .help("set the variable (or create the file) before plan or apply; validate does not read them");
@@ -234,8 +235,8 @@ pub fn plan_from(
 /// A plan problem as a diagnostic pointing at the app in its file.
 pub fn problem_diagnostic(config: &Config, p: &InstanceProblem) -> Problem {
     let origin = p.problem.origin;
-    let mut d = Problem::new("appform::plan::cannot_plan", p.problem.message.clone())
-        .help(p.problem.help.clone());
+    let mut d =
+        Problem::new(Code::CannotPlan, p.problem.message.clone()).help(p.problem.help.clone());
     if let Some(src) = config.sources.get(origin.file) {
         let shared = SharedText::new(&src.name, Arc::from(src.text.as_str()));
         d = d.at(

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Config, Policy, SourceText};
-pub use problem::{ConfigErrors, Problem, SharedText};
+pub use problem::{Code, ConfigErrors, Problem, SharedText};
 use source::Span;
 use validate::{FileInput, check_file};
 
@@ -70,7 +70,7 @@ pub fn load_files(root: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Config,
             // A panic in the checker is a bug; report it as a problem rather than crash.
             Ok(Err(_)) => Err(ConfigErrors {
                 problems: vec![Problem::new(
-                    "appform::internal",
+                    Code::Internal,
                     "internal error while checking the configuration (please report it)",
                 )],
             }),
@@ -115,7 +115,7 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
             Err(e) => {
                 problems.push(
                     Problem::new(
-                        "appform::yaml::syntax",
+                        Code::YamlSyntax,
                         format!("YAML syntax error: {}", e.message),
                     )
                     .at(&src, e.span, "here")
@@ -141,7 +141,7 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
             match &policy_file {
                 Some(first) => problems.push(
                     Problem::new(
-                        "appform::config::duplicate_policy",
+                        Code::DuplicatePolicy,
                         "`policy` is set in more than one file",
                     )
                     .at(&src, span, "second policy")
@@ -159,7 +159,7 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
             match declared.get(&server) {
                 Some(first) => problems.push(
                     Problem::new(
-                        "appform::config::duplicate_server",
+                        Code::DuplicateServer,
                         format!("server `{server}` is defined in more than one file"),
                     )
                     .at(&src, span, "defined again here")
@@ -193,7 +193,7 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
             if let (Some(other), Some(src)) = (previous, shared.get(*index)) {
                 problems.push(
                     Problem::new(
-                        "appform::config::duplicate_url",
+                        Code::DuplicateUrl,
                         format!(
                             "servers `{other}` and `{}` both manage {} at {}",
                             server.name, server.kind, inst.url
@@ -222,7 +222,7 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
 fn discover(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Problem::new(
-            "appform::config::not_found",
+            Code::NotFound,
             format!("cannot read `{}`: {e}", path.display()),
         )
         .help("pass a YAML file or a directory with `-c`")
@@ -231,16 +231,12 @@ fn discover(path: &Path) -> Result<Vec<PathBuf>, Problem> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
-    walk(path, &mut out).map_err(|e| {
-        Problem::new(
-            "appform::config::io",
-            format!("cannot list `{}`: {e}", path.display()),
-        )
-    })?;
+    walk(path, &mut out)
+        .map_err(|e| Problem::new(Code::Io, format!("cannot list `{}`: {e}", path.display())))?;
     out.sort();
     if out.is_empty() {
         return Err(Problem::new(
-            "appform::config::no_files",
+            Code::NoFiles,
             format!("no `*.yaml` or `*.yml` files under `{}`", path.display()),
         )
         .help("pass the directory that holds your appform configuration with `-c`"));
@@ -288,10 +284,7 @@ fn read_bytes(file: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     match std::fs::read(file) {
         Ok(b) => Some(b),
         Err(e) => {
-            problems.push(Problem::new(
-                "appform::config::io",
-                format!("cannot read `{name}`: {e}"),
-            ));
+            problems.push(Problem::new(Code::Io, format!("cannot read `{name}`: {e}")));
             None
         }
     }
@@ -299,7 +292,7 @@ fn read_bytes(file: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
 
 fn too_large(name: &str, size: u64) -> Problem {
     Problem::new(
-        "appform::config::too_large",
+        Code::TooLarge,
         format!("`{name}` is {size} bytes; config files are limited to {MAX_FILE_BYTES} bytes"),
     )
     .help("split the configuration into several files in one directory")
@@ -319,7 +312,7 @@ fn utf8_text(bytes: &[u8], name: &str, problems: &mut Vec<Problem>) -> Option<St
             let src = SharedText::new(name, Arc::from(lossy));
             problems.push(
                 Problem::new(
-                    "appform::config::not_utf8",
+                    Code::NotUtf8,
                     format!("`{name}` is not valid UTF-8 (first bad byte at offset {at})"),
                 )
                 .at(&src, Span { offset: at, len: 1 }, "invalid UTF-8")

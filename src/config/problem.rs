@@ -49,10 +49,112 @@ impl SourceCode for SharedText {
     }
 }
 
+/// The stable code of every configuration problem (`appform::config::…`),
+/// shown by the renderers and matched by the corpus's `# expect:` lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// A server's problem found while planning (credentials, organizations).
+    CannotPlan,
+    NotUtf8,
+    AppKey,
+    Auth,
+    BadDuration,
+    BadGlob,
+    BadReference,
+    BadUrl,
+    DuplicateIdentity,
+    DuplicateKey,
+    DuplicatePolicy,
+    DuplicateServer,
+    DuplicateUrl,
+    EmptyFile,
+    InsecureHttp,
+    InvalidType,
+    InvalidValue,
+    Io,
+    LiteralSecret,
+    MissingField,
+    MissingRedirectUris,
+    MissingUrl,
+    NoFiles,
+    NotFound,
+    OutOfRange,
+    RedirectUri,
+    RenameUnsupported,
+    ReservedName,
+    Scope,
+    ServerKind,
+    ServerName,
+    TooLarge,
+    UnknownKey,
+    UnresolvedCredential,
+    UrlAndUrls,
+    WhmDataName,
+    Internal,
+    YamlSyntax,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::CannotPlan => "appform::plan::cannot_plan",
+            Code::NotUtf8 => "appform::config::not_utf8",
+            Code::AppKey => "appform::config::app_key",
+            Code::Auth => "appform::config::auth",
+            Code::BadDuration => "appform::config::bad_duration",
+            Code::BadGlob => "appform::config::bad_glob",
+            Code::BadReference => "appform::config::bad_reference",
+            Code::BadUrl => "appform::config::bad_url",
+            Code::DuplicateIdentity => "appform::config::duplicate_identity",
+            Code::DuplicateKey => "appform::config::duplicate_key",
+            Code::DuplicatePolicy => "appform::config::duplicate_policy",
+            Code::DuplicateServer => "appform::config::duplicate_server",
+            Code::DuplicateUrl => "appform::config::duplicate_url",
+            Code::EmptyFile => "appform::config::empty_file",
+            Code::InsecureHttp => "appform::config::insecure_http",
+            Code::InvalidType => "appform::config::invalid_type",
+            Code::InvalidValue => "appform::config::invalid_value",
+            Code::Io => "appform::config::io",
+            Code::LiteralSecret => "appform::config::literal_secret",
+            Code::MissingField => "appform::config::missing_field",
+            Code::MissingRedirectUris => "appform::config::missing_redirect_uris",
+            Code::MissingUrl => "appform::config::missing_url",
+            Code::NoFiles => "appform::config::no_files",
+            Code::NotFound => "appform::config::not_found",
+            Code::OutOfRange => "appform::config::out_of_range",
+            Code::RedirectUri => "appform::config::redirect_uri",
+            Code::RenameUnsupported => "appform::config::rename_unsupported",
+            Code::ReservedName => "appform::config::reserved_name",
+            Code::Scope => "appform::config::scope",
+            Code::ServerKind => "appform::config::server_kind",
+            Code::ServerName => "appform::config::server_name",
+            Code::TooLarge => "appform::config::too_large",
+            Code::UnknownKey => "appform::config::unknown_key",
+            Code::UnresolvedCredential => "appform::config::unresolved_credential",
+            Code::UrlAndUrls => "appform::config::url_and_urls",
+            Code::WhmDataName => "appform::config::whm_data_name",
+            Code::Internal => "appform::internal",
+            Code::YamlSyntax => "appform::yaml::syntax",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One problem with the configuration.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub help: Option<String>,
     pub source: Option<SharedText>,
@@ -61,7 +163,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Problem {
             code,
             message: message.into(),

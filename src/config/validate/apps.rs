@@ -1,6 +1,7 @@
 //! Applications: keys, identities, and each kind's field rules (AWX redirect
 //! URIs and grant types, TPP scopes and validities, WHM `data`).
 
+use crate::config::Code;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ impl Checker<'_, '_> {
             if key.trim().is_empty() || key.trim() != key {
                 let span = self.key_span(&["servers", server, kind.as_str(), "applications", key]);
                 self.report(
-                    "appform::config::app_key",
+                    Code::AppKey,
                     format!("application key `{key}` is empty or has spaces at an end"),
                     span,
                     "invalid key",
@@ -57,7 +58,7 @@ impl Checker<'_, '_> {
                 if n.trim().is_empty() || n.trim() != n || n.chars().count() > 255 {
                     let span = self.value_span(&at("name"));
                     self.report(
-                        "appform::config::invalid_value",
+                        Code::InvalidValue,
                         format!(
                             "application name `{n}` is empty, too long or has spaces at an end"
                         ),
@@ -72,7 +73,7 @@ impl Checker<'_, '_> {
                 if key.chars().count() > 255 {
                     let span = self.key_span(&base);
                     self.report(
-                        "appform::config::invalid_value",
+                        Code::InvalidValue,
                         "an AWX application name has at most 255 characters".into(),
                         span,
                         "too long",
@@ -86,7 +87,7 @@ impl Checker<'_, '_> {
             RawOrg::Id(0) => {
                 let span = self.value_span(&at("organization"));
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     "organization id 0 does not exist".into(),
                     span,
                     "invalid id",
@@ -98,7 +99,7 @@ impl Checker<'_, '_> {
             RawOrg::Name(n) if n.trim().is_empty() => {
                 let span = self.value_span(&at("organization"));
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     "organization name is empty".into(),
                     span,
                     "empty",
@@ -134,7 +135,7 @@ impl Checker<'_, '_> {
                 };
                 if let Err(why) = check_redirect_uri(uri) {
                     self.report(
-                        "appform::config::redirect_uri",
+                        Code::RedirectUri,
                         format!("redirect URI `{uri}` {why}"),
                         span,
                         "invalid redirect URI",
@@ -154,7 +155,7 @@ impl Checker<'_, '_> {
                 self.value_span(&at("authorization_grant_type"))
             };
             self.report(
-                "appform::config::missing_redirect_uris",
+                Code::MissingRedirectUris,
                 format!("application `{key}` uses authorization-code but has no redirect URIs"),
                 span,
                 "needs redirect URIs",
@@ -173,7 +174,7 @@ impl Checker<'_, '_> {
                 None => self.key_span(&base),
             };
             self.report(
-                "appform::config::reserved_name",
+                Code::ReservedName,
                 format!("application name `{name}` ends like the name appform gives an application while it replaces it"),
                 span,
                 "reserved",
@@ -220,7 +221,7 @@ impl Checker<'_, '_> {
             };
             if old.trim().is_empty() || old.trim() != old || old.chars().count() > 255 {
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     format!("old name `{old}` is empty, too long or has spaces at an end"),
                     span,
                     "invalid name",
@@ -231,7 +232,7 @@ impl Checker<'_, '_> {
             let same_org = org.as_ref().is_none_or(|o| o == organization);
             if same_org && old == name {
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     format!("`renamed_from` names the application's own identity `{old}`"),
                     span,
                     "not a previous identity",
@@ -265,7 +266,7 @@ impl Checker<'_, '_> {
             _ => "a WHM connected application's name is its identity and WHM has no rename",
         };
         self.report(
-            "appform::config::rename_unsupported",
+            Code::RenameUnsupported,
             format!("`renamed_from` is only for AWX applications: {what}"),
             span,
             "not for this kind",
@@ -288,7 +289,7 @@ impl Checker<'_, '_> {
                 };
                 self.problems.push(
                     Problem::new(
-                        "appform::config::duplicate_identity",
+                        Code::DuplicateIdentity,
                         format!(
                             "server `{server}`: `{}` and `{}` are the same AWX application",
                             first.key, app.key
@@ -330,7 +331,7 @@ impl Checker<'_, '_> {
                 if let Err(e) = ScopeSet::parse(v) {
                     let span = self.value_span(&at(field));
                     self.report(
-                        "appform::config::scope",
+                        Code::Scope,
                         format!("`{field}` of `{key}`: {e}"),
                         span,
                         "invalid scope string",
@@ -348,7 +349,7 @@ impl Checker<'_, '_> {
                 let span = self.value_span(&at(field));
                 match self.duration(v, span, field) {
                     Some(0) => self.report(
-                        "appform::config::out_of_range",
+                        Code::OutOfRange,
                         format!("`{field}` must be at least 1 second"),
                         span,
                         "zero",
@@ -401,7 +402,7 @@ impl Checker<'_, '_> {
                     "name",
                 ]);
                 self.report(
-                    "appform::config::whm_data_name",
+                    Code::WhmDataName,
                     format!("`data` of `{key}` has a top-level `name` key"),
                     span,
                     "not allowed",
@@ -413,7 +414,7 @@ impl Checker<'_, '_> {
                 let span =
                     self.value_span(&["servers", server, "whm", "applications", key, "data"]);
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     format!("`data` of `{key}` is empty"),
                     span,
                     "empty",

@@ -4,6 +4,7 @@
 use super::super::raw;
 use super::super::source::Span;
 use super::checker::{Checker, KeyPath};
+use crate::config::Code;
 use crate::model::Auth;
 use crate::scope::ScopeSet;
 use crate::secret::{Credential, RefError, SecretRef, parse_credential, parse_ref};
@@ -18,7 +19,7 @@ impl Checker<'_, '_> {
             Ok(r) => Some(r),
             Err(RefError::NotAReference) => {
                 self.report(
-                    "appform::config::literal_secret",
+                    Code::LiteralSecret,
                     format!("`{field}` holds a literal secret"),
                     span,
                     "literal secret",
@@ -60,24 +61,12 @@ impl Checker<'_, '_> {
                 "write `env:NAME` or `file:PATH`",
             ),
         };
-        self.report(
-            "appform::config::bad_reference",
-            message,
-            span,
-            "bad reference",
-            help,
-        );
+        self.report(Code::BadReference, message, span, "bad reference", help);
     }
 
     pub(super) fn auth_problem(&mut self, name: &str, k: &str, message: String, help: &str) {
         let span = self.key_span(&["servers", name, k, "auth"]);
-        self.report(
-            "appform::config::auth",
-            message,
-            span,
-            "incomplete credentials",
-            help,
-        );
+        self.report(Code::Auth, message, span, "incomplete credentials", help);
     }
 
     pub(super) fn awx_auth(&mut self, name: &str, raw: &raw::RawAwxAuth) -> Option<Auth> {
@@ -124,7 +113,7 @@ impl Checker<'_, '_> {
                 if let Err(e) = ScopeSet::parse(&scope) {
                     let span = self.value_span(&p("scope"));
                     self.report(
-                        "appform::config::scope",
+                        Code::Scope,
                         format!("`scope`: {e}"),
                         span,
                         "invalid scope",

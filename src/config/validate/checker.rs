@@ -1,6 +1,7 @@
 //! The semantic pass over the raw types: every rule serde cannot express,
 //! each problem reported with a span looked up by its YAML path.
 
+use crate::config::Code;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -89,7 +90,7 @@ impl Checker<'_, '_> {
 
     pub(super) fn report(
         &mut self,
-        code: &'static str,
+        code: Code,
         message: String,
         span: Span,
         label: &str,
@@ -113,7 +114,7 @@ impl Checker<'_, '_> {
             if !(0.0..=1.0).contains(&r) || r.is_nan() {
                 let span = self.value_span(&["policy", "max_change_ratio"]);
                 self.report(
-                    "appform::config::out_of_range",
+                    Code::OutOfRange,
                     format!("`policy.max_change_ratio` is {r}, but must be between 0 and 1"),
                     span,
                     "out of range",
@@ -137,7 +138,7 @@ impl Checker<'_, '_> {
         {
             let span = self.key_span(&["servers", name]);
             self.report(
-                "appform::config::server_name",
+                Code::ServerName,
                 format!("`{name}` is not a valid server name"),
                 span,
                 "invalid name",
@@ -198,7 +199,7 @@ impl Checker<'_, '_> {
                 let first = self.key_span(&["servers", name, k, "url"]);
                 self.problems.push(
                     Problem::new(
-                        "appform::config::url_and_urls",
+                        Code::UrlAndUrls,
                         format!("server `{name}` sets both `url` and `urls`"),
                     )
                     .at(self.input.source, span, "second host setting")
@@ -209,7 +210,7 @@ impl Checker<'_, '_> {
             (None, None) => {
                 let span = self.key_span(&["servers", name, k]);
                 self.report(
-                    "appform::config::missing_url",
+                    Code::MissingUrl,
                     format!("server `{name}` has neither `url` nor `urls`"),
                     span,
                     "no host",
@@ -229,7 +230,7 @@ impl Checker<'_, '_> {
                 if urls.is_empty() {
                     let span = self.value_span(&["servers", name, k, "urls"]);
                     self.report(
-                        "appform::config::missing_url",
+                        Code::MissingUrl,
                         format!("server `{name}` has an empty `urls` list"),
                         span,
                         "empty",
@@ -243,7 +244,7 @@ impl Checker<'_, '_> {
                         let instance = format!("{name}@{host}");
                         if !seen.insert(instance.clone()) {
                             self.report(
-                                "appform::config::duplicate_url",
+                                Code::DuplicateUrl,
                                 format!("server `{name}` lists host `{host}` twice"),
                                 span,
                                 "listed again",
@@ -267,7 +268,7 @@ impl Checker<'_, '_> {
                 match self.duration(t, span, "timeout") {
                     Some(0) => {
                         self.report(
-                            "appform::config::out_of_range",
+                            Code::OutOfRange,
                             "`timeout` must be at least 1 second".into(),
                             span,
                             "zero",
@@ -284,7 +285,7 @@ impl Checker<'_, '_> {
         if !(1..=64).contains(&max_in_flight) {
             let span = self.value_span(&["servers", name, k, "max_in_flight"]);
             self.report(
-                "appform::config::out_of_range",
+                Code::OutOfRange,
                 format!("`max_in_flight` is {max_in_flight}, but must be between 1 and 64"),
                 span,
                 "out of range",
@@ -296,7 +297,7 @@ impl Checker<'_, '_> {
             if let Err(e) = glob::Pattern::new(pattern) {
                 let span = self.item_span(&["servers", name, k, "protect"], i);
                 self.report(
-                    "appform::config::bad_glob",
+                    Code::BadGlob,
                     format!("`{pattern}` is not a valid glob: {}", e.msg),
                     span,
                     "invalid glob",
@@ -308,7 +309,7 @@ impl Checker<'_, '_> {
             Some(p) if p.trim().is_empty() => {
                 let span = self.value_span(&["servers", name, k, "ca_file"]);
                 self.report(
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     "`ca_file` is empty".into(),
                     span,
                     "empty path",
@@ -355,7 +356,7 @@ impl Checker<'_, '_> {
             Ok(u) => u,
             Err(e) => {
                 self.report(
-                    "appform::config::bad_url",
+                    Code::BadUrl,
                     format!("`{text}` is not a valid URL: {e}"),
                     span,
                     "invalid URL",
@@ -367,7 +368,7 @@ impl Checker<'_, '_> {
         let help_form = "write it like `https://awx.example.com`";
         if url.scheme() != "https" && url.scheme() != "http" {
             self.report(
-                "appform::config::bad_url",
+                Code::BadUrl,
                 format!(
                     "`{text}` uses `{}:`; only https (and http to loopback) are allowed",
                     url.scheme()
@@ -380,7 +381,7 @@ impl Checker<'_, '_> {
         }
         let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
             self.report(
-                "appform::config::bad_url",
+                Code::BadUrl,
                 format!("`{text}` has no host"),
                 span,
                 "no host",
@@ -390,7 +391,7 @@ impl Checker<'_, '_> {
         };
         if !url.username().is_empty() || url.password().is_some() {
             self.report(
-                "appform::config::literal_secret",
+                Code::LiteralSecret,
                 format!("`{text}` carries credentials in the URL"),
                 span,
                 "credentials in URL",
@@ -400,7 +401,7 @@ impl Checker<'_, '_> {
         }
         if url.query().is_some() || url.fragment().is_some() {
             self.report(
-                "appform::config::bad_url",
+                Code::BadUrl,
                 format!("`{text}` has a query or fragment"),
                 span,
                 "query or fragment",
@@ -410,7 +411,7 @@ impl Checker<'_, '_> {
         }
         if url.scheme() == "http" && !allow_http && !is_loopback(&url) {
             self.report(
-                "appform::config::insecure_http",
+                Code::InsecureHttp,
                 format!("`{text}` uses plain http to a host that is not loopback"),
                 span,
                 "credentials would cross the network in clear",
@@ -433,7 +434,7 @@ impl Checker<'_, '_> {
                 Ok(s) => Some(s),
                 Err(e) => {
                     self.report(
-                        "appform::config::bad_duration",
+                        Code::BadDuration,
                         format!("`{what}`: {e}"),
                         span,
                         "not a duration",

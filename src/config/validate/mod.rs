@@ -1,17 +1,18 @@
 //! One file's tree → raw types → model parts, collecting every problem with its
 //! span. Pure: no file or network access (the loader hands it text).
 //!
-//! - [`structure`]: duplicate keys, and the typed pass that removes each bad
+//! - `structure`: duplicate keys, and the typed pass that removes each bad
 //!   node and deserializes again, so every structural problem is reported;
-//! - [`semantic`]: the rules serde cannot express, with spans looked up by
+//! - `checker`: the rules serde cannot express, with spans looked up by
 //!   path: policy and server options (URLs, transport, durations, globs);
-//!   [`auth`] credentials; [`apps`] applications of each kind.
+//!   `auth` credentials; `apps` applications of each kind.
 
 mod apps;
 mod auth;
 mod checker;
 mod structure;
 
+use crate::config::Code;
 use std::path::Path;
 
 use super::problem::{Problem, SharedText};
@@ -51,7 +52,7 @@ pub fn check_file(
 ) -> FileParts {
     if tree.value == NodeValue::Null {
         problems.push(
-            Problem::new("appform::config::empty_file", "the file is empty")
+            Problem::new(Code::EmptyFile, "the file is empty")
                 .at(input.source, Span::default(), "nothing here")
                 .help("add `servers:` and/or `policy:`, or delete the file"),
         );

@@ -1,6 +1,7 @@
 //! Duplicate keys, and the typed pass: deserialize, report the error, remove
 //! the offending node, deserialize again, until the file deserializes.
 
+use crate::config::Code;
 use std::collections::BTreeMap;
 
 use super::super::problem::Problem;
@@ -32,13 +33,12 @@ pub(super) fn remove_duplicate_keys(
                 if let Some(name) = name {
                     if let Some(first) = seen.get(&name) {
                         problems.push(
-                            Problem::new(
-                                "appform::config::duplicate_key",
-                                format!("duplicate key `{name}`"),
-                            )
-                            .at(input.source, k.span, "defined again here")
-                            .also(*first, "first defined here")
-                            .help("each key may appear once in a mapping; merge the two entries"),
+                            Problem::new(Code::DuplicateKey, format!("duplicate key `{name}`"))
+                                .at(input.source, k.span, "defined again here")
+                                .also(*first, "first defined here")
+                                .help(
+                                    "each key may appear once in a mapping; merge the two entries",
+                                ),
                         );
                         continue;
                     }
@@ -72,7 +72,7 @@ pub(super) fn deserialize_tolerant(
     if !matches!(tree.value, NodeValue::Map(_)) {
         problems.push(
             Problem::new(
-                "appform::config::invalid_type",
+                Code::InvalidType,
                 format!(
                     "the file must be a mapping with `servers` and/or `policy`, found {}",
                     tree.value.describe()
@@ -196,12 +196,9 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 None if expected.is_empty() => "remove it".to_string(),
                 None => format!("expected one of {}", list(expected)),
             };
-            Problem::new(
-                "appform::config::unknown_key",
-                format!("unknown key `{field}` {within}"),
-            )
-            .at(input.source, span, "unknown key")
-            .help(help)
+            Problem::new(Code::UnknownKey, format!("unknown key `{field}` {within}"))
+                .at(input.source, span, "unknown key")
+                .help(help)
         }
         DeErrorKind::UnknownVariant { variant, expected } if is_server_kind_path(&err.path) => {
             let help = match did_you_mean(variant, expected) {
@@ -209,7 +206,7 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 None => "a server entry holds exactly one of `awx:`, `tpp:` or `whm:`".into(),
             };
             Problem::new(
-                "appform::config::server_kind",
+                Code::ServerKind,
                 format!(
                     "`{variant}` is not a kind of server; expected {}",
                     list(expected)
@@ -224,26 +221,26 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 None => format!("expected one of {}", list(expected)),
             };
             Problem::new(
-                "appform::config::invalid_value",
+                Code::InvalidValue,
                 format!("{place}: `{variant}` is not one of {}", list(expected)),
             )
             .at(input.source, span, "not allowed here")
             .help(help)
         }
         DeErrorKind::MissingField(field) => Problem::new(
-            "appform::config::missing_field",
+            Code::MissingField,
             format!("{place} is missing the required key `{field}`"),
         )
         .at(input.source, span, format!("needs `{field}`"))
         .help(format!("add `{field}:` to this entry")),
         DeErrorKind::InvalidType { found, expected } => Problem::new(
-            "appform::config::invalid_type",
+            Code::InvalidType,
             format!("{place}: expected {expected}, found {found}"),
         )
         .at(input.source, span, format!("expected {expected}"))
         .help("see schema.json for the shape of each key"),
         DeErrorKind::InvalidValue { found, expected } => Problem::new(
-            "appform::config::invalid_value",
+            Code::InvalidValue,
             format!("{place}: {found} is not valid here, expected {expected}"),
         )
         .at(input.source, span, format!("expected {expected}"))
@@ -253,12 +250,12 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
                 && matches!(err.path.first(), Some(PathSeg::Key(k)) if k == "servers")
             {
                 (
-                    "appform::config::server_kind",
+                    Code::ServerKind,
                     "a server entry holds exactly one of `awx:`, `tpp:` or `whm:`",
                 )
             } else {
                 (
-                    "appform::config::invalid_value",
+                    Code::InvalidValue,
                     "see schema.json for the shape of each key",
                 )
             };
