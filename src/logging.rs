@@ -23,34 +23,7 @@ pub fn log(level: u8, message: impl FnOnce() -> String) {
     }
 }
 
-/// Keys whose values are secrets in the three APIs and in appform's own files.
-const SECRET_KEYS: &[&str] = &[
-    "client_secret",
-    "password",
-    "token",
-    "access_token",
-    "refresh_token",
-    "secret",
-];
-
-/// A copy of `value` with every secret-named key's value replaced by `(sensitive)`.
-pub fn redact(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    if SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_null() {
-                        (k.clone(), Value::String("(sensitive)".into()))
-                    } else {
-                        (k.clone(), redact(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
+pub use crate::secret::redact;
 
 /// Redacted text of a body for logs: JSON is redacted by key; anything else is
 /// shown only as its size (it could hold anything).

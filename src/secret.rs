@@ -158,6 +158,43 @@ impl Credential {
     }
 }
 
+/// Keys whose values are secrets in the three APIs, in WHM `data` and in
+/// appform's own files.
+const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "password",
+    "token",
+    "access_token",
+    "refresh_token",
+    "secret",
+    "api_key",
+];
+
+/// Whether a key names a secret (case-insensitive).
+pub fn is_secret_name(key: &str) -> bool {
+    SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str())
+}
+
+/// A copy of `value` with every secret-named key's value replaced by `(sensitive)`.
+pub fn redact(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    if is_secret_name(k) && !v.is_null() {
+                        (k.clone(), Value::String("(sensitive)".into()))
+                    } else {
+                        (k.clone(), redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Where secrets come from: the environment and files, or (with `--sandbox`)
 /// the sandbox's own credentials for references that are not set.
 pub trait SecretSource: Sync {

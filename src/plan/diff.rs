@@ -470,6 +470,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
             ));
         }
     }
+    hide_secrets(&mut out.changes, semantics::of(server.kind));
     out.changes.sort_by(|a, b| {
         a.app
             .cmp(&b.app)
@@ -479,6 +480,27 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
     out.unmanaged.sort();
     out.unmanaged_labels.sort();
     out
+}
+
+/// Masks what a plan must never show, once the operations (which carry the
+/// real values) are built: a sensitive field's values become `(sensitive)`
+/// (null stays null, so adding and removing still show), and secret-named
+/// keys inside any object value (`data.jwt.secret`) are redacted.
+fn hide_secrets(changes: &mut [Change], semantics: &semantics::Semantics) {
+    let mask = |v: &Value| match v {
+        Value::Null => Value::Null,
+        _ => Value::String("(sensitive)".into()),
+    };
+    for f in changes.iter_mut().flat_map(|c| c.fields.iter_mut()) {
+        if semantics.is_sensitive(&f.field) {
+            f.sensitive = true;
+            f.before = mask(&f.before);
+            f.after = mask(&f.after);
+        } else {
+            f.before = crate::secret::redact(&f.before);
+            f.after = crate::secret::redact(&f.after);
+        }
+    }
 }
 
 /// The live app a desired AWX app had under one of its `renamed_from`

@@ -86,6 +86,8 @@ pub struct FieldRule {
     pub api_name: &'static str,
     /// A number of seconds, shown and exported as a duration (`90d`).
     pub duration: bool,
+    /// Never shown: plans, PR comments and logs print `(sensitive)`.
+    pub sensitive: bool,
     pub compare: Compare,
     pub replacement: Replacement,
     pub required_to_create: bool,
@@ -158,6 +160,19 @@ impl Semantics {
     /// The rule of a managed field.
     pub fn rule(&self, name: &str) -> Option<&'static FieldRule> {
         self.fields.iter().find(|r| r.name == name)
+    }
+
+    /// Whether a field's values are never shown: a rule says so, or (WHM) a
+    /// key of the object field is named like a secret (`data.client_secret`,
+    /// `data.password`; whm.md §8: the server masks
+    /// nothing, so appform must).
+    pub fn is_sensitive(&self, field: &str) -> bool {
+        if self.rule(field).is_some_and(|r| r.sensitive) {
+            return true;
+        }
+        self.object_field
+            .and_then(|object| field.strip_prefix(object)?.strip_prefix('.'))
+            .is_some_and(crate::secret::is_secret_name)
     }
 
     /// Whether creating an app with these fields yields a secret shown once.

@@ -24,6 +24,7 @@ const FIELDS: &[FieldRule] = &[FieldRule {
     name: "data",
     api_name: "data",
     duration: false,
+    sensitive: false,
     compare: Compare::Json,
     replacement: Replacement::Never,
     required_to_create: true,

@@ -476,3 +476,68 @@ fn form_mode_data_breaks_every_list_as_the_contract_says() {
         texts(&out).0
     );
 }
+
+/// whm.md §8: the server masks nothing in `data`, so appform does: a
+/// secret-named key (`data.client_secret`) and secret-named keys nested in an
+/// object (`data.jwt.secret`) never appear in a text, JSON or markdown plan,
+/// nor in apply's output, while the server receives the real values.
+#[test]
+fn secret_named_data_keys_are_never_shown_but_are_written() {
+    let fleet = Fleet::new(1);
+    fleet.write_config(
+        "",
+        "        partner:\n          data:\n            token_name: Partner\n            client_secret: env-not-needed-s3cr3t-one\n            jwt: {iss: https://partner.example.com, secret: nested-s3cr3t-two}\n",
+    );
+    for format in ["text", "json", "markdown"] {
+        let out = fleet.cmd(&["plan", "--format", format]).output().unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert!(stdout.contains("client_secret"), "{format}: {stdout}");
+        assert!(stdout.contains("(sensitive)"), "{format}: {stdout}");
+        for secret in ["s3cr3t-one", "s3cr3t-two"] {
+            assert!(
+                !stdout.contains(secret),
+                "{format} shows {secret}: {stdout}"
+            );
+            assert!(
+                !stderr.contains(secret),
+                "{format} shows {secret}: {stderr}"
+            );
+        }
+    }
+    let out = fleet
+        .cmd(&["apply", "--auto-approve", "-vv"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for secret in ["s3cr3t-one", "s3cr3t-two"] {
+        assert!(!stdout.contains(secret), "{stdout}");
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    let stored = fleet.sims[0].app("root", "partner").unwrap();
+    assert_eq!(stored["client_secret"], "env-not-needed-s3cr3t-one");
+    assert_eq!(stored["jwt"]["secret"], "nested-s3cr3t-two");
+    // A changed secret shows as a change, without either value.
+    fleet.write_config(
+        "",
+        "        partner:\n          data:\n            token_name: Partner\n            client_secret: rotated-s3cr3t-three\n            jwt: {iss: https://partner.example.com, secret: nested-s3cr3t-two}\n",
+    );
+    let out = fleet
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("~ data.client_secret = (sensitive) -> (sensitive)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("s3cr3t"), "{stdout}");
+    let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let out = fleet
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
