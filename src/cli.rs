@@ -182,9 +182,11 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Args)]
 pub struct ConfigArg {
-    /// A YAML file, or a directory searched recursively for *.yaml and *.yml.
-    #[arg(short, long, default_value = ".", value_name = "PATH")]
-    pub config: PathBuf,
+    /// A YAML file, or a directory searched recursively for *.yaml and *.yml
+    /// (default: `appform/` if it exists, else `.` without the YAML files that
+    /// are not appform's).
+    #[arg(short, long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -121,6 +121,8 @@ pub struct Origin {
 pub struct SourceText {
     /// The path as given or found (relative to the working directory when it was).
     pub name: String,
+    /// The path relative to [`Config::root`] (what the digest covers).
+    pub relative: String,
     pub text: String,
 }
 
@@ -130,7 +132,13 @@ pub struct Config {
     pub policy: Policy,
     /// Sorted by name.
     pub servers: Vec<Server>,
+    /// The directory the files' relative names start from: the directory
+    /// given with `-c`, or the directory of the file given.
+    pub root: std::path::PathBuf,
     pub sources: Vec<SourceText>,
+    /// Files skipped by the default discovery as not appform's (no `servers:`
+    /// or `policy:`), relative to the root.
+    pub skipped: Vec<String>,
     /// `sha256:<hex>` over every file's relative path and bytes (SPEC §2.6 `config_digest`).
     pub digest: String,
     /// Non-fatal remarks found while loading (for example `tls_skip_verify`).

@@ -58,8 +58,10 @@ pub fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
             out.push(format!("{}: not in the saved plan", sp.server));
             continue;
         };
-        if let Some(e) = &sp.error {
-            out.push(format!("{}: cannot be planned now: {e}", sp.server));
+        // A server that cannot be read now has not moved: it is a failure of
+        // that server (reported, exit 4), and the others are applied.
+        if sp.error.is_some() {
+            continue;
         }
         // AWX names repeat across organizations: the label carries both.
         let before: BTreeMap<String, &Change> =

@@ -96,6 +96,7 @@ mod tests {
             summary: Summary::default(),
             blocked: vec![],
             instances: Default::default(),
+            config: None,
         }
     }
 

@@ -2,8 +2,8 @@
 //! options, the plan shown, the question asked, the report printed.
 
 use super::session::{
-    close_all, fetch_and_plan, load_config, prepare, problem_diagnostic, read_plan, select_targets,
-    server_errors_to_stderr,
+    close_all, fetch_and_plan, load_config, load_saved_config, prepare, problem_diagnostic,
+    read_plan, select_targets, server_errors_to_stderr,
 };
 use super::{EXIT_ERROR, Output};
 use crate::apply::{self, Ending, gates, saved};
@@ -13,12 +13,19 @@ use crate::render;
 use crate::secrets_file::SecretsFile;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
-    let Some(config) = load_config(&args.config.config, out) else {
-        return EXIT_ERROR;
-    };
     let saved_plan: Option<Plan> = match args.planfile.as_deref().map(read_plan).transpose() {
         Ok(p) => p,
         Err(e) => return out.fail(&e),
+    };
+    // A plan file carries its configuration; `-c` makes apply read the files
+    // again (and their digest must still match).
+    let embedded = saved_plan.as_ref().and_then(|p| p.config.as_ref());
+    let loaded = match (&args.config.config, embedded) {
+        (None, Some(saved)) => load_saved_config(saved, out),
+        _ => load_config(&args.config, out),
+    };
+    let Some(config) = loaded else {
+        return EXIT_ERROR;
     };
     // A saved plan decides the servers; otherwise `--server`.
     let targets = match &saved_plan {

@@ -8,7 +8,7 @@ use crate::provider::{Client, ConnectOptions, RealSecrets, SecretSource};
 use crate::targets::Target;
 
 pub fn run(args: &ExportArgs, out: Output) -> u8 {
-    let Some(config) = load_config(&args.config.config, out) else {
+    let Some(config) = load_config(&args.config, out) else {
         return EXIT_ERROR;
     };
     let mut matches: Vec<Target<'_>> = Vec::new();

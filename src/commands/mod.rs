@@ -7,7 +7,7 @@ pub mod plan;
 pub mod report;
 pub mod sandbox;
 pub mod schema;
-mod session;
+pub(crate) mod session;
 mod terminal;
 pub mod validate;
 

@@ -11,7 +11,7 @@ use crate::plan::Plan;
 use crate::render;
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
-    let Some(config) = load_config(&args.config.config, out) else {
+    let Some(config) = load_config(&args.config, out) else {
         return EXIT_ERROR;
     };
     let targets = match select_targets(&config, &args.servers) {
@@ -48,7 +48,11 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Format::Markdown => print!("{}", render::markdown::plan(&plan, args.max_bytes)),
     }
     if let Some(path) = &args.out {
-        if let Err(e) = std::fs::write(path, render::json::plan(&plan)) {
+        let file = Plan {
+            config: Some(crate::plan::SavedConfig::of(&config)),
+            ..plan.clone()
+        };
+        if let Err(e) = std::fs::write(path, render::json::plan(&file)) {
             return out.fail(&format!(
                 "cannot write the plan to `{}`: {e}",
                 path.display()

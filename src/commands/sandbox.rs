@@ -24,7 +24,10 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     let from_config = args.config.is_some();
     let specs = match &args.config {
         Some(path) => {
-            let Some(config) = load_config(path, out) else {
+            let arg = crate::cli::ConfigArg {
+                config: Some(path.clone()),
+            };
+            let Some(config) = load_config(&arg, out) else {
                 return crate::exit_code::EXIT_ERROR;
             };
             let specs = crate::targets::select(&config, &[]).and_then(|targets| {

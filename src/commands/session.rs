@@ -18,14 +18,46 @@ use crate::sandbox::fleet::Sandbox;
 use crate::sandbox::from_config::{STATE_PATH, SandboxSecrets};
 use crate::targets::{self, Fetched, Target};
 
-/// Loads the config and prints its diagnostics and warnings. `None`: invalid.
-pub fn load_config(path: &Path, out: Output) -> Option<Config> {
-    match config::load(path) {
+/// Loads the config (`-c`, else the default location) and prints its
+/// diagnostics and warnings. `None`: invalid.
+pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
+    let loaded = match &arg.config {
+        Some(path) => config::load(path),
+        None => {
+            let (path, discovery) = config::default_location();
+            config::load_with(&path, discovery)
+        }
+    };
+    match loaded {
         Ok(cfg) => {
             for w in &cfg.warnings {
                 out.warn(w);
             }
             Some(cfg)
+        }
+        Err(errors) => {
+            out.error(&errors);
+            None
+        }
+    }
+}
+
+/// The configuration a plan file carries, with relative references resolved
+/// from [`crate::plan::SavedConfig::base`].
+pub fn load_saved_config(
+    saved: &crate::plan::SavedConfig,
+    out: Output,
+) -> Option<crate::model::Config> {
+    let base = saved.base();
+    let files = saved
+        .files
+        .iter()
+        .map(|f| (base.join(&f.path), f.text.clone().into_bytes()))
+        .collect();
+    match crate::config::load_files(&base, files) {
+        Ok(config) => {
+            config.warnings.iter().for_each(|w| out.warn(w));
+            Some(config)
         }
         Err(errors) => {
             out.error(&errors);
@@ -225,7 +257,7 @@ pub fn plan_from(
             .map(|f| plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.clone().map_err(|e| e.message),
+                live: f.live.clone().map_err(|e| e.headline()),
             })
             .collect(),
         forced,

@@ -2,34 +2,25 @@
 
 use super::{EXIT_ERROR, EXIT_OK, Output};
 use crate::cli::ValidateArgs;
-use crate::config;
 
 pub fn run(args: &ValidateArgs, out: Output) -> u8 {
-    match config::load(&args.config.config) {
-        Ok(cfg) => {
-            for w in &cfg.warnings {
-                out.warn(w);
-            }
-            let instances: usize = cfg.servers.iter().map(|s| s.instances.len()).sum();
-            let apps: usize = cfg.servers.iter().map(|s| s.apps.len()).sum();
-            println!(
-                "Configuration is valid: {} file{}, {} server{} ({} instance{}), {} application{}.",
-                cfg.sources.len(),
-                plural(cfg.sources.len()),
-                cfg.servers.len(),
-                plural(cfg.servers.len()),
-                instances,
-                plural(instances),
-                apps,
-                plural(apps)
-            );
-            EXIT_OK
-        }
-        Err(errors) => {
-            out.error(&errors);
-            EXIT_ERROR
-        }
-    }
+    let Some(cfg) = super::session::load_config(&args.config, out) else {
+        return EXIT_ERROR;
+    };
+    let instances: usize = cfg.servers.iter().map(|s| s.instances.len()).sum();
+    let apps: usize = cfg.servers.iter().map(|s| s.apps.len()).sum();
+    println!(
+        "Configuration is valid: {} file{}, {} server{} ({} instance{}), {} application{}.",
+        cfg.sources.len(),
+        plural(cfg.sources.len()),
+        cfg.servers.len(),
+        plural(cfg.servers.len()),
+        instances,
+        plural(instances),
+        apps,
+        plural(apps)
+    );
+    EXIT_OK
 }
 
 fn plural(n: usize) -> &'static str {

@@ -23,8 +23,36 @@ use validate::{FileInput, check_file};
 /// and the limit keeps a stray data file from eating memory.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// Where the configuration is read from when `-c` is not given (README
+/// "Configuration"): the `appform/` directory when there is one, else the
+/// working directory, where YAML files that are not appform's (no top-level
+/// `servers:` or `policy:`, like a `docker-compose.yml`) are skipped with a
+/// warning instead of failing the run.
+pub fn default_location() -> (PathBuf, Discovery) {
+    let dir = Path::new("appform");
+    if dir.is_dir() {
+        (dir.to_path_buf(), Discovery::Strict)
+    } else {
+        (PathBuf::from("."), Discovery::SkipUnrelated)
+    }
+}
+
+/// How a directory's YAML files are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovery {
+    /// Every file must be an appform file (`-c PATH`; SPEC §1.1).
+    Strict,
+    /// Files without `servers:` or `policy:` are skipped (the default location).
+    SkipUnrelated,
+}
+
 /// Loads and validates `path` (a YAML file or a directory searched recursively).
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    load_with(path, Discovery::Strict)
+}
+
+/// [`load`], choosing how unrelated files are treated.
+pub fn load_with(path: &Path, discovery: Discovery) -> Result<Config, ConfigErrors> {
     let files = match discover(path) {
         Ok(f) => f,
         Err(p) => return Err(ConfigErrors { problems: vec![p] }),
@@ -41,7 +69,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
             inputs.push((file, bytes));
         }
     }
-    let result = load_files(&root, inputs);
+    let result = load_files_with(&root, inputs, discovery);
     if problems.is_empty() {
         result
     } else {
@@ -60,11 +88,20 @@ const CHECK_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// Validates files already in memory (`root` is the directory names are relative
 /// to, for the digest). No file or network access.
 pub fn load_files(root: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Config, ConfigErrors> {
+    load_files_with(root, files, Discovery::Strict)
+}
+
+/// [`load_files`], choosing how unrelated files are treated.
+pub fn load_files_with(
+    root: &Path,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    discovery: Discovery,
+) -> Result<Config, ConfigErrors> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("config-check".into())
             .stack_size(CHECK_STACK_BYTES)
-            .spawn_scoped(scope, || check_files(root, &files));
+            .spawn_scoped(scope, || check_files(root, &files, discovery));
         match worker.map(|handle| handle.join()) {
             Ok(Ok(result)) => result,
             // A panic in the checker is a bug; report it as a problem rather than crash.
@@ -74,12 +111,17 @@ pub fn load_files(root: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Config,
                     "internal error while checking the configuration (please report it)",
                 )],
             }),
-            Err(_) => check_files(root, &files),
+            Err(_) => check_files(root, &files, discovery),
         }
     })
 }
 
-fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, ConfigErrors> {
+fn check_files(
+    root: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    discovery: Discovery,
+) -> Result<Config, ConfigErrors> {
+    let mut skipped = Vec::new();
     let mut problems = Vec::new();
     let mut sources = Vec::new();
     let mut warnings = Vec::new();
@@ -96,7 +138,19 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
             continue;
         };
         let relative = file.strip_prefix(root).unwrap_or(file);
-        hasher.update(relative.to_string_lossy().as_bytes());
+        let relative_name = relative.to_string_lossy().to_string();
+        let parsed = source::parse(&text);
+        if discovery == Discovery::SkipUnrelated
+            && let Ok(tree) = &parsed
+            && !validate::is_appform_file(tree, &text)
+        {
+            warnings.push(format!(
+                "skipped `{name}`: not an appform file (no top-level `servers:` or `policy:`); pass -c to choose the files"
+            ));
+            skipped.push(relative_name);
+            continue;
+        }
+        hasher.update(relative_name.as_bytes());
         hasher.update([0]);
         hasher.update((text.len() as u64).to_le_bytes());
         hasher.update(text.as_bytes());
@@ -106,11 +160,12 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
         let src = SharedText::new(&name, text.clone());
         sources.push(SourceText {
             name: name.clone(),
+            relative: relative_name,
             text: text.to_string(),
         });
         shared.push(src.clone());
 
-        let tree = match source::parse(&text) {
+        let tree = match parsed {
             Ok(t) => t,
             Err(e) => {
                 problems.push(
@@ -206,13 +261,28 @@ fn check_files(root: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Config, Conf
         }
     }
 
+    if discovery == Discovery::SkipUnrelated && sources.is_empty() && problems.is_empty() {
+        problems.push(
+            Problem::new(
+                Code::NoFiles,
+                format!(
+                    "no appform configuration under `{}`: {} YAML file(s) skipped as not appform's",
+                    root.display(),
+                    skipped.len()
+                ),
+            )
+            .help("pass the configuration with `-c PATH`, or keep it in an `appform/` directory"),
+        );
+    }
     if !problems.is_empty() {
         return Err(ConfigErrors { problems });
     }
     Ok(Config {
         policy: policy.unwrap_or_default(),
         servers: servers.into_values().map(|(s, _, _)| s).collect(),
+        root: root.to_path_buf(),
         sources,
+        skipped,
         digest: format!("sha256:{:x}", hasher.finalize()),
         warnings,
     })

@@ -27,6 +27,66 @@ pub struct Plan {
     /// Server instances in sync / drifted / failed (an extension of SPEC §2.6).
     #[serde(default)]
     pub instances: InstanceCounts,
+    /// In a plan file (`plan --out`): the configuration it was made from, so
+    /// that `apply PLANFILE` needs no `-c` (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<SavedConfig>,
+}
+
+/// The configuration inside a plan file, as Terraform's plan file carries
+/// its configuration: the YAML files themselves (server names, URLs, TLS
+/// options, credential references and the desired applications; never a
+/// secret, which the config holds only as `env:`/`file:` references).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedConfig {
+    /// The directory the files were read from, as given (`configs`).
+    pub root: String,
+    /// The same directory, absolute, on the machine that made the plan.
+    pub root_absolute: String,
+    pub files: Vec<SavedFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedFile {
+    /// Relative to `root`.
+    pub path: String,
+    pub text: String,
+}
+
+impl SavedConfig {
+    pub fn of(config: &Config) -> SavedConfig {
+        let root_absolute = std::fs::canonicalize(&config.root)
+            .unwrap_or_else(|_| config.root.clone())
+            .display()
+            .to_string();
+        SavedConfig {
+            root: config.root.display().to_string(),
+            root_absolute,
+            files: config
+                .sources
+                .iter()
+                .map(|s| SavedFile {
+                    path: s.relative.clone(),
+                    text: s.text.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Where relative references (`ca_file`, `file:` secrets) resolve from:
+    /// the directory as given when it exists here (a CI checkout of the same
+    /// repository), else the absolute one (the same machine), else as given.
+    pub fn base(&self) -> std::path::PathBuf {
+        let given = std::path::PathBuf::from(&self.root);
+        let absolute = std::path::PathBuf::from(&self.root_absolute);
+        if given.is_dir() {
+            given
+        } else if absolute.is_dir() {
+            absolute
+        } else {
+            given
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +282,7 @@ pub fn build_with(
             summary,
             blocked,
             instances,
+            config: None,
         },
         problems,
     )
@@ -325,6 +386,7 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
         instances: instance_counts(&servers),
         servers,
         blocked,
+        config: None,
     })
 }
 

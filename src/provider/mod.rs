@@ -117,6 +117,16 @@ impl Error {
         }
     }
 
+    /// The error as a plan shows a server that could not be read: a host
+    /// that does not answer says so first ("could not be reached"), so no
+    /// one mistakes it for a stale plan or a refusal.
+    pub fn headline(&self) -> String {
+        match self.kind {
+            FailureKind::Unreachable => format!("could not be reached: {}", self.message),
+            _ => self.message.clone(),
+        }
+    }
+
     /// The words the apply report and `error.kind` use.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

@@ -310,6 +310,7 @@ mod tests {
                 drifted: 1,
                 ..Default::default()
             },
+            config: None,
         }
     }
 

@@ -403,6 +403,7 @@ mod tests {
             servers,
             blocked,
             instances: InstanceCounts::default(),
+            config: None,
         }
     }
 

@@ -10,6 +10,7 @@
 mod awx_apply;
 mod awx_oracle;
 mod corpus;
+mod discovery;
 mod examples;
 mod export_report;
 mod fault_convergence;
@@ -19,6 +20,7 @@ mod never_lose;
 mod plan_snapshots;
 mod response_parsers;
 mod sandbox_cmd;
+mod saved_plans;
 mod schema;
 mod support;
 mod tls;

@@ -44,6 +44,17 @@ pub struct FileInput<'a> {
 
 /// Checks one parsed file. Problems and warnings are appended; the parts that
 /// passed are returned (the caller only uses them when there are no problems).
+/// Whether a parsed file is one of appform's: a mapping with `servers` or
+/// `policy` at the top.
+pub fn is_appform_file(tree: &Node, text: &str) -> bool {
+    match &tree.value {
+        NodeValue::Map(pairs) => pairs
+            .iter()
+            .any(|(k, _)| matches!(scalar_text(k, text).as_deref(), Some("servers" | "policy"))),
+        _ => false,
+    }
+}
+
 pub fn check_file(
     input: &FileInput<'_>,
     mut tree: Node,
