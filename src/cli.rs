@@ -20,9 +20,13 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Never colour the output (the NO_COLOR environment variable does the same).
+    /// Never colour the output (the same as `--color never`).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Colour: `auto` on a terminal unless NO_COLOR is set, `always` (for CI
+    /// logs that render ANSI colours), or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Log requests on stderr: -v request lines, -vv request bodies, -vvv
     /// response bodies. Secrets are always redacted.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -48,6 +52,14 @@ pub enum Command {
     Schema,
     /// Run the built-in AWX, TPP and WHM simulators on loopback until Ctrl-C.
     Sandbox(SandboxArgs),
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `apply` prints text or JSON.

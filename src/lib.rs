@@ -48,6 +48,7 @@ pub mod export;
 pub mod logging;
 pub mod model;
 pub mod plan;
+pub mod progress;
 pub mod provider;
 pub mod render;
 pub mod sandbox;

@@ -22,10 +22,17 @@ fn main() -> ExitCode {
         }
     };
     appform::logging::set_level(cli.global.verbose);
-    let out = Output {
-        no_color: cli.global.no_color,
-        quiet: cli.global.quiet,
+    let color = if cli.global.no_color {
+        appform::cli::ColorChoice::Never
+    } else {
+        cli.global.color
     };
+    let out = Output {
+        color,
+        quiet: cli.global.quiet,
+        json: false,
+    };
+    appform::progress::allow(!cli.global.quiet && cli.global.verbose == 0);
     let code = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, out),
         Command::Plan(args) => commands::plan::run(args, out),

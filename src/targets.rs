@@ -94,27 +94,33 @@ pub async fn fetch_all<'a>(
     options: ConnectOptions,
     parallelism: usize,
 ) -> Vec<Fetched<'a>> {
-    stream::iter(targets.iter().copied())
+    crate::progress::begin("servers read", targets.len() as u64);
+    let fetched = stream::iter(targets.iter().copied())
         .map(|target| async move {
-            match Client::connect(target.server, target.instance, secrets, options).await {
-                Ok(client) => {
-                    let live = client.fetch().await;
-                    Fetched {
-                        target,
-                        client: Some(client),
-                        live,
+            let fetched =
+                match Client::connect(target.server, target.instance, secrets, options).await {
+                    Ok(client) => {
+                        let live = client.fetch().await;
+                        Fetched {
+                            target,
+                            client: Some(client),
+                            live,
+                        }
                     }
-                }
-                Err(e) => Fetched {
-                    target,
-                    client: None,
-                    live: Err(e),
-                },
-            }
+                    Err(e) => Fetched {
+                        target,
+                        client: None,
+                        live: Err(e),
+                    },
+                };
+            crate::progress::step();
+            fetched
         })
         .buffered(parallelism.max(1))
         .collect()
-        .await
+        .await;
+    crate::progress::end();
+    fetched
 }
 
 #[cfg(test)]

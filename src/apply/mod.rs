@@ -149,6 +149,8 @@ pub async fn write(
         .iter()
         .map(|f| (f.target.instance.name.as_str(), f))
         .collect();
+    let total: usize = work.iter().map(|sp| sp.changes.len()).sum();
+    crate::progress::begin("writes", total as u64);
     let watcher = tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             phases::interrupt();
@@ -175,6 +177,7 @@ pub async fn write(
         .collect()
         .await;
     watcher.abort();
+    crate::progress::end();
     results.into_iter().flatten().collect()
 }
 

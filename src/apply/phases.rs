@@ -180,7 +180,11 @@ pub async fn run_server(
         let mut phase: Vec<&Change> = plan.changes.iter().filter(|c| c.action == action).collect();
         phase.sort_by(|a, b| a.app.cmp(&b.app).then(a.organization.cmp(&b.organization)));
         let mut results: Vec<ChangeOutcome> = stream::iter(phase)
-            .map(|c| run_change(client, &plan.server, c, hooks, &stop))
+            .map(|c| async {
+                let outcome = run_change(client, &plan.server, c, hooks, &stop).await;
+                crate::progress::step();
+                outcome
+            })
             .buffer_unordered(max_in_flight.max(1))
             .collect()
             .await;

@@ -13,6 +13,7 @@ use crate::render;
 use crate::secrets_file::SecretsFile;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
+    let out = out.in_json(args.format == Format::Json);
     let saved_plan: Option<Plan> = match args.planfile.as_deref().map(read_plan).transpose() {
         Ok(p) => p,
         Err(e) => return out.fail(&e),

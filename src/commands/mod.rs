@@ -18,18 +18,21 @@ pub use crate::exit_code::{EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT
 /// Output settings shared by the commands.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
-    pub no_color: bool,
+    pub color: crate::cli::ColorChoice,
+    /// The command prints JSON on stdout: config errors go there too, as a
+    /// JSON list of diagnostics, and there is no progress.
+    pub json: bool,
     pub quiet: bool,
 }
 
 impl Output {
     pub fn stderr_color(&self) -> bool {
-        crate::render::use_color(self.no_color, crate::render::stderr_is_tty())
+        crate::render::use_color(self.color, crate::render::stderr_is_tty())
     }
 
     pub fn stdout_style(&self) -> crate::render::text::Style {
         crate::render::text::Style {
-            color: crate::render::use_color(self.no_color, crate::render::stdout_is_tty()),
+            color: crate::render::use_color(self.color, crate::render::stdout_is_tty()),
         }
     }
 
@@ -41,6 +44,23 @@ impl Output {
             crate::render::diagnostic::width(),
         );
         eprint!("{text}");
+    }
+
+    /// A JSON-mode command's output settings.
+    pub fn in_json(self, json: bool) -> Output {
+        if json {
+            crate::progress::allow(false);
+        }
+        Output { json, ..self }
+    }
+
+    /// Prints configuration errors on stderr, and in JSON mode also as a JSON
+    /// list of diagnostics on stdout (SPEC §7).
+    pub fn config_errors(&self, errors: &crate::config::ConfigErrors) {
+        self.error(errors);
+        if self.json {
+            print!("{}", crate::render::diagnostic::json(errors));
+        }
     }
 
     /// Prints `error: message` on stderr.

@@ -11,6 +11,7 @@ use crate::plan::Plan;
 use crate::render;
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
+    let out = out.in_json(args.format == Format::Json);
     let Some(config) = load_config(&args.config, out) else {
         return EXIT_ERROR;
     };

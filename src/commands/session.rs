@@ -36,7 +36,7 @@ pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
             Some(cfg)
         }
         Err(errors) => {
-            out.error(&errors);
+            out.config_errors(&errors);
             None
         }
     }
@@ -60,7 +60,7 @@ pub fn load_saved_config(
             Some(config)
         }
         Err(errors) => {
-            out.error(&errors);
+            out.config_errors(&errors);
             None
         }
     }

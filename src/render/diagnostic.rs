@@ -29,3 +29,30 @@ pub fn width() -> usize {
         .filter(|w: &usize| *w >= 40)
         .unwrap_or(100)
 }
+
+/// Configuration problems as a JSON list (JSON mode of `plan` and `apply`):
+/// `code`, `message`, `help`, and where it is (`file`, 1-based `line` and
+/// `column`; null when the problem has no place, like a missing directory).
+pub fn json(errors: &crate::config::ConfigErrors) -> String {
+    let list: Vec<serde_json::Value> = errors
+        .problems
+        .iter()
+        .map(|p| {
+            let (file, line, column) = match p.location() {
+                Some((file, line, column)) => (Some(file), Some(line), Some(column)),
+                None => (None, None, None),
+            };
+            serde_json::json!({
+                "code": p.code.as_str(),
+                "message": p.message,
+                "help": p.help,
+                "file": file,
+                "line": line,
+                "column": column,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".into());
+    text.push('\n');
+    text
+}
