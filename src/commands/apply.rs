@@ -86,7 +86,20 @@ fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: Ending) -> u8 {
         Ending::Wrote(r) => (r, true),
     };
     match (args.format, wrote) {
-        (Format::Text, true) => print!("{}", render::apply::text(&report)),
+        (Format::Text, true) => {
+            print!("{}", render::apply::text(&report));
+            let secrets = render::apply::secrets_captured(&report);
+            if let (Some(path), 1..) = (&args.secrets_out, secrets) {
+                println!(
+                    "The client secret{} of {secrets} new application{} {} in {} (mode 0600); the server never shows {} again.",
+                    if secrets == 1 { "" } else { "s" },
+                    if secrets == 1 { "" } else { "s" },
+                    if secrets == 1 { "is" } else { "are" },
+                    path.display(),
+                    if secrets == 1 { "it" } else { "them" }
+                );
+            }
+        }
         (Format::Json, true) => print!("{}", render::apply::json(plan, &report)),
         (Format::Text, false) => print!("{}", render::apply::text_without_writes(&report)),
         (Format::Json, false) => print!("{}", render::apply::json_without_writes(plan, &report)),

@@ -101,6 +101,17 @@ pub fn prepare(
     }
     let rt = super::runtime()?;
     let sandbox = start_sandbox(args, targets)?;
+    if let Some(sb) = &sandbox {
+        let urls: Vec<String> = sb
+            .running
+            .iter()
+            .map(|r| format!("{} {}", r.sim.kind(), r.server.url()))
+            .collect();
+        out.info(&format!(
+            "Started the built-in simulators (--sandbox): {}; their state is kept in {STATE_PATH}.",
+            urls.join(", ")
+        ));
+    }
     Ok((rt, sandbox))
 }
 

@@ -79,8 +79,33 @@ pub fn text(report: &Report) -> String {
     for n in v.not_kept.iter().chain(&v.unverified) {
         out.push_str(&format!("verification: {n}\n"));
     }
+    let mut touched: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome.took_effect())
+        .map(|r| r.server.as_str())
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    if v.not_kept.is_empty() && !touched.is_empty() {
+        let n = touched.len();
+        out.push_str(&format!(
+            "\nVerified: {n} server{} read back after the writes; every written value is there.\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     out.push_str(&format!("\n{}\n", report.closing()));
     out
+}
+
+/// How many new client secrets were captured (and so saved or discarded).
+pub fn secrets_captured(report: &Report) -> usize {
+    report
+        .results
+        .iter()
+        .filter_map(|r| r.outcome.created())
+        .filter(|c| matches!(c.secret, crate::provider::NewSecret::Captured(_)))
+        .count()
 }
 
 /// The text report of an apply with nothing to write: only what an earlier,

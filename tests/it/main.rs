@@ -19,6 +19,7 @@ mod fuzz_loader;
 mod hostile;
 mod never_lose;
 mod plan_snapshots;
+mod recipes;
 mod response_parsers;
 mod sandbox_cmd;
 mod saved_plans;

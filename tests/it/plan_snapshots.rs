@@ -38,4 +38,42 @@ fn the_examples_plan_as_text_json_and_markdown() {
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
         insta::assert_snapshot!(name, stdout);
     }
+    // Then the README's main job: its output says that simulators were
+    // started, that the result was verified, and where the secrets went.
+    let out = appform()
+        .current_dir(dir.path())
+        .args(["apply", "-c", "examples", "--sandbox", "--auto-approve"])
+        .args(["--secrets-out", ".appform/secrets.json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("Started the built-in simulators (--sandbox): awx http://127.0.0.1:8043,")
+            && stderr.contains("their state is kept in .appform/sandbox.json"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(
+            "Verified: 5 servers read back after the writes; every written value is there."
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "The client secrets of 2 new applications are in .appform/secrets.json (mode 0600)"
+        ),
+        "{stdout}"
+    );
+    let out = appform()
+        .current_dir(dir.path())
+        .args(["plan", "-c", "examples", "--sandbox", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a second plan is empty: {:?}",
+        texts(&out)
+    );
 }
