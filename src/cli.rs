@@ -248,11 +248,36 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The server (or one instance, `<server>@<host[:port]>`) to export.
+    /// The server (or one instance, `<server>@<host[:port]>`) to export; with
+    /// `--url`, the name the exported file gives the server.
     #[arg(long, value_name = "NAME")]
     pub server: String,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Export a server that no config names (a first export): its kind...
+    #[arg(long, value_enum, requires = "url", conflicts_with = "config")]
+    pub kind: Option<crate::model::Kind>,
+    /// ...and its URL; credentials from the `--*-env` options.
+    #[arg(long, requires = "kind", value_name = "URL")]
+    pub url: Option<String>,
+    /// With `--url`: the environment variable holding the API token.
+    #[arg(long, requires = "url", value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// With `--url`: the user name (WHM token auth, Basic auth, TPP).
+    #[arg(long, requires = "url", value_name = "USER")]
+    pub username: Option<String>,
+    /// With `--url`: the environment variable holding the password.
+    #[arg(long, requires = "url", value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// With `--url`, TPP password auth: the API integration's client id.
+    #[arg(long, requires = "url", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// With `--url`, TPP password auth: the scope to ask for (default `admin:delete`).
+    #[arg(long, requires = "url", value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// With `--url`: a CA certificate file to trust besides the system roots.
+    #[arg(long, requires = "url", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Write the YAML to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -54,12 +54,18 @@ fn auth(a: &Auth) -> Value {
             username,
             password,
             scope,
-        } => json!({
-            "client_id": credential(client_id),
-            "username": credential(username),
-            "password": reference(password),
-            "scope": scope,
-        }),
+        } => {
+            // Only what the config had: an unset scope stays unset.
+            let mut auth = json!({
+                "client_id": credential(client_id),
+                "username": credential(username),
+                "password": reference(password),
+            });
+            if let (Some(scope), Some(map)) = (scope, auth.as_object_mut()) {
+                map.insert("scope".into(), json!(scope));
+            }
+            auth
+        }
     }
 }
 

@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 use crate::secret::{Credential, SecretRef};
 
 /// The three kinds of server appform manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Awx,
@@ -215,9 +227,14 @@ pub enum Auth {
         client_id: Credential,
         username: Credential,
         password: SecretRef,
-        scope: String,
+        /// As configured; [`TPP_DEFAULT_SCOPE`] when not.
+        scope: Option<String>,
     },
 }
+
+/// The scope appform asks TPP for when the config sets none (enough to
+/// manage applications: tpp.md §4).
+pub const TPP_DEFAULT_SCOPE: &str = "admin:delete";
 
 /// The identity of an application on its server.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

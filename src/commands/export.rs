@@ -8,7 +8,11 @@ use crate::provider::{Client, ConnectOptions, RealSecrets, SecretSource};
 use crate::targets::Target;
 
 pub fn run(args: &ExportArgs, out: Output) -> u8 {
-    let Some(config) = load_config(&args.config, out) else {
+    let loaded = match args.url {
+        Some(_) => config_from_flags(args, out),
+        None => load_config(&args.config, out),
+    };
+    let Some(config) = loaded else {
         return EXIT_ERROR;
     };
     let mut matches: Vec<Target<'_>> = Vec::new();
@@ -103,4 +107,53 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// `--kind K --url URL --server NAME` and the credential options as a one-server
+/// configuration (references only: `env:VAR`), checked by the same rules as a
+/// config file, so the export starts from nothing but a URL.
+fn config_from_flags(args: &ExportArgs, out: Output) -> Option<crate::model::Config> {
+    use serde_json::{Map, Value, json};
+    let kind = args.kind?;
+    let mut auth = Map::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(v) = value {
+            auth.insert(key.into(), Value::String(v));
+        }
+    };
+    put("client_id", args.client_id.clone());
+    put("username", args.username.clone());
+    put("token", args.token_env.as_ref().map(|v| format!("env:{v}")));
+    put(
+        "password",
+        args.password_env.as_ref().map(|v| format!("env:{v}")),
+    );
+    put("scope", args.scope.clone());
+    let mut server = Map::new();
+    server.insert("url".into(), json!(args.url));
+    server.insert("auth".into(), Value::Object(auth));
+    if let Some(ca) = &args.ca_file {
+        let absolute = std::path::absolute(ca).unwrap_or_else(|_| ca.clone());
+        server.insert("ca_file".into(), json!(absolute.display().to_string()));
+    }
+    server.insert("applications".into(), json!({}));
+    let doc = json!({"servers": {args.server.clone(): {kind.as_str(): server}}});
+    let text = match crate::config::source::to_yaml(&doc) {
+        Ok(t) => t,
+        Err(e) => {
+            out.error_text(&e);
+            return None;
+        }
+    };
+    let name = std::path::PathBuf::from("<export options>");
+    match crate::config::load_files(std::path::Path::new(""), vec![(name, text.into_bytes())]) {
+        Ok(config) => {
+            config.warnings.iter().for_each(|w| out.warn(w));
+            Some(config)
+        }
+        Err(errors) => {
+            out.config_errors(&errors);
+            None
+        }
+    }
 }

@@ -290,7 +290,9 @@ impl Client {
                             client_id: secrets.credential(client_id, "client_id").map_err(ctx)?,
                             username: secrets.credential(username, "username").map_err(ctx)?,
                             password: secrets.secret(password, "password").map_err(ctx)?,
-                            scope: scope.clone(),
+                            scope: scope
+                                .clone()
+                                .unwrap_or_else(|| crate::model::TPP_DEFAULT_SCOPE.into()),
                         })
                     }
                     _ => None,

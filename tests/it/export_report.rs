@@ -15,6 +15,13 @@ fn plan_file(path: &std::path::Path, env: (&str, &str)) -> std::process::Output 
         .unwrap()
 }
 
+/// The `auth:` block of an exported file.
+fn auth_block(text: &str) -> &str {
+    let start = text.find("auth:").unwrap();
+    let end = text[start..].find("applications:").unwrap();
+    &text[start..start + end]
+}
+
 #[test]
 fn an_exported_awx_config_plans_no_changes() {
     let world = AwxWorld::new();
@@ -90,6 +97,10 @@ fn an_exported_tpp_config_plans_no_changes() {
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     let text = std::fs::read_to_string(&exported).unwrap();
     assert!(text.contains("access_validity: 1h"), "{text}");
+    assert!(
+        !auth_block(&text).contains("scope"),
+        "a scope the config did not set is not invented: {text}"
+    );
     let plan = plan_file(&exported, ("TPP_TOKEN", "sandbox-tpp-token"));
     let (stdout, stderr) = texts(&plan);
     assert_eq!(plan.status.code(), Some(0), "{stdout}{stderr}");
@@ -271,4 +282,95 @@ fn shards_split_a_fleet_and_report_merges_them_back() {
         "{:?}",
         texts(&bad)
     );
+}
+
+/// A first export needs no config: `--kind`, `--url`, `--server` (the name to
+/// write) and the credentials as environment variable names.
+#[test]
+fn export_works_from_a_url_without_a_config() {
+    let world = AwxWorld::new();
+    world.sim.seed_demo();
+    let dir = tempfile::tempdir().unwrap();
+    let exported = dir.path().join("awx-new.yaml");
+    let out = appform()
+        .current_dir(dir.path())
+        .args([
+            "export",
+            "--kind",
+            "awx",
+            "--url",
+            &world.url(),
+            "--server",
+            "awx-new",
+        ])
+        .args(["--token-env", "AWX_TOKEN", "--output"])
+        .arg(&exported)
+        .env("AWX_TOKEN", crate::support::AWX_TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        text.contains("awx-new:") && text.contains("token: env:AWX_TOKEN"),
+        "{text}"
+    );
+    assert!(!text.contains(crate::support::AWX_TOKEN), "{text}");
+    let plan = plan_file(&exported, ("AWX_TOKEN", crate::support::AWX_TOKEN));
+    assert_eq!(plan.status.code(), Some(0), "{:?}", texts(&plan));
+
+    // TPP with password auth: no scope unless asked for.
+    let tpp = TppWorld::new();
+    let out = appform()
+        .current_dir(dir.path())
+        .args([
+            "export",
+            "--kind",
+            "tpp",
+            "--url",
+            &tpp.url(),
+            "--server",
+            "tpp-new",
+        ])
+        .args([
+            "--client-id",
+            "appform",
+            "--username",
+            "tppadmin",
+            "--password-env",
+            "TPP_PASSWORD",
+        ])
+        .env("TPP_PASSWORD", "password")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("password: env:TPP_PASSWORD"), "{stdout}");
+    assert!(!auth_block(&stdout).contains("scope"), "{stdout}");
+
+    // Bad options are diagnostics, as in a config file.
+    let out = appform()
+        .args([
+            "export",
+            "--kind",
+            "awx",
+            "--url",
+            "ftp://x",
+            "--server",
+            "a",
+            "--token-env",
+            "T",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out).1.contains("appform::config::bad_url"),
+        "{:?}",
+        texts(&out)
+    );
+    let out = appform()
+        .args(["export", "--url", "https://x", "--server", "a"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "--url needs --kind");
 }

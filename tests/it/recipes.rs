@@ -183,8 +183,7 @@ fn appform_commands(text: &str) -> Vec<Vec<String>> {
                 .or_else(|| tail.find("&&"))
                 .unwrap_or(tail.len());
             let command = &tail[..end];
-            let words =
-                shlex::split(&command).unwrap_or_else(|| panic!("cannot split `{command}`"));
+            let words = shlex::split(command).unwrap_or_else(|| panic!("cannot split `{command}`"));
             out.push(words);
         }
     }

@@ -109,8 +109,9 @@ impl Checker<'_, '_> {
                 let client_id = self.credential(&p("client_id"), c);
                 let username = self.credential(&p("username"), u);
                 let password = self.secret(&p("password"), pw);
-                let scope = raw.scope.clone().unwrap_or_else(|| "admin:delete".into());
-                if let Err(e) = ScopeSet::parse(&scope) {
+                let scope = raw.scope.clone();
+                let effective = scope.as_deref().unwrap_or(crate::model::TPP_DEFAULT_SCOPE);
+                if let Err(e) = ScopeSet::parse(effective) {
                     let span = self.value_span(&p("scope"));
                     self.report(
                         Code::Scope,
