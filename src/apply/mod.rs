@@ -45,8 +45,9 @@ pub trait Ui {
 
 /// How an apply ended.
 pub enum Ending {
-    /// Nothing was written: an error (exit 1).
-    Failed(String),
+    /// Nothing was written: a stale saved plan, or no confirmation (exit 1).
+    /// `kind` is the JSON report's `error.kind`: `stale` or `confirmation`.
+    Failed { kind: &'static str, message: String },
     /// Refused by a gate before any write (exit 3).
     Refused(String),
     /// Nothing to write; the report holds only what an earlier run left (lost secrets).
@@ -65,7 +66,10 @@ pub async fn run(
     ui: &dyn Ui,
 ) -> Ending {
     if let Some(Err(e)) = options.saved.map(|s| saved::check(s, plan)) {
-        return Ending::Failed(e);
+        return Ending::Failed {
+            kind: "stale",
+            message: e,
+        };
     }
     ui.show_plan(plan);
     let (work, skipped) = work(plan);
@@ -106,7 +110,10 @@ pub async fn run(
     if options.saved.is_none()
         && let Err(e) = ui.confirm()
     {
-        return Ending::Failed(e);
+        return Ending::Failed {
+            kind: "confirmation",
+            message: e,
+        };
     }
     report.results = interrupted();
     let keeper = secrets::SecretKeeper {

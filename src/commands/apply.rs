@@ -80,8 +80,18 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
 /// Prints how the apply ended; returns the exit code.
 fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: Ending) -> u8 {
     let (report, wrote) = match ending {
-        Ending::Failed(e) => return out.fail(&e),
-        Ending::Refused(e) => return out.refuse(&e),
+        Ending::Failed { kind, message } => {
+            if args.format == Format::Json {
+                print!("{}", render::apply::json_stopped(plan, kind, &message));
+            }
+            return out.fail(&message);
+        }
+        Ending::Refused(e) => {
+            if args.format == Format::Json {
+                print!("{}", render::apply::json_stopped(plan, "policy", &e));
+            }
+            return out.refuse(&e);
+        }
         Ending::NothingToWrite(r) => (r, false),
         Ending::Wrote(r) => (r, true),
     };

@@ -164,6 +164,23 @@ pub fn json(plan: &Plan, report: &Report) -> String {
 
 /// The JSON report of an apply with nothing to write (its outcomes: secrets
 /// an earlier, killed run lost, found now).
+/// The JSON report of an apply that stopped before any write: refused by a
+/// gate (`kind` `policy`), a stale saved plan (`stale`), or no confirmation.
+pub fn json_stopped(plan: &Plan, kind: &str, message: &str) -> String {
+    let summary = json!({
+        "created": 0, "updated": 0, "replaced": 0, "deleted": 0, "succeeded": 0,
+        "failed": 0, "not_attempted": plan.summary.changes(), "incomplete": 0,
+        "servers_failed": plan.servers.iter().filter(|s| s.error.is_some()).count(),
+        "verification_errors": 0,
+        "message": format!("Nothing was written: {message}"),
+    });
+    format!(
+        "{}\n",
+        json!({"plan": plan, "results": [], "verification_errors": [], "status": "stopped",
+            "error": {"kind": kind, "message": message}, "summary": summary})
+    )
+}
+
 pub fn json_without_writes(plan: &Plan, report: &Report) -> String {
     let results = results_json(report);
     let failed = report.planned_failures > 0;

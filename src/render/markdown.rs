@@ -359,6 +359,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("**Error:** cannot connect"), "{text}");
+        insta::assert_snapshot!("markdown_failed_server", text);
     }
 
     #[test]
@@ -393,6 +394,7 @@ mod tests {
             text.contains("<details open><summary><code>other</code>"),
             "{text}"
         );
+        insta::assert_snapshot!("markdown_delete_expanded", text);
     }
 
     #[test]
@@ -414,6 +416,7 @@ mod tests {
         );
         assert!(text.contains("`whm-fleet@whm19:2087`"), "{text}");
         assert!(text.contains("<code>whm-fleet@whm99:2087</code>"), "{text}");
+        insta::assert_snapshot!("markdown_fleet_of_20_grouped", text);
     }
 
     #[test]

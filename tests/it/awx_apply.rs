@@ -617,6 +617,29 @@ fn the_policy_blocks_plan_and_apply_unless_forced() {
     assert_eq!(refused.status.code(), Some(3));
     assert!(!texts(&refused).0.contains("overridden"));
     assert!(world.writes().is_empty());
+    // The JSON report of a refusal: error.kind `policy`, nothing attempted.
+    let refused = world
+        .cmd(&["apply", "--auto-approve", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&refused);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(v["error"]["kind"], "policy", "{v}");
+    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["summary"]["not_attempted"], 3, "{}", v["summary"]);
+    assert_eq!(v["summary"]["succeeded"], 0);
+    assert!(
+        v["plan"]["blocked"][0]
+            .as_str()
+            .unwrap()
+            .contains("max_deletes")
+    );
+    assert!(
+        stderr.contains("the plan is blocked by the safety policy"),
+        "{stderr}"
+    );
+    assert!(world.writes().is_empty());
     let forced = world
         .cmd(&["apply", "--auto-approve", "--force"])
         .output()

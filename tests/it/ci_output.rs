@@ -125,3 +125,36 @@ fn progress_shows_on_a_terminal_unless_quiet_or_json() {
     assert!(!screen("--quiet").contains("servers read"));
     assert!(!screen("--format json").contains("servers read"));
 }
+
+/// Terraform's convention: every error is on stderr too, so `appform plan >
+/// plan.txt` in a CI log still shows why it failed; stdout keeps the plan
+/// with the same error under its server.
+#[test]
+fn server_errors_are_on_stderr_in_text_and_json_mode() {
+    let world = AwxWorld::new();
+    world.write_config("", APP);
+    for format in ["text", "json"] {
+        let out = world
+            .cmd(&["plan", "--format", format])
+            .env("AWX_TOKEN", "wrong-token")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(
+            stderr.contains("error: awx-test: ") && stderr.contains("HTTP 401"),
+            "{format}: {stderr}"
+        );
+        assert!(stdout.contains("HTTP 401"), "{format}: {stdout}");
+    }
+    let mut down = AwxWorld::new();
+    down.write_config("", APP);
+    down.kill_server();
+    let out = down.cmd(&["plan", "--max-retries", "0"]).output().unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("error: awx-test: could not be reached: "),
+        "{stderr}"
+    );
+}

@@ -28,6 +28,10 @@ fn plan_against(kind_block: &str) -> (i32, String) {
         .unwrap();
     let (stdout, stderr) = texts(&out);
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // A server that could not be planned is also on stderr, where CI logs look.
+    if out.status.code() == Some(1) {
+        assert!(stderr.contains("error: "), "{stderr}");
+    }
     (out.status.code().unwrap_or(-1), stdout)
 }
 
