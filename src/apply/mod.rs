@@ -32,7 +32,7 @@ pub struct Options<'a> {
     /// `--parallelism`: servers written at once.
     pub parallelism: usize,
     /// A reviewed plan file, to be applied exactly.
-    pub saved: Option<&'a Plan>,
+    pub saved: Option<&'a crate::plan::ReviewedPlan>,
 }
 
 /// The two moments apply hands to the user: the plan before any write, and

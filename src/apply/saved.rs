@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use crate::model::Config;
-use crate::plan::{Change, Plan};
+use crate::plan::{Change, Plan, ReviewedPlan};
 use crate::targets::Target;
 
 /// The server instances a saved plan names, after checking that it was made
 /// from this configuration. `Err`: why the plan is stale.
-pub fn targets<'a>(config: &'a Config, saved: &Plan) -> Result<Vec<Target<'a>>, String> {
+pub fn targets<'a>(config: &'a Config, saved: &ReviewedPlan) -> Result<Vec<Target<'a>>, String> {
     if saved.config_digest != config.digest {
         return Err(format!(
             "stale plan: the configuration changed since the plan was made ({} then, {} now); plan again",
@@ -37,7 +37,7 @@ pub fn targets<'a>(config: &'a Config, saved: &Plan) -> Result<Vec<Target<'a>>, 
 }
 
 /// `Err` when the servers moved since the reviewed plan: every difference.
-pub fn check(saved: &Plan, now: &Plan) -> Result<(), String> {
+pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), String> {
     let moved = moved(saved, now);
     if moved.is_empty() {
         Ok(())
@@ -50,8 +50,10 @@ pub fn check(saved: &Plan, now: &Plan) -> Result<(), String> {
 }
 
 /// What differs between the reviewed plan and the plan made now.
-pub fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
-    let key = |c: &Change| serde_json::to_value(c).unwrap_or_default();
+pub fn moved(saved: &ReviewedPlan, now: &Plan) -> Vec<String> {
+    fn key<Op>(c: &Change<Op>) -> serde_json::Value {
+        serde_json::to_value(c).unwrap_or_default()
+    }
     let mut out = Vec::new();
     for sp in &now.servers {
         let Some(old) = saved.servers.iter().find(|s| s.server == sp.server) else {
@@ -64,7 +66,7 @@ pub fn moved(saved: &Plan, now: &Plan) -> Vec<String> {
             continue;
         }
         // AWX names repeat across organizations: the label carries both.
-        let before: BTreeMap<String, &Change> =
+        let before: BTreeMap<String, &Change<crate::plan::Reviewed>> =
             old.changes.iter().map(|c| (c.label(), c)).collect();
         let after: BTreeMap<String, &Change> = sp.changes.iter().map(|c| (c.label(), c)).collect();
         for (app, c) in &after {

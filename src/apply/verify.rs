@@ -116,7 +116,10 @@ mod tests {
             }],
             organization: None,
             notes: vec![],
-            operation: None,
+            operation: crate::plan::Operation::Update {
+                id: "1".into(),
+                fields: Default::default(),
+            },
             yields_secret: false,
         }
     }

@@ -14,10 +14,11 @@ use crate::secrets_file::SecretsFile;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     let out = out.in_json(args.format == Format::Json);
-    let saved_plan: Option<Plan> = match args.planfile.as_deref().map(read_plan).transpose() {
-        Ok(p) => p,
-        Err(e) => return out.fail(&e),
-    };
+    let saved_plan: Option<crate::plan::ReviewedPlan> =
+        match args.planfile.as_deref().map(read_plan).transpose() {
+            Ok(p) => p,
+            Err(e) => return out.fail(&e),
+        };
     // A plan file carries its configuration; `-c` makes apply read the files
     // again (and their digest must still match).
     let embedded = saved_plan.as_ref().and_then(|p| p.config.as_ref());

@@ -69,7 +69,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
 }
 
 /// SPEC §4.2: an error wins, then a block, then (when asked) changes.
-pub fn exit_code(plan: &Plan, detailed: bool) -> u8 {
+pub fn exit_code<Op>(plan: &Plan<Op>, detailed: bool) -> u8 {
     if plan.servers.iter().any(|s| s.error.is_some()) {
         EXIT_ERROR
     } else if !plan.blocked.is_empty() {

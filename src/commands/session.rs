@@ -295,10 +295,10 @@ pub fn problem_diagnostic(config: &Config, p: &InstanceProblem) -> Problem {
 }
 
 /// Reads a JSON plan written by `appform plan`.
-pub fn read_plan(path: &Path) -> Result<Plan, String> {
+pub fn read_plan(path: &Path) -> Result<crate::plan::ReviewedPlan, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
+    let plan: crate::plan::ReviewedPlan = serde_json::from_str(&text)
         .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
     if plan.format_version != crate::plan::FORMAT_VERSION {
         return Err(format!(

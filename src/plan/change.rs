@@ -79,8 +79,30 @@ pub enum Operation {
     },
 }
 
+/// What a change read from a plan file carries instead of an [`Operation`]:
+/// nothing. A reviewed change is shown and compared with a fresh plan, never
+/// carried out (apply plans again and executes the fresh plan's operations).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reviewed;
+
+/// One application's change. `Op` is [`Operation`] in a plan made now (every
+/// change says exactly what to do on the server) and [`Reviewed`] in a plan
+/// read from a file.
+impl Operation {
+    /// The action this operation carries out.
+    pub fn action(&self) -> Action {
+        match self {
+            Operation::Create { .. } => Action::Create,
+            Operation::Update { .. } => Action::Update,
+            Operation::Replace { .. } => Action::Replace,
+            Operation::Delete { .. } => Action::Delete,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
+#[serde(bound(serialize = "", deserialize = "Op: Default"))]
+pub struct Change<Op = Operation> {
     pub app: String,
     pub action: Action,
     pub reason: Reason,
@@ -97,13 +119,13 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     #[serde(skip)]
-    pub operation: Option<Operation>,
+    pub operation: Op,
     /// Whether the created app receives a client secret to capture (AWX confidential).
     #[serde(skip)]
     pub yields_secret: bool,
 }
 
-impl Change {
+impl<Op> Change<Op> {
     /// The app as plans name it: `grafana (Engineering)` for AWX.
     pub fn label(&self) -> String {
         match &self.organization {

@@ -299,7 +299,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     "the old copy of `{}`, left by a replacement that was interrupted after the new application was created",
                     target.name
                 )],
-                operation: Some(Operation::Delete { id: a.id.clone() }),
+                operation: Operation::Delete { id: a.id.clone() },
                 yields_secret: false,
             });
         }
@@ -320,7 +320,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     fields: Vec::new(),
                     organization,
                     notes: Vec::new(),
-                    operation: Some(Operation::Delete { id: c.id.clone() }),
+                    operation: Operation::Delete { id: c.id.clone() },
                     yields_secret: false,
                 });
             }
@@ -379,11 +379,11 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     organization,
                     notes: Vec::new(),
                     yields_secret: semantics::of(server.kind).yields_secret(&fields),
-                    operation: Some(Operation::Create {
+                    operation: Operation::Create {
                         name: target.name.clone(),
                         organization: target.organization,
                         fields,
-                    }),
+                    },
                 });
             }
             (Ensure::Present, Some(c)) => {
@@ -433,7 +433,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                 fields: Vec::new(),
                 organization: org_label(live, c.organization),
                 notes: same_name_elsewhere(c, &resolved, live),
-                operation: Some(Operation::Delete { id: c.id.clone() }),
+                operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
             });
         } else {
@@ -450,11 +450,11 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
     // A create next to an unmanaged app of the same name in another
     // organization: say so, and how to move that one instead.
     for change in out.changes.iter_mut() {
-        let Some(Operation::Create {
+        let Operation::Create {
             name,
             organization: Some(org),
             ..
-        }) = &change.operation
+        } = &change.operation
         else {
             continue;
         };
@@ -725,13 +725,13 @@ fn update_or_replace(
                 notes
             },
             yields_secret: semantics::of(server.kind).yields_secret(&merged),
-            operation: Some(Operation::Replace {
+            operation: Operation::Replace {
                 id: live.id.clone(),
                 live_name: live.name.clone(),
                 name: target.name.clone(),
                 organization: target.organization,
                 fields: merged,
-            }),
+            },
         });
     }
     let body = match style {
@@ -755,9 +755,9 @@ fn update_or_replace(
         organization: None,
         notes,
         yields_secret: false,
-        operation: Some(Operation::Update {
+        operation: Operation::Update {
             id: live.id.clone(),
             fields: body,
-        }),
+        },
     })
 }

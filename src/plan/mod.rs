@@ -8,7 +8,7 @@ pub mod normalize;
 
 use serde::{Deserialize, Serialize};
 
-pub use change::{Action, Change, FieldDiff, Operation, Reason};
+pub use change::{Action, Change, FieldDiff, Operation, Reason, Reviewed};
 pub use diff::{Diff, PlanProblem};
 
 use crate::model::{Config, Instance, Kind, LiveState, Server};
@@ -16,12 +16,16 @@ use crate::semantics::{self, UpdateStyle};
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// A plan read from a file (`plan --out`, shards for `report`).
+pub type ReviewedPlan = Plan<Reviewed>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
+#[serde(bound(serialize = "", deserialize = "Op: Default"))]
+pub struct Plan<Op = Operation> {
     pub format_version: u32,
     pub appform_version: String,
     pub config_digest: String,
-    pub servers: Vec<ServerPlan>,
+    pub servers: Vec<ServerPlan<Op>>,
     pub summary: Summary,
     pub blocked: Vec<String>,
     /// Server instances in sync / drifted / failed (an extension of SPEC §2.6).
@@ -96,7 +100,7 @@ pub struct InstanceCounts {
     pub failed: usize,
 }
 
-pub fn instance_counts(servers: &[ServerPlan]) -> InstanceCounts {
+pub fn instance_counts<Op>(servers: &[ServerPlan<Op>]) -> InstanceCounts {
     let mut c = InstanceCounts::default();
     for sp in servers {
         if sp.error.is_some() {
@@ -111,7 +115,8 @@ pub fn instance_counts(servers: &[ServerPlan]) -> InstanceCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServerPlan {
+#[serde(bound(serialize = "", deserialize = "Op: Default"))]
+pub struct ServerPlan<Op = Operation> {
     /// The instance name: `<server>` or `<server>@<host[:port]>`.
     pub server: String,
     pub kind: Kind,
@@ -119,7 +124,7 @@ pub struct ServerPlan {
     pub update_style: UpdateStyle,
     pub error: Option<String>,
     pub unmanaged: Vec<String>,
-    pub changes: Vec<Change>,
+    pub changes: Vec<Change<Op>>,
     /// Applications that already match (an extension of SPEC §2.6).
     #[serde(default)]
     pub noop: usize,
@@ -288,7 +293,7 @@ pub fn build_with(
     )
 }
 
-pub fn summarize(servers: &[ServerPlan]) -> Summary {
+pub fn summarize<Op>(servers: &[ServerPlan<Op>]) -> Summary {
     let mut s = Summary::default();
     for sp in servers {
         for c in &sp.changes {
@@ -345,8 +350,8 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String>
 /// Several JSON plans (shards of one config, say) as one: servers in the
 /// order given, summary and instance counts recomputed, blocked rules united.
 /// The same server instance in two plans is an error.
-pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
-    let mut servers: Vec<ServerPlan> = Vec::new();
+pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
+    let mut servers: Vec<ServerPlan<Reviewed>> = Vec::new();
     let mut blocked: Vec<String> = Vec::new();
     let mut digests: Vec<String> = Vec::new();
     for plan in plans {

@@ -58,16 +58,22 @@ fn grafana_live() -> LiveApp {
 
 const GRAFANA: &str = "        grafana:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: authorization-code\n          redirect_uris: [https://g/cb2, https://g/cb]\n";
 
+/// Plans `state` against the first server; every change's shown action must
+/// be the action its operation carries out.
 fn plan_of(cfg: &Config, state: LiveState) -> (Plan, Vec<InstanceProblem>) {
     let server = &cfg.servers[0];
-    build(
+    let (plan, problems) = build(
         cfg,
         vec![InstanceState {
             server,
             instance: &server.instances[0],
             live: Ok(state),
         }],
-    )
+    );
+    for c in plan.servers.iter().flat_map(|s| &s.changes) {
+        assert_eq!(c.action, c.operation.action(), "{}", c.app);
+    }
+    (plan, problems)
 }
 
 #[test]
@@ -106,7 +112,7 @@ fn an_update_patches_only_the_changed_fields() {
     let (plan, _) = plan_of(&cfg, live(vec![grafana_live()]));
     let c = &plan.servers[0].changes[0];
     assert_eq!((c.action, c.reason), (Action::Update, Reason::FieldsDiffer));
-    let Some(Operation::Update { id, fields }) = &c.operation else {
+    let Operation::Update { id, fields } = &c.operation else {
         panic!()
     };
     assert_eq!(id, "7");
@@ -128,7 +134,7 @@ fn a_grant_type_change_forces_replacement_and_keeps_unmanaged_values() {
             .iter()
             .any(|f| f.field == "authorization_grant_type" && f.forces_replacement)
     );
-    let Some(Operation::Replace { fields, .. }) = &c.operation else {
+    let Operation::Replace { fields, .. } = &c.operation else {
         panic!()
     };
     assert_eq!(fields["description"], json!("Grafana"));

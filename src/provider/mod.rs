@@ -325,12 +325,7 @@ impl Client {
 
     /// Carries out one planned change.
     pub async fn execute(&self, change: &Change) -> Result<Applied, Error> {
-        let Some(operation) = &change.operation else {
-            return Err(Error::new(
-                FailureKind::Local,
-                "nothing to do: the change has no operation",
-            ));
-        };
+        let operation = &change.operation;
         let expected = change.before_fingerprint.as_deref();
         let no_org = || {
             Error::new(

@@ -3,7 +3,7 @@
 
 use crate::plan::Plan;
 
-pub fn plan(plan: &Plan) -> String {
+pub fn plan<Op>(plan: &Plan<Op>) -> String {
     let mut text = serde_json::to_string_pretty(plan).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text

@@ -59,7 +59,7 @@ fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', "<br>")
 }
 
-fn rows(sp: &ServerPlan) -> Vec<String> {
+fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
     let mut out = Vec::new();
     for c in &sp.changes {
         let fields: Vec<_> = c.changed_fields().collect();
@@ -95,7 +95,7 @@ fn rows(sp: &ServerPlan) -> Vec<String> {
 }
 
 /// Whether a reviewer must see the section without a click.
-fn expanded(sp: &ServerPlan) -> bool {
+fn expanded<Op>(sp: &ServerPlan<Op>) -> bool {
     sp.error.is_some()
         || sp
             .changes
@@ -104,7 +104,7 @@ fn expanded(sp: &ServerPlan) -> bool {
 }
 
 /// `hosts`: the other instances with exactly the same changes (a fleet).
-fn section(sp: &ServerPlan, hosts: &[&str], max_bytes: usize) -> String {
+fn section<Op>(sp: &ServerPlan<Op>, hosts: &[&str], max_bytes: usize) -> String {
     let mut out = String::new();
     let what = match (&sp.error, sp.changes.len()) {
         (Some(_), _) => "error".to_string(),
@@ -176,7 +176,7 @@ fn section(sp: &ServerPlan, hosts: &[&str], max_bytes: usize) -> String {
 }
 
 /// The markdown plan; `max_bytes` bounds each server's section.
-pub fn plan(plan: &Plan, max_bytes: usize) -> String {
+pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     let mut out = String::new();
     let s = &plan.summary;
     let _ = writeln!(out, "{MARKER}");
@@ -219,7 +219,7 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
     }
     out.push('\n');
     // Fleet hosts (`server@host`) whose changes render the same share a section.
-    let shown: Vec<&ServerPlan> = plan
+    let shown: Vec<&ServerPlan<Op>> = plan
         .servers
         .iter()
         .filter(|sp| !sp.changes.is_empty() || sp.error.is_some())
@@ -256,10 +256,10 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Change, FieldDiff, Reason, Summary};
+    use crate::plan::{Change, FieldDiff, Reason, Reviewed, Summary};
     use serde_json::json;
 
-    fn server(n: usize) -> ServerPlan {
+    fn server(n: usize) -> ServerPlan<Reviewed> {
         ServerPlan {
             server: "whm@h:1".into(),
             kind: crate::model::Kind::Whm,
@@ -284,7 +284,7 @@ mod tests {
                     }],
                     organization: None,
                     notes: Vec::new(),
-                    operation: None,
+                    operation: Reviewed,
                     yields_secret: false,
                 })
                 .collect(),
@@ -295,7 +295,7 @@ mod tests {
         }
     }
 
-    fn plan_of(n: usize) -> Plan {
+    fn plan_of(n: usize) -> Plan<Reviewed> {
         Plan {
             format_version: 1,
             appform_version: "0".into(),
@@ -333,7 +333,7 @@ mod tests {
         );
     }
 
-    fn fleet_host(host: &str, n: usize) -> ServerPlan {
+    fn fleet_host(host: &str, n: usize) -> ServerPlan<Reviewed> {
         ServerPlan {
             server: format!("whm-fleet@{host}"),
             ..server(n)

@@ -82,7 +82,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-fn headline(server: &ServerPlan, change: &Change) -> String {
+fn headline<Op>(server: &ServerPlan<Op>, change: &Change<Op>) -> String {
     match (change.action, change.reason) {
         (Action::Create, _) => "will be created".into(),
         (Action::Update, _) if server.update_style == UpdateStyle::FullReplace => {
@@ -139,7 +139,13 @@ fn pretty(v: &Value) -> String {
     }
 }
 
-fn field_lines(style: Style, out: &mut String, change: &Change, f: &FieldDiff, width: usize) {
+fn field_lines<Op>(
+    style: Style,
+    out: &mut String,
+    change: &Change<Op>,
+    f: &FieldDiff,
+    width: usize,
+) {
     let indent = "      ";
     let name = format!("{:<width$}", f.field);
     let mark = match change.action {
@@ -205,7 +211,7 @@ fn field_lines(style: Style, out: &mut String, change: &Change, f: &FieldDiff, w
 }
 
 /// One server instance's section (empty when there is nothing to say).
-pub fn server_section(style: Style, sp: &ServerPlan) -> String {
+pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
     let mut out = String::new();
     if sp.changes.is_empty() && sp.unmanaged.is_empty() && sp.error.is_none() {
         return out;
@@ -279,13 +285,13 @@ pub fn server_section(style: Style, sp: &ServerPlan) -> String {
 }
 
 /// The whole text plan.
-pub fn plan(style: Style, plan: &Plan) -> String {
+pub fn plan<Op>(style: Style, plan: &Plan<Op>) -> String {
     plan_with(style, plan, false)
 }
 
 /// The text plan; `forced`: apply runs with `--force`, so a blocked plan is
 /// said to be overridden.
-pub fn plan_with(style: Style, plan: &Plan, forced: bool) -> String {
+pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
     let mut out = String::new();
     for sp in &plan.servers {
         let section = server_section(style, sp);
@@ -347,6 +353,7 @@ mod tests {
     use super::*;
     use crate::model::Kind;
     use crate::plan::InstanceCounts;
+    use crate::plan::Reviewed;
     use crate::semantics::UpdateStyle;
     use serde_json::json;
 
@@ -363,7 +370,7 @@ mod tests {
         }
     }
 
-    fn change(app: &str, action: Action, fields: Vec<FieldDiff>) -> Change {
+    fn change(app: &str, action: Action, fields: Vec<FieldDiff>) -> Change<Reviewed> {
         Change {
             app: app.into(),
             action,
@@ -372,12 +379,16 @@ mod tests {
             fields,
             organization: None,
             notes: vec![],
-            operation: None,
+            operation: Reviewed,
             yields_secret: false,
         }
     }
 
-    fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change>) -> ServerPlan {
+    fn server(
+        kind: Kind,
+        style: UpdateStyle,
+        changes: Vec<Change<Reviewed>>,
+    ) -> ServerPlan<Reviewed> {
         ServerPlan {
             server: "s".into(),
             kind,
@@ -394,7 +405,7 @@ mod tests {
         }
     }
 
-    fn plan(servers: Vec<ServerPlan>, blocked: Vec<String>) -> Plan {
+    fn plan(servers: Vec<ServerPlan<Reviewed>>, blocked: Vec<String>) -> Plan<Reviewed> {
         Plan {
             format_version: 1,
             appform_version: "0".into(),
