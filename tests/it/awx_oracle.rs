@@ -13,8 +13,9 @@
 
 use std::path::PathBuf;
 
-use appform::sandbox::awx::{AwxOptions, AwxSim};
-use appform::sandbox::{Faults, serve_in_background};
+use crate::world::AwxWorld;
+use appform::sandbox::Faults;
+use appform::sandbox::awx::AwxOptions;
 use serde_json::Value;
 
 fn oracle() -> Value {
@@ -125,18 +126,16 @@ fn compare(real: &Value, ours: &Value, at: &str, subset: bool, diffs: &mut Vec<S
 #[test]
 fn the_simulator_answers_like_the_recorded_awx() {
     let oracle = oracle();
-    let sim = AwxSim::new(AwxOptions {
-        admin_password: "adminpw".into(),
-        admin_tokens: Vec::new(),
-        ..AwxOptions::default()
-    });
-    let server = serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        sim.router(),
+    let world = AwxWorld::of(
+        1,
+        |_| AwxOptions {
+            admin_password: "adminpw".into(),
+            admin_tokens: Vec::new(),
+            ..AwxOptions::default()
+        },
         Faults::default(),
-    )
-    .unwrap();
-    let base = server.url();
+    );
+    let base = world.url();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

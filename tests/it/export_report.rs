@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::support::{AwxWorld, TppWorld, appform, texts};
+use crate::world::WhmWorld;
 
 fn plan_file(path: &std::path::Path, env: (&str, &str)) -> std::process::Output {
     appform()
@@ -106,49 +107,30 @@ fn an_exported_tpp_config_plans_no_changes() {
     assert_eq!(plan.status.code(), Some(0), "{stdout}{stderr}");
 }
 
-fn whm_fleet(
-    hosts: usize,
-) -> (
-    Vec<appform::sandbox::whm::WhmSim>,
-    Vec<appform::sandbox::BackgroundServer>,
-    tempfile::TempDir,
-) {
-    let mut sims = Vec::new();
-    let mut servers = Vec::new();
-    for i in 0..hosts {
-        let sim = appform::sandbox::whm::WhmSim::new(appform::sandbox::whm::WhmOptions {
-            seed: i as u64,
-            ..Default::default()
-        });
-        if i % 2 == 0 {
-            sim.seed_demo();
-        }
-        servers.push(
-            appform::sandbox::serve_in_background(
-                "127.0.0.1:0".parse().unwrap(),
-                sim.router(),
-                appform::sandbox::Faults::default(),
-            )
-            .unwrap(),
-        );
-        sims.push(sim);
+/// A fleet of `hosts` WHM hosts (demo apps on every other one) and a config
+/// `fleet.yaml` naming them all as server `fleet`.
+fn whm_fleet(hosts: usize) -> WhmWorld {
+    let world = WhmWorld::fleet(hosts, appform::sandbox::Faults::default());
+    for sim in world.sims.iter().step_by(2) {
+        sim.seed_demo();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let urls: String = servers
+    let urls: String = world
+        .urls()
         .iter()
-        .map(|s| format!("        - {}\n", s.url()))
+        .map(|u| format!("        - {u}\n"))
         .collect();
     std::fs::write(
-        dir.path().join("fleet.yaml"),
+        world.path("fleet.yaml"),
         format!("servers:\n  fleet:\n    whm:\n      urls:\n{urls}      auth: {{username: root, token: env:WHM_TOKEN}}\n      applications:\n        billing:\n          data: {{token_name: Billing API Token, jwt: {{iss: https://billing.example.com}}}}\n"),
     )
     .unwrap();
-    (sims, servers, dir)
+    world
 }
 
 #[test]
 fn an_exported_whm_instance_plans_no_changes_and_a_fleet_must_name_one() {
-    let (_sims, servers, dir) = whm_fleet(2);
+    let fleet = whm_fleet(2);
+    let dir = &fleet.dir;
     let out = appform()
         .args(["export", "--server", "fleet", "-c"])
         .arg(dir.path())
@@ -163,7 +145,7 @@ fn an_exported_whm_instance_plans_no_changes_and_a_fleet_must_name_one() {
         "{:?}",
         texts(&out)
     );
-    let instance = format!("fleet@{}", servers[0].addr);
+    let instance = format!("fleet@{}", fleet.urls()[0].trim_start_matches("http://"));
     let out = appform()
         .args(["export", "--server", &instance, "-c"])
         .arg(dir.path())
@@ -184,7 +166,8 @@ fn an_exported_whm_instance_plans_no_changes_and_a_fleet_must_name_one() {
 
 #[test]
 fn shards_split_a_fleet_and_report_merges_them_back() {
-    let (_sims, _servers, dir) = whm_fleet(9);
+    let fleet = whm_fleet(9);
+    let dir = &fleet.dir;
     let run = |extra: &[&str]| {
         let out = appform()
             .args(["plan", "--format", "json"])

@@ -5,17 +5,17 @@
 //! ends with no duplicate, nothing the config keeps lost, an empty second
 //! plan, and (after a kill) a re-run that exits 0.
 
-use appform::sandbox::Simulator as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use appform::sandbox::awx::{AwxOptions, AwxSim};
+use appform::sandbox::Faults;
+use appform::sandbox::awx::AwxSim;
 use appform::sandbox::tpp::{TppOptions, TppSim};
-use appform::sandbox::whm::{WhmOptions, WhmSim};
-use appform::sandbox::{BackgroundServer, Faults, serve_in_background};
+use appform::sandbox::whm::WhmSim;
 use serde_json::{Value, json};
 
-use crate::support::{AWX_TOKEN, appform, texts};
+use crate::support::texts;
+use crate::world::{AwxWorld, TestKind, TppWorld, WhmWorld, World};
 
 /// The faults of the convergence runs: 20% 5xx (a quarter of them after the
 /// server acted) and 5% connection resets, with a little latency.
@@ -36,124 +36,69 @@ fn slow() -> Faults {
     }
 }
 
-fn serve(router: axum::Router, faults: Faults) -> BackgroundServer {
-    serve_in_background("127.0.0.1:0".parse().unwrap(), router, faults).unwrap()
-}
-
 const POLICY: &str = "policy:\n  max_deletes: 1000\n  max_change_ratio: 1.0\n";
 
-/// The simulators of one kind and the config that manages them.
-enum Sims {
-    Awx(AwxSim),
-    Tpp(TppSim),
-    Whm(Vec<WhmSim>),
+/// The binary against `world`, retrying more than usual (faults are dense).
+fn cmd<S: TestKind>(world: &World<S>, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = world.cmd(args);
+    cmd.args(["--max-retries", "8"]);
+    cmd
 }
 
-struct World {
-    sims: Sims,
-    _servers: Vec<BackgroundServer>,
-    dir: tempfile::TempDir,
+/// `appform apply` as a child process, to be killed.
+fn spawn_apply<S: TestKind>(world: &World<S>) -> Child {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("appform"));
+    command
+        .args(APPLY)
+        .arg("-c")
+        .arg(world.dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in S::ENV {
+        command.env(k, v);
+    }
+    command.spawn().unwrap()
 }
 
-impl World {
-    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = appform();
-        cmd.args(args)
-            .arg("-c")
-            .arg(self.dir.path())
-            .args(["--max-retries", "8"])
-            .env("AWX_TOKEN", AWX_TOKEN)
-            .env("TPP_PASSWORD", "password")
-            .env("WHM_TOKEN", "sandbox-whm-token");
-        cmd
-    }
-
-    fn spawn_apply(&self) -> Child {
-        Command::new(assert_cmd::cargo::cargo_bin("appform"))
-            .args(APPLY)
-            .arg("-c")
-            .arg(self.dir.path())
-            .env("AWX_TOKEN", AWX_TOKEN)
-            .env("TPP_PASSWORD", "password")
-            .env("WHM_TOKEN", "sandbox-whm-token")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-
-    /// (writes so far, deletes so far) as the simulators saw them.
-    fn writes(&self) -> (usize, usize) {
-        let count = |reqs: Vec<appform::sandbox::LoggedRequest>,
-                     is_delete: &dyn Fn(&str, &str) -> bool| {
-            let writes: Vec<_> = reqs
-                .into_iter()
-                .filter(|r| {
-                    r.method != "GET"
-                        && !r.path.to_ascii_lowercase().contains("enumerate")
-                        && !r.path.to_ascii_lowercase().contains("getapplication")
-                        && !r.path.to_ascii_lowercase().contains("totalcount")
-                        && !r.path.contains("list_connected")
-                        && !r.path.contains("fetch_connected")
-                        && !r.path.starts_with("/vedauth")
-                })
-                .collect();
-            let deletes = writes
-                .iter()
-                .filter(|r| is_delete(&r.method, &r.path))
-                .count();
-            (writes.len(), deletes)
-        };
-        match &self.sims {
-            Sims::Awx(sim) => count(sim.requests(), &|m, _| m == "DELETE"),
-            Sims::Tpp(sim) => count(sim.requests(), &|_, p| {
-                p.to_ascii_lowercase().ends_with("deleteapplication")
-            }),
-            Sims::Whm(sims) => sims
-                .iter()
-                .map(|s| count(s.requests(), &|_, p| p.contains("remove_connected")))
-                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
-        }
-    }
-
-    /// Applies until a run succeeds (faults make single runs fail), then
-    /// checks that a plan is empty.
-    fn converge(&self) {
-        let mut last = String::new();
-        for run in 0..6 {
-            let out = self.cmd(APPLY).output().unwrap();
-            let (stdout, stderr) = texts(&out);
-            assert!(!stderr.contains("panicked"), "{stderr}");
-            if out.status.code() == Some(0) {
-                eprintln!("converged after {} run(s)", run + 1);
-                self.assert_plan_empty();
-                return;
-            }
-            eprintln!(
-                "run {} exited {:?}: {}",
-                run + 1,
-                out.status.code(),
-                stdout
-                    .lines()
-                    .filter(|l| l.contains("FAILED"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            last = format!("{stdout}{stderr}");
-        }
-        panic!("apply did not converge in 6 runs; the last said:\n{last}");
-    }
-
-    fn assert_plan_empty(&self) {
-        let out = self.cmd(&["plan", "--detailed-exitcode"]).output().unwrap();
+/// Applies until a run succeeds (faults make single runs fail), then
+/// checks that a plan is empty.
+fn converge<S: TestKind>(world: &World<S>) {
+    let mut last = String::new();
+    for run in 0..6 {
+        let out = cmd(world, APPLY).output().unwrap();
         let (stdout, stderr) = texts(&out);
-        assert_eq!(
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if out.status.code() == Some(0) {
+            eprintln!("converged after {} run(s)", run + 1);
+            assert_plan_empty(world);
+            return;
+        }
+        eprintln!(
+            "run {} exited {:?}: {}",
+            run + 1,
             out.status.code(),
-            Some(0),
-            "a second plan is not empty:\n{stdout}{stderr}"
+            stdout
+                .lines()
+                .filter(|l| l.contains("FAILED"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
+        last = format!("{stdout}{stderr}");
     }
+    panic!("apply did not converge in 6 runs; the last said:\n{last}");
+}
+
+fn assert_plan_empty<S: TestKind>(world: &World<S>) {
+    let out = cmd(world, &["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a second plan is not empty:\n{stdout}{stderr}"
+    );
 }
 
 const APPLY: &[&str] = &[
@@ -173,10 +118,9 @@ fn in_flight(scale: usize) -> usize {
     if scale == 200 { 8 } else { 1 }
 }
 
-fn awx_world(faults: Faults, scale: usize) -> World {
-    let sim = AwxSim::new(AwxOptions::default());
-    sim.seed_apps("app-", scale * 150 / 200);
-    let server = serve(sim.router(), faults);
+fn awx_world(faults: Faults, scale: usize) -> World<AwxSim> {
+    let world = AwxWorld::with_faults(faults);
+    world.sim.seed_apps("app-", scale * 150 / 200);
     let n = |full: usize| full * scale / 200;
     let mut apps = String::new();
     for i in 0..n(150) {
@@ -200,24 +144,17 @@ fn awx_world(faults: Faults, scale: usize) -> World {
     }
     let config = format!(
         "{POLICY}servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_TOKEN\n      max_in_flight: {}\n      applications:\n{apps}",
-        server.url(),
+        world.url(),
         in_flight(scale)
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appform.yaml"), config).unwrap();
-    World {
-        sims: Sims::Awx(sim),
-        _servers: vec![server],
-        dir,
-    }
+    std::fs::write(world.path("appform.yaml"), config).unwrap();
+    world
 }
 
 /// No (organization, name) twice, every app the config keeps present, and
 /// the updated apps still the same applications (same client id).
-fn check_awx(world: &World, scale: usize, before: &[(String, Value)]) {
-    let Sims::Awx(sim) = &world.sims else {
-        unreachable!()
-    };
+fn check_awx(world: &World<AwxSim>, scale: usize, before: &[(String, Value)]) {
+    let sim = &world.sim;
     let names = sim.app_names();
     let mut unique = names.clone();
     unique.dedup();
@@ -232,10 +169,8 @@ fn check_awx(world: &World, scale: usize, before: &[(String, Value)]) {
     }
 }
 
-fn awx_client_ids(world: &World, scale: usize) -> Vec<(String, Value)> {
-    let Sims::Awx(sim) = &world.sims else {
-        unreachable!()
-    };
+fn awx_client_ids(world: &World<AwxSim>, scale: usize) -> Vec<(String, Value)> {
+    let sim = &world.sim;
     (0..AWX_KEEP * scale / 200)
         .map(|i| {
             let name = format!("app-{i:03}");
@@ -249,17 +184,16 @@ fn awx_client_ids(world: &World, scale: usize) -> Vec<(String, Value)> {
 fn awx_converges_under_faults() {
     let world = awx_world(harsh(), 200);
     let before = awx_client_ids(&world, 200);
-    world.converge();
+    converge(&world);
     check_awx(&world, 200, &before);
 }
 
 // ----- TPP: 100 updates, 40 deletes, 60 creates
 
-fn tpp_world(faults: Faults, scale: usize) -> World {
-    let sim = TppSim::new(TppOptions::default());
+fn tpp_world(faults: Faults, scale: usize) -> World<TppSim> {
+    let world = TppWorld::of(1, |_| TppOptions::default(), faults);
     let n = |full: usize| full * scale / 200;
-    sim.seed_apps("app-", n(140));
-    let server = serve(sim.router(), faults);
+    world.sim.seed_apps("app-", n(140));
     let mut apps = String::new();
     for i in 0..n(140) {
         let body = if i < n(100) {
@@ -276,22 +210,15 @@ fn tpp_world(faults: Faults, scale: usize) -> World {
     }
     let config = format!(
         "{POLICY}servers:\n  tpp-test:\n    tpp:\n      url: {}\n      auth:\n        client_id: appform\n        username: tppadmin\n        password: env:TPP_PASSWORD\n      max_in_flight: {}\n      applications:\n{apps}",
-        server.url(),
+        world.url(),
         in_flight(scale)
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appform.yaml"), config).unwrap();
-    World {
-        sims: Sims::Tpp(sim),
-        _servers: vec![server],
-        dir,
-    }
+    std::fs::write(world.path("appform.yaml"), config).unwrap();
+    world
 }
 
-fn check_tpp(world: &World, scale: usize) {
-    let Sims::Tpp(sim) = &world.sims else {
-        unreachable!()
-    };
+fn check_tpp(world: &World<TppSim>, scale: usize) {
+    let sim = &world.sim;
     let n = |full: usize| full * scale / 200;
     for i in 0..n(100) {
         let app = sim.app(&format!("app-{i:03}")).expect("kept");
@@ -309,21 +236,16 @@ fn check_tpp(world: &World, scale: usize) {
 #[test]
 fn tpp_converges_under_faults() {
     let world = tpp_world(harsh(), 200);
-    world.converge();
+    converge(&world);
     check_tpp(&world, 200);
 }
 
 // ----- WHM: a fleet of 5 hosts, 40 changes each (16 updates, 12 deletes, 12 creates)
 
-fn whm_world(faults: Faults, scale: usize) -> World {
+fn whm_world(faults: Faults, scale: usize) -> World<WhmSim> {
     let n = |full: usize| full * scale / 200;
-    let mut sims = Vec::new();
-    let mut servers = Vec::new();
-    for h in 0..5 {
-        let sim = WhmSim::new(WhmOptions {
-            seed: h + 1,
-            ..WhmOptions::default()
-        });
+    let world = WhmWorld::fleet(5, faults);
+    for (h, sim) in world.sims.iter().enumerate() {
         for i in 0..n(28) {
             sim.put(
                 "root",
@@ -331,8 +253,6 @@ fn whm_world(faults: Faults, scale: usize) -> World {
                 json!({"token_name": format!("T{i}"), "extra": h}),
             );
         }
-        servers.push(serve(sim.router(), faults));
-        sims.push(sim);
     }
     let mut apps = String::new();
     for i in 0..n(28) {
@@ -349,27 +269,21 @@ fn whm_world(faults: Faults, scale: usize) -> World {
             "        new-{i:03}:\n          data:\n            token_name: New {i}\n"
         ));
     }
-    let urls: String = servers
+    let urls: String = world
+        .urls()
         .iter()
-        .map(|s| format!("        - {}\n", s.url()))
+        .map(|u| format!("        - {u}\n"))
         .collect();
     let config = format!(
         "{POLICY}servers:\n  whm-fleet:\n    whm:\n      urls:\n{urls}      auth:\n        username: root\n        token: env:WHM_TOKEN\n      max_in_flight: {}\n      applications:\n{apps}",
         in_flight(scale)
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("appform.yaml"), config).unwrap();
-    World {
-        sims: Sims::Whm(sims),
-        _servers: servers,
-        dir,
-    }
+    std::fs::write(world.path("appform.yaml"), config).unwrap();
+    world
 }
 
-fn check_whm(world: &World, scale: usize) {
-    let Sims::Whm(sims) = &world.sims else {
-        unreachable!()
-    };
+fn check_whm(world: &World<WhmSim>, scale: usize) {
+    let sims = &world.sims;
     let n = |full: usize| full * scale / 200;
     for (h, sim) in sims.iter().enumerate() {
         for i in 0..n(16) {
@@ -393,7 +307,7 @@ fn check_whm(world: &World, scale: usize) {
 #[test]
 fn a_whm_fleet_converges_under_faults() {
     let world = whm_world(harsh(), 200);
-    world.converge();
+    converge(&world);
     check_whm(&world, 200);
 }
 
@@ -408,11 +322,16 @@ enum KillPoint {
 
 /// Starts apply, kills it (SIGKILL) at `point`, then runs apply again: the
 /// re-run exits 0 and a plan after it is empty.
-fn kill_and_rerun(world: &World, point: KillPoint, total_writes: usize, earlier_deletes: usize) {
-    let mut child = world.spawn_apply();
+fn kill_and_rerun<S: TestKind>(
+    world: &World<S>,
+    point: KillPoint,
+    total_writes: usize,
+    earlier_deletes: usize,
+) {
+    let mut child = spawn_apply(world);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (writes, deletes) = world.writes();
+        let (writes, deletes) = world.write_counts();
         let reached = match point {
             KillPoint::Early => writes >= 3,
             KillPoint::Middle => writes >= total_writes / 2,
@@ -435,8 +354,7 @@ fn kill_and_rerun(world: &World, point: KillPoint, total_writes: usize, earlier_
     child.kill().unwrap();
     let _ = child.wait();
     // The kill left work behind (else this test would prove nothing).
-    let out = world
-        .cmd(&["plan", "--detailed-exitcode"])
+    let out = cmd(world, &["plan", "--detailed-exitcode"])
         .output()
         .unwrap();
     assert_eq!(
@@ -445,14 +363,14 @@ fn kill_and_rerun(world: &World, point: KillPoint, total_writes: usize, earlier_
         "nothing left to do after kill -9 at {point:?}: {}",
         texts(&out).0
     );
-    let out = world.cmd(APPLY).output().unwrap();
+    let out = cmd(world, APPLY).output().unwrap();
     let (stdout, stderr) = texts(&out);
     assert_eq!(
         out.status.code(),
         Some(0),
         "the re-run after kill -9 at {point:?}:\n{stdout}{stderr}"
     );
-    world.assert_plan_empty();
+    assert_plan_empty(world);
 }
 
 /// A small world (40 changes) with latency, so that a kill lands mid-run.

@@ -30,3 +30,4 @@ mod tpp_apply;
 mod tpp_fidelity;
 mod tpp_simulator;
 mod whm_fleet;
+mod world;

@@ -4,54 +4,34 @@
 //! 4, "could not be reached", never "stale"); a real stale object still
 //! refuses the whole plan.
 
-use appform::sandbox::Simulator as _;
-use appform::sandbox::awx::{AwxOptions, AwxSim};
-use appform::sandbox::{BackgroundServer, Faults, serve_in_background};
+use appform::sandbox::Faults;
+use appform::sandbox::awx::AwxOptions;
 use serde_json::Value;
 
-use crate::support::{appform, texts};
+use crate::support::{AwxWorld, appform, texts};
 
 /// Three AWX servers `awx-1..3`, each wanting one app, with the config in
-/// `repo/configs/` and a CA file referenced relatively from one server.
+/// `repo/configs/`.
 struct Three {
-    sims: Vec<AwxSim>,
-    servers: Vec<Option<BackgroundServer>>,
-    dir: tempfile::TempDir,
+    world: AwxWorld,
 }
 
 impl Three {
     fn new() -> Self {
-        let mut sims = Vec::new();
-        let mut servers = Vec::new();
-        for _ in 0..3 {
-            let sim = AwxSim::new(AwxOptions::default());
-            servers.push(Some(
-                serve_in_background(
-                    "127.0.0.1:0".parse().unwrap(),
-                    sim.routes(),
-                    Faults::default(),
-                )
-                .unwrap(),
-            ));
-            sims.push(sim);
-        }
         let three = Three {
-            sims,
-            servers,
-            dir: tempfile::tempdir().unwrap(),
+            world: AwxWorld::of(3, |_| AwxOptions::default(), Faults::default()),
         };
         three.write_config("");
         three
     }
 
     fn configs(&self) -> std::path::PathBuf {
-        self.dir.path().join("repo").join("configs")
+        self.world.dir.path().join("repo").join("configs")
     }
 
     fn write_config(&self, description: &str) {
         std::fs::create_dir_all(self.configs()).unwrap();
-        for (i, server) in self.servers.iter().enumerate() {
-            let url = server.as_ref().unwrap().url();
+        for (i, url) in self.world.urls().iter().enumerate() {
             std::fs::write(
                 self.configs().join(format!("awx-{}.yaml", i + 1)),
                 format!(
@@ -70,13 +50,13 @@ impl Three {
     }
 
     fn plan_file(&self) -> std::path::PathBuf {
-        self.dir.path().join("plan.json")
+        self.world.dir.path().join("plan.json")
     }
 
     /// `plan -c repo/configs --out plan.json`, run from `repo`.
     fn save_plan(&self) -> String {
         let out = self
-            .appform_in(&self.dir.path().join("repo"))
+            .appform_in(&self.world.dir.path().join("repo"))
             .args(["plan", "-c", "configs", "--out"])
             .arg(self.plan_file())
             .output()
@@ -87,7 +67,7 @@ impl Three {
     }
 
     fn app_names(&self, i: usize) -> Vec<String> {
-        self.sims[i]
+        self.world.sims[i]
             .app_names()
             .into_iter()
             .map(|(_, n)| n)
@@ -135,7 +115,7 @@ fn a_saved_plan_applies_from_another_directory_without_the_config() {
     }
     // `-c` with the same files: the digest matches; the second plan is empty.
     let out = three
-        .appform_in(three.dir.path())
+        .appform_in(three.world.dir.path())
         .args(["plan", "--detailed-exitcode", "-c"])
         .arg(three.configs())
         .output()
@@ -149,7 +129,7 @@ fn with_c_the_config_digest_must_still_match() {
     three.save_plan();
     three.write_config("changed after review");
     let out = three
-        .appform_in(three.dir.path())
+        .appform_in(three.world.dir.path())
         .arg("apply")
         .arg(three.plan_file())
         .arg("-c")
@@ -169,9 +149,9 @@ fn with_c_the_config_digest_must_still_match() {
 fn an_unreachable_server_fails_alone_and_is_never_called_stale() {
     let mut three = Three::new();
     three.save_plan();
-    three.servers[1].take();
+    three.world.kill_host(1);
     let out = three
-        .appform_in(three.dir.path())
+        .appform_in(three.world.dir.path())
         .arg("apply")
         .arg(three.plan_file())
         .output()
@@ -196,7 +176,7 @@ fn a_stale_object_still_refuses_the_whole_plan() {
     let three = Three::new();
     three.save_plan();
     let out = three
-        .appform_in(three.dir.path())
+        .appform_in(three.world.dir.path())
         .arg("apply")
         .arg(three.plan_file())
         .output()
@@ -205,12 +185,10 @@ fn a_stale_object_still_refuses_the_whole_plan() {
     three.write_config("reviewed change");
     three.save_plan();
     // Someone edits app-2 by hand between review and merge.
-    assert!(three.sims[1].set_app_field("app-2", "skip_authorization", Value::Bool(true)));
-    for sim in &three.sims {
-        sim.clear_requests();
-    }
+    assert!(three.world.sims[1].set_app_field("app-2", "skip_authorization", Value::Bool(true)));
+    three.world.clear_requests();
     let out = three
-        .appform_in(three.dir.path())
+        .appform_in(three.world.dir.path())
         .arg("apply")
         .arg(three.plan_file())
         .output()
@@ -221,12 +199,5 @@ fn a_stale_object_still_refuses_the_whole_plan() {
         stderr.contains("stale plan") && stderr.contains("awx-2/app-2"),
         "{stderr}"
     );
-    for sim in &three.sims {
-        assert!(
-            sim.requests()
-                .iter()
-                .all(|r| r.method == "GET" || r.method == "OPTIONS"),
-            "nothing was written"
-        );
-    }
+    assert!(three.world.writes().is_empty(), "nothing was written");
 }

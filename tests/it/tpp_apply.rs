@@ -356,27 +356,21 @@ fn a_create_without_required_fields_points_at_the_app() {
 
 #[test]
 fn every_reading_of_enumerate_start_lists_every_application() {
-    use appform::sandbox::tpp::{StartMode, TppOptions, TppSim};
+    use appform::sandbox::tpp::{StartMode, TppOptions};
     for mode in [
         StartMode::PageFromOne,
         StartMode::Offset,
         StartMode::PageFromZero,
     ] {
-        let sim = TppSim::new(TppOptions {
+        let world = TppWorld::with_options(TppOptions {
             start_mode: mode,
             ..TppOptions::default()
         });
-        sim.seed_apps("bulk-", 250);
-        let server = appform::sandbox::serve_in_background(
-            "127.0.0.1:0".parse().unwrap(),
-            sim.router(),
-            appform::sandbox::Faults::default(),
-        )
-        .unwrap();
+        world.sim.seed_apps("bulk-", 250);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("t.yaml"),
-            format!("servers:\n  t:\n    tpp:\n      url: {}\n      auth: {{token: env:TPP_TOKEN}}\n      applications: {{}}\n", server.url()),
+            format!("servers:\n  t:\n    tpp:\n      url: {}\n      auth: {{token: env:TPP_TOKEN}}\n      applications: {{}}\n", world.url()),
         )
         .unwrap();
         let out = crate::support::appform()

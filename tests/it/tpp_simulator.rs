@@ -2,8 +2,7 @@
 //! codes, flat create, wrapped full-replace update with defaults, 400/401/403
 //! error shapes, token refresh with rotation, revocation.
 
-use appform::sandbox::tpp::{TppOptions, TppSim};
-use appform::sandbox::{Faults, serve_in_background};
+use crate::world::TppWorld;
 use serde_json::{Value, json};
 
 struct Client {
@@ -46,20 +45,14 @@ const APP: &str = r#"{"ApplicationId":"x1","Name":"X","Vendor":"V","Description"
 
 #[test]
 fn application_calls_follow_the_contract() {
-    let sim = TppSim::new(TppOptions::default());
-    let server = serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        sim.router(),
-        Faults::default(),
-    )
-    .unwrap();
+    let world = TppWorld::new();
     let c = Client {
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap(),
         http: reqwest::Client::new(),
-        base: server.url(),
+        base: world.url(),
     };
     let t = Some("sandbox-tpp-token");
     let (s, body) = c.post(
@@ -149,20 +142,14 @@ fn application_calls_follow_the_contract() {
 
 #[test]
 fn tokens_are_obtained_refreshed_with_rotation_and_revoked() {
-    let sim = TppSim::new(TppOptions::default());
-    let server = serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        sim.router(),
-        Faults::default(),
-    )
-    .unwrap();
+    let world = TppWorld::new();
     let c = Client {
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap(),
         http: reqwest::Client::new(),
-        base: server.url(),
+        base: world.url(),
     };
     let (s, body) = c.post(
         "/vedauth/authorize/oauth",

@@ -2,18 +2,13 @@
 //! parallel; each host's drift shown on its own; one failing host never stops
 //! the others; `data` compared as JSON and saved whole.
 
+use appform::sandbox::Faults;
 use appform::sandbox::Simulator as _;
-use appform::sandbox::whm::{WhmOptions, WhmSim};
-use appform::sandbox::{BackgroundServer, Faults, serve_in_background};
+use appform::sandbox::whm::WhmOptions;
 use serde_json::{Value, json};
 
-use crate::support::{appform, texts};
-
-struct Fleet {
-    sims: Vec<WhmSim>,
-    servers: Vec<BackgroundServer>,
-    dir: tempfile::TempDir,
-}
+use crate::support::texts;
+use crate::world::WhmWorld;
 
 const BILLING: &str = "        billing:\n          data:\n            token_name: Billing API Token\n            jwt:\n              iss: https://billing.example.com\n              scope: [admin:users]\n";
 const MONITORING: &str = "        monitoring:\n          data:\n            token_name: Monitoring\n            jwt: {iss: https://monitoring.example.com, scope: [read]}\n";
@@ -26,72 +21,26 @@ fn monitoring() -> Value {
     json!({"token_name": "Monitoring", "jwt": {"iss": "https://monitoring.example.com", "scope": ["read"]}})
 }
 
-impl Fleet {
-    /// `n` hosts; host `i` shuffles its lists with seed `i + 1`.
-    fn new(n: usize) -> Self {
-        let mut sims = Vec::new();
-        let mut servers = Vec::new();
-        for i in 0..n {
-            let sim = WhmSim::new(WhmOptions {
-                seed: i as u64 + 1,
-                ..WhmOptions::default()
-            });
-            servers.push(
-                serve_in_background(
-                    "127.0.0.1:0".parse().unwrap(),
-                    sim.router(),
-                    Faults::default(),
-                )
-                .unwrap(),
-            );
-            sims.push(sim);
-        }
-        Fleet {
-            sims,
-            servers,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn instance(&self, i: usize) -> String {
-        format!("whm-fleet@{}", self.servers[i].addr)
-    }
-
-    fn write_config(&self, options: &str, apps: &str) {
-        let urls: Vec<String> = self
-            .servers
-            .iter()
-            .map(|s| format!("        - {}\n", s.url()))
-            .collect();
-        let text = format!(
-            "servers:\n  whm-fleet:\n    whm:\n      urls:\n{}      auth:\n        username: root\n        token: env:WHM_TOKEN\n{options}      applications:\n{apps}",
-            urls.concat()
-        );
-        std::fs::write(self.dir.path().join("fleet.yaml"), text).unwrap();
-    }
-
-    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = appform();
-        cmd.args(args)
-            .arg("-c")
-            .arg(self.dir.path())
-            .env("WHM_TOKEN", "sandbox-whm-token");
-        cmd
-    }
-
-    fn saves(&self, i: usize) -> Vec<Value> {
-        self.sims[i]
-            .requests()
-            .into_iter()
-            .filter(|r| r.path.starts_with("/json-api/save_connected_application?"))
-            .filter_map(|r| r.body)
-            .collect()
-    }
-}
-
 #[test]
 fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachable() {
-    let fleet = Fleet::new(6);
+    // Host 5 rejects the token.
+    let fleet = WhmWorld::of(
+        6,
+        |i| WhmOptions {
+            seed: i as u64 + 1,
+            users: if i == 5 {
+                [(
+                    "root".to_string(),
+                    ("another-token".to_string(), "x".to_string()),
+                )]
+                .into_iter()
+                .collect()
+            } else {
+                WhmOptions::default().users
+            },
+        },
+        Faults::default(),
+    );
     for (i, sim) in fleet.sims.iter().enumerate() {
         match i {
             0 => {
@@ -120,31 +69,7 @@ fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachabl
         }
     }
     fleet.write_config("", &format!("{BILLING}{MONITORING}"));
-    // Host 5 rejects the token.
-    let bad = fleet.servers[5].url();
-    let five = WhmSim::new(WhmOptions {
-        users: [(
-            "root".to_string(),
-            ("another-token".to_string(), "x".to_string()),
-        )]
-        .into_iter()
-        .collect(),
-        seed: 9,
-    });
-    // Replace host 5 by a simulator with other credentials on a new port.
-    let five_server = serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        five.router(),
-        Faults::default(),
-    )
-    .unwrap();
-    let text = std::fs::read_to_string(fleet.dir.path().join("fleet.yaml")).unwrap();
-    std::fs::write(
-        fleet.dir.path().join("fleet.yaml"),
-        text.replace(&bad, &five_server.url()),
-    )
-    .unwrap();
-    let bad_instance = format!("whm-fleet@{}", five_server.addr);
+    let bad_instance = fleet.instance(5);
 
     let out = fleet.cmd(&["plan"]).output().unwrap();
     let (stdout, _) = texts(&out);
@@ -269,7 +194,7 @@ fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachabl
 
 #[test]
 fn saves_carry_undeclared_keys_unless_authoritative() {
-    let fleet = Fleet::new(1);
+    let fleet = WhmWorld::fleet(1, Faults::default());
     let mut live = billing();
     live["private_key"] = json!("billing-2024");
     live["jwt"]["iss"] = json!("https://old.example.com");
@@ -322,7 +247,7 @@ fn saves_carry_undeclared_keys_unless_authoritative() {
 
 #[test]
 fn a_shuffled_list_order_never_makes_a_diff() {
-    let fleet = Fleet::new(1);
+    let fleet = WhmWorld::fleet(1, Faults::default());
     let mut apps = String::new();
     for i in 0..30 {
         let data =
@@ -361,7 +286,7 @@ fn a_shuffled_list_order_never_makes_a_diff() {
 
 #[test]
 fn a_result_0_answer_is_an_error_with_the_servers_reason() {
-    let fleet = Fleet::new(1);
+    let fleet = WhmWorld::fleet(1, Faults::default());
     fleet.write_config("", BILLING);
     fleet.sims[0].fail_saves("The connected applications file is locked.");
     let out = fleet.cmd(&["apply", "--auto-approve"]).output().unwrap();
@@ -376,7 +301,7 @@ fn a_result_0_answer_is_an_error_with_the_servers_reason() {
 
 #[test]
 fn requests_are_json_with_the_api_version_in_the_body() {
-    let fleet = Fleet::new(2);
+    let fleet = WhmWorld::fleet(2, Faults::default());
     fleet.sims[1].put("root", "monitoring", monitoring());
     fleet.write_config(
         "",
@@ -425,13 +350,13 @@ fn requests_are_json_with_the_api_version_in_the_body() {
 
 #[test]
 fn form_mode_data_breaks_every_list_as_the_contract_says() {
-    let fleet = Fleet::new(1);
+    let fleet = WhmWorld::fleet(1, Faults::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = reqwest::Client::new();
-    let url = fleet.servers[0].url();
+    let url = fleet.urls()[0].clone();
     let post = |ct: &'static str, body: String, function: &str| {
         rt.block_on(async {
             client
@@ -483,7 +408,7 @@ fn form_mode_data_breaks_every_list_as_the_contract_says() {
 /// nor in apply's output, while the server receives the real values.
 #[test]
 fn secret_named_data_keys_are_never_shown_but_are_written() {
-    let fleet = Fleet::new(1);
+    let fleet = WhmWorld::fleet(1, Faults::default());
     fleet.write_config(
         "",
         "        partner:\n          data:\n            token_name: Partner\n            client_secret: env-not-needed-s3cr3t-one\n            jwt: {iss: https://partner.example.com, secret: nested-s3cr3t-two}\n",
