@@ -8,7 +8,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use super::session::load_config;
 use super::{EXIT_OK, Output, runtime};
 use crate::cli::SandboxArgs;
-use crate::model::Kind;
 use crate::sandbox::awx::AwxOptions;
 use crate::sandbox::fleet::{Sandbox, SimOptions, SimSpec};
 use crate::sandbox::from_config::{SandboxSecrets, specs_for};
@@ -134,13 +133,8 @@ fn faults(args: &SandboxArgs) -> Result<Faults, String> {
 fn print_servers(sandbox: &Sandbox, from_config: bool) {
     let mut kinds = Vec::new();
     for running in &sandbox.running {
-        let url = running.server.url();
+        println!("{}", running.banner());
         let kind = running.sim.kind();
-        match kind {
-            Kind::Awx => println!("AWX simulator (AWX 24.6.1) at {url}"),
-            Kind::Tpp => println!("Venafi TPP simulator at {url}"),
-            Kind::Whm => println!("cPanel WHM simulator at {url}"),
-        }
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
@@ -151,31 +145,11 @@ fn print_servers(sandbox: &Sandbox, from_config: bool) {
         );
         return;
     }
-    let awx = AwxOptions::default();
-    let tpp = TppOptions::default();
     for kind in kinds {
-        match kind {
-            Kind::Awx => println!(
-                "  AWX: Basic auth {} / {}; Bearer token: {}; organization 1: Default",
-                awx.admin_username,
-                awx.admin_password,
-                awx.admin_tokens.first().map(String::as_str).unwrap_or("")
-            ),
-            Kind::Tpp => println!(
-                "  TPP: VEDAuth user {} (any client_id); static Bearer token: {}",
-                tpp.users
-                    .iter()
-                    .next()
-                    .map(|(u, p)| format!("{u} / {p}"))
-                    .unwrap_or_default(),
-                tpp.static_tokens.first().map(String::as_str).unwrap_or("")
-            ),
-            Kind::Whm => println!(
-                "  WHM: user root: API token sandbox-whm-token (Authorization: whm root:TOKEN), or Basic root / password"
-            ),
-        }
+        println!("  {}", crate::sandbox::fleet::default_login(kind));
     }
 }
+
 /// `20ms`, `1s`, or a number of milliseconds.
 fn parse_latency(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();

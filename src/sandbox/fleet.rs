@@ -104,6 +104,58 @@ pub struct Running {
     pub server: BackgroundServer,
 }
 
+impl Running {
+    /// The line `appform sandbox` prints for it (tests read these lines).
+    pub fn banner(&self) -> String {
+        let url = self.server.url();
+        match self.sim.kind() {
+            Kind::Awx => format!("AWX simulator (AWX 24.6.1) at {url}"),
+            Kind::Tpp => format!("Venafi TPP simulator at {url}"),
+            Kind::Whm => format!("cPanel WHM simulator at {url}"),
+        }
+    }
+}
+
+/// How to log in to a simulator of `kind` started with its default options.
+pub fn default_login(kind: Kind) -> String {
+    match kind {
+        Kind::Awx => {
+            let awx = AwxOptions::default();
+            format!(
+                "AWX: Basic auth {} / {}; Bearer token: {}; organization 1: Default",
+                awx.admin_username,
+                awx.admin_password,
+                awx.admin_tokens.first().map(String::as_str).unwrap_or("")
+            )
+        }
+        Kind::Tpp => {
+            let tpp = TppOptions::default();
+            format!(
+                "TPP: VEDAuth user {} (any client_id); static Bearer token: {}",
+                tpp.users
+                    .iter()
+                    .next()
+                    .map(|(u, p)| format!("{u} / {p}"))
+                    .unwrap_or_default(),
+                tpp.static_tokens.first().map(String::as_str).unwrap_or("")
+            )
+        }
+        Kind::Whm => {
+            let whm = WhmOptions::default();
+            let (user, (token, password)) = whm
+                .users
+                .iter()
+                .next()
+                .map_or((String::new(), (String::new(), String::new())), |(u, c)| {
+                    (u.clone(), c.clone())
+                });
+            format!(
+                "WHM: user {user}: API token {token} (Authorization: whm {user}:TOKEN), or Basic {user} / {password}"
+            )
+        }
+    }
+}
+
 /// Simulators running until dropped.
 pub struct Sandbox {
     pub running: Vec<Running>,
