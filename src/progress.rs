@@ -4,6 +4,7 @@
 //! second, so quick runs print nothing extra. indicatif draws it; one bar per
 //! process, like the log level in `logging`.
 
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ fn bar() -> std::sync::MutexGuard<'static, Option<(ProgressBar, Instant)>> {
 
 /// Starts counting `total` steps of `what` (`servers read`, `writes`).
 pub fn begin(what: &str, total: u64) {
-    if !ALLOWED.load(Ordering::Relaxed) || !crate::render::stderr_is_tty() || total == 0 {
+    if !ALLOWED.load(Ordering::Relaxed) || !std::io::stderr().is_terminal() || total == 0 {
         return;
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
