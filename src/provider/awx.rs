@@ -270,12 +270,21 @@ impl Awx {
     /// three times, when another client changed the list between pages), and
     /// the organizations.
     pub async fn fetch(&self) -> Result<LiveState, Error> {
-        let mut organizations = self.organizations().await?;
+        // The organizations and the first application listing go out together:
+        // two round trips in all (first pages, then the other pages at once).
+        let (organizations, first) = tokio::join!(
+            self.organizations(),
+            self.all_pages("/api/v2/applications/", "application")
+        );
+        let mut organizations = organizations?;
+        let mut first = Some(first);
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
-            let (counts, results) = self
-                .all_pages("/api/v2/applications/", "application")
-                .await?;
+            let listing = match first.take() {
+                Some(listing) => listing,
+                None => self.all_pages("/api/v2/applications/", "application").await,
+            };
+            let (counts, results) = listing?;
             let mut apps = Vec::with_capacity(results.len());
             for r in &results {
                 let (app, org_name) = live_app(r).map_err(Error::malformed)?;

@@ -84,6 +84,48 @@ impl axum::serve::Listener for FaultyListener {
     }
 }
 
+/// Requests being answered right now, and the most at any one time: shows
+/// whether a client sent requests together (the tests of request counts).
+#[derive(Debug, Default)]
+pub struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl InFlight {
+    fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.peak.fetch_max(now, SeqCst);
+    }
+    fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// The most requests in flight at once since the last reset.
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn reset_peak(&self) {
+        self.peak.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// One request in flight; leaves when dropped (also when the client hangs up).
+struct Entered(std::sync::Arc<InFlight>);
+
+impl Entered {
+    fn new(in_flight: std::sync::Arc<InFlight>) -> Self {
+        in_flight.enter();
+        Entered(in_flight)
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
 async fn inject(faults: Faults, request: Request, next: Next) -> Response {
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
@@ -117,8 +159,29 @@ pub async fn serve(
     faults: Faults,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_counted(
+        listener,
+        router,
+        faults,
+        shutdown,
+        std::sync::Arc::default(),
+    )
+    .await
+}
+
+async fn serve_counted(
+    listener: TcpListener,
+    router: Router,
+    faults: Faults,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    in_flight: std::sync::Arc<InFlight>,
+) -> std::io::Result<()> {
     let app = router.layer(axum::middleware::from_fn(move |req, next| {
-        inject(faults, req, next)
+        let in_flight = in_flight.clone();
+        async move {
+            let _entered = Entered::new(in_flight);
+            inject(faults, req, next).await
+        }
     }));
     axum::serve(
         FaultyListener {
@@ -134,6 +197,8 @@ pub async fn serve(
 /// A simulator running on its own thread; stopped when dropped.
 pub struct BackgroundServer {
     pub addr: SocketAddr,
+    /// Requests in flight on this server.
+    pub in_flight: std::sync::Arc<InFlight>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -166,6 +231,8 @@ pub fn serve_in_background(
     std_listener.set_nonblocking(true)?;
     let bound = std_listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let in_flight = std::sync::Arc::new(InFlight::default());
+    let counted = in_flight.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -176,14 +243,21 @@ pub fn serve_in_background(
                 let Ok(listener) = TcpListener::from_std(std_listener) else {
                     return;
                 };
-                let _ = serve(listener, router, faults, async {
-                    let _ = rx.await;
-                })
+                let _ = serve_counted(
+                    listener,
+                    router,
+                    faults,
+                    async {
+                        let _ = rx.await;
+                    },
+                    counted,
+                )
                 .await;
             });
         })?;
     Ok(BackgroundServer {
         addr: bound,
+        in_flight,
         shutdown: Some(tx),
         thread: Some(thread),
     })

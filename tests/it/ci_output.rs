@@ -81,10 +81,11 @@ fn color_is_chosen_by_the_flag_then_no_color_then_the_terminal() {
     assert_eq!(out.status.code(), Some(1), "a usage error is exit 1");
 }
 
-/// A plan that takes more than a second: the simulator answers slowly.
+/// A plan that takes more than a second: the simulator answers slowly (a plan
+/// of one AWX server is one round trip here).
 fn slow_world() -> AwxWorld {
     let world = AwxWorld::with_faults(appform::sandbox::Faults {
-        latency: Duration::from_millis(700),
+        latency: Duration::from_millis(1200),
         ..Default::default()
     });
     world.write_config("", APP);

@@ -20,6 +20,7 @@ mod hostile;
 mod never_lose;
 mod plan_snapshots;
 mod recipes;
+mod request_counts;
 mod response_parsers;
 mod sandbox_cmd;
 mod saved_plans;

@@ -420,7 +420,12 @@ fn a_create_that_meets_the_same_app_adopts_it_and_a_different_one_is_reported() 
 
 #[test]
 fn a_listing_whose_total_moves_is_read_again() {
-    let world = TppWorld::new();
+    // Pages of 10: the list is read in several answers, between which it can
+    // move (one answer holding every application is a snapshot by itself).
+    let world = TppWorld::with_options(appform::sandbox::tpp::TppOptions {
+        max_page: 10,
+        ..Default::default()
+    });
     world.sim.seed_apps("app-", 30);
     world.write_config("", "        app-005:\n          vendor: Seed\n");
     world.sim.remove_after_next_enumerate("app-020");

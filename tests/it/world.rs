@@ -151,7 +151,17 @@ impl<S: TestKind> World<S> {
         (writes.len(), deletes)
     }
 
+    /// The most requests host `i` had in flight at once (since the last clear).
+    pub fn peak_in_flight(&self, i: usize) -> usize {
+        self.servers[i].as_ref().map_or(0, |s| s.in_flight.peak())
+    }
+
+    /// Forgets the requests so far (and the in-flight peaks).
     pub fn clear_requests(&self) {
+        self.servers
+            .iter()
+            .flatten()
+            .for_each(|s| s.in_flight.reset_peak());
         self.sims.iter().for_each(S::clear_requests);
     }
 

@@ -120,11 +120,26 @@ impl Tpp {
     /// after (read again, up to three times, when another client changed the
     /// list meanwhile; SPEC §4.5).
     pub async fn fetch(&self) -> Result<LiveState, Error> {
-        let defaults = self.defaults().await;
+        // The defaults and the first count go out together.
+        let (defaults, first_count) = tokio::join!(self.defaults(), self.total_count());
+        let mut first_count = Some(first_count);
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
-            let before = self.total_count().await?;
-            let apps = self.enumerate(before, &defaults).await?;
+            let before = match first_count.take() {
+                Some(count) => count?,
+                None => self.total_count().await?,
+            };
+            let (apps, one_answer) = self.enumerate(before, &defaults).await?;
+            // One EnumerateApplications answer that holds every application
+            // TotalCount reported is a snapshot by itself: nothing can have
+            // moved between pages, so the count need not be read again.
+            if one_answer && apps.len() == before {
+                return Ok(LiveState {
+                    apps: apps.into_values().collect(),
+                    organizations: BTreeMap::new(),
+                    defaults: defaults.unwrap_or_default(),
+                });
+            }
             let after = self.total_count().await?;
             if before == after && apps.len() == after {
                 return Ok(LiveState {
@@ -198,14 +213,15 @@ impl Tpp {
     /// same page twice (1-based), a page shifted by one (an offset), or the
     /// next page (0-based). The largest page is asked for first; a server that
     /// answers with fewer has capped it, or refuses it (then 100 are asked for).
+    /// The applications, and whether they came in one answer (a snapshot).
     async fn enumerate(
         &self,
         total: usize,
         defaults: &Defaults,
-    ) -> Result<BTreeMap<String, LiveApp>, Error> {
+    ) -> Result<(BTreeMap<String, LiveApp>, bool), Error> {
         let mut apps: BTreeMap<String, LiveApp> = BTreeMap::new();
         if total == 0 {
-            return Ok(apps);
+            return Ok((apps, false));
         }
         let refused =
             |e: &CallError| matches!(e, CallError::Status(400, _) | CallError::Result(..));
@@ -220,7 +236,7 @@ impl Tpp {
             Err(e) => return Err(e.into_write()),
         };
         let Some((first, asked)) = first else {
-            return self.pages_from_one(total, defaults).await;
+            return Ok((self.pages_from_one(total, defaults).await?, false));
         };
         // A short first page with more to come: the server caps the page size.
         let count = if first.len() < asked && first.len() < total && !first.is_empty() {
@@ -235,7 +251,7 @@ impl Tpp {
         };
         add(&mut apps, &first);
         if apps.len() >= total {
-            return Ok(apps);
+            return Ok((apps, true));
         }
         let second = self
             .page(1, count, defaults)
@@ -266,7 +282,7 @@ impl Tpp {
             }
             start += step;
         }
-        Ok(apps)
+        Ok((apps, false))
     }
 
     async fn get(&self, id: &str) -> Result<Option<(LiveApp, Value)>, CallError> {

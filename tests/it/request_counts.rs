@@ -1,0 +1,135 @@
+//! Plans send the fewest requests their API allows, and send together what
+//! can go together (counted, not timed): the simulators log every request and
+//! the peak number in flight at once.
+
+use std::time::Duration;
+
+use appform::sandbox::Faults;
+use appform::sandbox::tpp::TppOptions;
+use appform::sandbox::whm::WhmOptions;
+
+use crate::support::texts;
+use crate::world::{AwxWorld, TppWorld, WhmWorld, World};
+
+/// A little latency, so that requests sent together overlap on the server.
+fn latency() -> Faults {
+    Faults {
+        latency: Duration::from_millis(30),
+        ..Faults::default()
+    }
+}
+
+fn plan_ok<S: crate::world::TestKind>(world: &World<S>) {
+    let out = world.cmd(&["plan"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+}
+
+fn paths<S: crate::world::TestKind>(world: &World<S>, i: usize) -> Vec<String> {
+    world.sims[i]
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// AWX, 450 applications in three organizations the config names by name:
+/// one organization list and three application pages of 200, in two round
+/// trips (the organizations with the first page, then pages 2 and 3 together).
+#[test]
+fn an_awx_plan_is_one_organization_list_and_the_pages_of_applications() {
+    let world = AwxWorld::with_faults(latency());
+    let mut apps = String::new();
+    for (o, org) in ["Default", "Engineering", "Finance"].iter().enumerate() {
+        if o > 0 {
+            world.sim.add_organization(org);
+        }
+        for i in 0..150 {
+            apps.push_str(&format!(
+                "        {org}-{i:03}:\n          name: app-{i:03}\n          organization: {org}\n          client_type: public\n          authorization_grant_type: password\n"
+            ));
+        }
+    }
+    world.write_config("", &apps);
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    world.clear_requests();
+    plan_ok(&world);
+    let mut seen = paths(&world, 0);
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            "GET /api/v2/applications/?page_size=200&page=1",
+            "GET /api/v2/applications/?page_size=200&page=2",
+            "GET /api/v2/applications/?page_size=200&page=3",
+            "GET /api/v2/organizations/?page_size=200&page=1",
+        ]
+    );
+    assert!(
+        world.peak_in_flight(0) >= 2,
+        "pages sent together: peak {}",
+        world.peak_in_flight(0)
+    );
+}
+
+/// TPP with a token: the server's defaults and the count together, then one
+/// page that holds every application (a snapshot: the count is not read again).
+#[test]
+fn a_tpp_plan_reads_the_defaults_the_count_and_one_page() {
+    let world = TppWorld::of(1, |_| TppOptions::default(), latency());
+    world.sim.seed_apps("app-", 300);
+    world.write_config_with_auth("        token: env:TPP_TOKEN\n", "", "");
+    world.clear_requests();
+    plan_ok(&world);
+    let seen = paths(&world, 0);
+    let calls: Vec<&str> = seen
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap_or(""))
+        .collect();
+    assert_eq!(calls.len(), 3, "{seen:?}");
+    for call in ["GetConfiguration", "TotalCount", "EnumerateApplications"] {
+        assert!(
+            calls.iter().any(|c| c.eq_ignore_ascii_case(call)),
+            "{call}: {seen:?}"
+        );
+    }
+    assert!(
+        world.peak_in_flight(0) >= 2,
+        "GetConfiguration and TotalCount sent together: peak {}",
+        world.peak_in_flight(0)
+    );
+}
+
+/// WHM: one list per host.
+#[test]
+fn a_whm_fleet_plan_is_one_request_per_host() {
+    let world = WhmWorld::of(
+        20,
+        |i| WhmOptions {
+            seed: i as u64 + 1,
+            ..WhmOptions::default()
+        },
+        latency(),
+    );
+    for sim in &world.sims {
+        sim.put(
+            "root",
+            "billing",
+            serde_json::json!({"token_name": "Billing"}),
+        );
+    }
+    world.write_config(
+        "",
+        "        billing:\n          data: {token_name: Billing}\n",
+    );
+    plan_ok(&world);
+    for i in 0..20 {
+        assert_eq!(
+            paths(&world, i).len(),
+            1,
+            "host {i}: {:?}",
+            paths(&world, i)
+        );
+    }
+}
