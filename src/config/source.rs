@@ -132,7 +132,7 @@ fn plain_message(message: &str) -> String {
         "a config file holds one YAML document, but this one has a `---` separator".into()
     } else if message.starts_with("budget breached") || message.contains("recursion limit") {
         format!(
-            "the document is too large or too deeply nested (aliases count as copies; nesting is limited to {MAX_DEPTH} levels)"
+            "the document is too large or too deeply nested (a file holds at most 250,000 YAML nodes, several thousand applications: split a larger configuration into one file per server; aliases count as copies; nesting is limited to {MAX_DEPTH} levels)"
         )
     } else {
         message.to_string()

@@ -89,6 +89,23 @@ impl AnySim {
         }
     }
 
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<super::LoggedRequest> {
+        match self {
+            AnySim::Awx(s) => s.requests(),
+            AnySim::Tpp(s) => s.requests(),
+            AnySim::Whm(s) => s.requests(),
+        }
+    }
+
+    pub fn clear_requests(&self) {
+        match self {
+            AnySim::Awx(s) => s.clear_requests(),
+            AnySim::Tpp(s) => s.clear_requests(),
+            AnySim::Whm(s) => s.clear_requests(),
+        }
+    }
+
     pub fn state_json(&self) -> Value {
         match self {
             AnySim::Awx(s) => s.state_json(),

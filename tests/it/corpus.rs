@@ -214,3 +214,27 @@ fn a_symlink_loop_in_the_config_directory_is_walked_once() {
     assert_eq!(cfg.sources.len(), 1, "the file is read once");
     assert_eq!(cfg.policy.max_deletes, 1);
 }
+
+/// A large configuration spread over files loads: 10,000 applications in 100
+/// files of one server each (one file holds at most 250,000 YAML nodes, the
+/// YAML library's budget, which also stops alias bombs).
+#[test]
+fn ten_thousand_applications_over_one_file_per_server_load() {
+    let dir = tempfile::tempdir().unwrap();
+    for h in 0..100 {
+        let mut text = format!(
+            "servers:\n  whm-{h}:\n    whm:\n      url: http://127.0.0.1:{}\n      auth: {{username: root, token: env:T}}\n      applications:\n",
+            9000 + h
+        );
+        for a in 0..100 {
+            text.push_str(&format!(
+                "        app-{a:03}: {{data: {{token_name: T{a}, jwt: {{iss: https://x.example.com, scope: [a, b]}}}}}}\n"
+            ));
+        }
+        std::fs::write(dir.path().join(format!("whm-{h:03}.yaml")), text).unwrap();
+    }
+    let config =
+        config::load(dir.path()).unwrap_or_else(|e| panic!("{}", crate::support::render_plain(&e)));
+    let apps: usize = config.servers.iter().map(|s| s.apps.len()).sum();
+    assert_eq!(apps, 10_000);
+}
