@@ -18,7 +18,8 @@
 //! `--parallelism P`, `LB = latency × max(max_i r_i, ceil(Σ r_i / P))`.
 //!
 //! `APPFORM_BENCH=tiny` runs every scenario at 1/50 of its size in seconds
-//! (`.ci/run` does, so the bench cannot rot); the default is the full size.
+//! (`.ci/run` runs `APPFORM_BENCH=tiny cargo test --bench fleet`, so the bench
+//! cannot rot); the default is the full size.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
