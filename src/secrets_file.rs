@@ -45,6 +45,29 @@ impl SecretsFile {
     }
 
     fn read(&self) -> Result<Map<String, Value>, String> {
+        // A symlink is never followed: merging its target would read (and the
+        // rename replace) a file somebody else chose.
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(format!(
+                "--secrets-out `{}` is a symbolic link; refusing to read or replace it",
+                self.path.display()
+            ));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = self.dir();
+            if let Ok(meta) = std::fs::metadata(&dir) {
+                let mode = meta.permissions().mode();
+                // World-writable without the sticky bit: anyone could swap the file.
+                if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+                    return Err(format!(
+                        "--secrets-out: the directory `{}` is writable by every user; choose a private directory",
+                        dir.display()
+                    ));
+                }
+            }
+        }
         match std::fs::read_to_string(&self.path) {
             Ok(text) if text.trim().is_empty() => Ok(Map::new()),
             Ok(text) => match serde_json::from_str::<Value>(&text) {
@@ -162,32 +185,19 @@ impl SecretsFile {
     fn write(&self, map: Map<String, Value>) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
-        let tmp = self.dir().join(format!(
-            ".{}.tmp-{}",
-            self.path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_else(|| "secrets".into()),
-            std::process::id()
-        ));
+        // A temporary file with a random name, created exclusively (never
+        // an existing file or a symlink planted at a predictable name) and
+        // 0600 from its creation; renamed over the file when complete.
         let write = || -> std::io::Result<()> {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".appform-secrets.")
+                .tempfile_in(self.dir())?;
+            tmp.write_all(text.as_bytes())?;
+            tmp.write_all(b"\n")?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&self.path).map(|_| ()).map_err(|e| e.error)
         };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write --secrets-out `{}`: {e}", self.path.display())
-        })
+        write().map_err(|e| format!("cannot write --secrets-out `{}`: {e}", self.path.display()))
     }
 }
 
@@ -213,6 +223,67 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    /// The old writer used `.<name>.tmp-<pid>`, created with truncate and
+    /// following symlinks: a local user could pre-create it to read the secret
+    /// or plant a symlink to redirect the write. Neither works now.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temporary_file_or_symlink_gets_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        let planted = dir
+            .path()
+            .join(format!(".secrets.json.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let readable = dir.path().join("readable");
+        std::fs::write(&readable, "").unwrap();
+        std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let f = SecretsFile::new(&path);
+        f.record("awx-prod", "grafana", "cid", &Secret::new("s3cr3t"))
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert!(
+            std::fs::symlink_metadata(&planted)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&readable).unwrap(), "");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".appform-secrets."))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_file_or_a_world_writable_directory_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.json");
+        std::fs::write(&target, "{}").unwrap();
+        let link = dir.path().join("secrets.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = SecretsFile::new(&link).check().unwrap_err();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = SecretsFile::new(&open.join("s.json")).check().unwrap_err();
+        assert!(err.contains("writable by every user"), "{err}");
+        // /tmp-like: world-writable with the sticky bit is fine.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        SecretsFile::new(&open.join("s.json")).check().unwrap();
     }
 
     #[test]
