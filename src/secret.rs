@@ -168,6 +168,7 @@ const SECRET_KEYS: &[&str] = &[
     "refresh_token",
     "secret",
     "api_key",
+    "apikey",
 ];
 
 /// Whether a key names a secret (case-insensitive).

@@ -92,6 +92,12 @@ impl Output {
         }
     }
 
+    /// Prints a warning on stderr even with `--quiet`: weakened transport
+    /// security must never go unnoticed.
+    pub fn warn_always(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+
     /// Prints a progress note on stderr unless `--quiet`.
     pub fn info(&self, message: &str) {
         if !self.quiet {

@@ -31,7 +31,7 @@ pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
     match loaded {
         Ok(cfg) => {
             for w in &cfg.warnings {
-                out.warn(w);
+                out.warn_always(w);
             }
             Some(cfg)
         }
@@ -56,7 +56,7 @@ pub fn load_saved_config(
         .collect();
     match crate::config::load_files(&base, files) {
         Ok(config) => {
-            config.warnings.iter().for_each(|w| out.warn(w));
+            config.warnings.iter().for_each(|w| out.warn_always(w));
             Some(config)
         }
         Err(errors) => {

@@ -15,6 +15,10 @@ use super::{Applied, Created, Error, FailureKind, NewSecret};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::secret::Secret;
 
+/// The most pages of one listing (200,000 objects): more is a broken or
+/// hostile server, refused rather than paged forever.
+const MAX_PAGES: usize = 1_000;
+
 /// awx.md §5: the largest page the server serves.
 const PAGE_SIZE: usize = 200;
 
@@ -224,6 +228,12 @@ impl Awx {
             .await?;
         let (count, mut results) = page_of(&first.body, what).map_err(Error::malformed)?;
         let pages = count.div_ceil(PAGE_SIZE).max(1);
+        // A hostile or broken server must not make a plan page forever.
+        if pages > MAX_PAGES {
+            return Err(Error::malformed(format!(
+                "unexpected response: the server reports {count} {what}s, {pages} pages of {PAGE_SIZE}; appform reads at most {MAX_PAGES} pages"
+            )));
+        }
         let rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self

@@ -129,12 +129,34 @@ fn shared_client(options: &ServerOptions) -> Result<reqwest::Client, String> {
     if key.skip_verify {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
+    builder = with_https_proxy_only(builder)?;
     let client = builder
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))?;
     CLIENTS_BUILT.fetch_add(1, Ordering::SeqCst);
     clients.insert(key, client.clone());
     Ok(client)
+}
+
+/// Proxies: plain http never goes through one (its headers, credentials
+/// included, would be readable by the proxy; and loopback must stay on the
+/// machine), so the environment's `HTTP_PROXY`/`ALL_PROXY` are ignored. https
+/// may use `HTTPS_PROXY` (or `ALL_PROXY`), honouring `NO_PROXY`: the CONNECT
+/// tunnel keeps the headers inside TLS.
+fn with_https_proxy_only(
+    builder: reqwest::ClientBuilder,
+) -> Result<reqwest::ClientBuilder, String> {
+    let builder = builder.no_proxy();
+    let from_env = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let Some(url) = from_env else {
+        return Ok(builder);
+    };
+    let proxy = reqwest::Proxy::https(url.as_str())
+        .map_err(|e| format!("HTTPS_PROXY: not a proxy URL: {}", error_chain(&e)))?
+        .no_proxy(reqwest::NoProxy::from_env());
+    Ok(builder.proxy(proxy))
 }
 
 #[derive(Clone)]

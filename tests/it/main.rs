@@ -25,6 +25,7 @@ mod response_parsers;
 mod sandbox_cmd;
 mod saved_plans;
 mod schema;
+mod security;
 mod support;
 mod tls;
 mod tpp_apply;

@@ -326,6 +326,16 @@ impl Checker<'_, '_> {
                 "server `{name}`: tls_skip_verify is on; the TLS certificate is not verified"
             ));
         }
+        for instance in &instances {
+            let remote_http = url::Url::parse(&instance.url)
+                .is_ok_and(|u| u.scheme() == "http" && !is_loopback(&u));
+            if remote_http {
+                self.warnings.push(format!(
+                    "server `{}`: allow_insecure_http sends the credentials in clear to {}",
+                    instance.name, instance.url
+                ));
+            }
+        }
         if self.problems.len() != before {
             return None;
         }

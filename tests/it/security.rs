@@ -1,0 +1,119 @@
+//! Security findings, each a named test: credentials never go through a proxy
+//! in clear; hostile servers cannot page forever; warnings about weakened
+//! transport are shown even with `--quiet`.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support::{AwxWorld, appform, texts};
+
+const APP: &str = "        ops-cli:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n";
+
+/// A "proxy" that counts the connections it receives (and answers nothing).
+fn counting_proxy() -> (String, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let mut s = stream;
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+            let _ = s.read(&mut buf);
+        }
+    });
+    (url, seen)
+}
+
+/// HTTP_PROXY (and ALL_PROXY) would have received the Bearer token of a plain
+/// http server in clear; plain http never uses a proxy now.
+#[test]
+fn plain_http_never_goes_through_a_proxy() {
+    let world = AwxWorld::new();
+    world.write_config("", APP);
+    let (proxy, seen) = counting_proxy();
+    let out = world
+        .cmd(&["plan", "--max-retries", "0"])
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env("all_proxy", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("+ ops-cli"), "{stdout}");
+    assert_eq!(seen.load(Ordering::SeqCst), 0, "requests reached the proxy");
+}
+
+/// An AWX `count` of 10^12 made plan page forever; the pages are bounded.
+#[test]
+fn a_huge_count_is_a_bounded_error() {
+    use axum::Router;
+    use axum::extract::Query;
+    let server = appform::sandbox::serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        Router::new().fallback(|Query(q): Query<std::collections::BTreeMap<String, String>>| async move {
+            let page = q.get("page").cloned().unwrap_or_default();
+            axum::Json(serde_json::json!({
+                "count": 1_000_000_000_000u64,
+                "next": format!("/api/v2/applications/?page={}", page.parse::<u64>().unwrap_or(1) + 1),
+                "previous": null,
+                "results": [],
+            }))
+        }),
+        appform::sandbox::Faults::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        format!("servers:\n  s:\n    awx:\n      url: {}\n      auth: {{token: env:T}}\n      applications: {{}}\n", server.url()),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = appform()
+        .args(["plan", "--max-retries", "0", "-c"])
+        .arg(dir.path())
+        .env("T", "token")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("pages"), "{stdout}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "bounded, not forever"
+    );
+}
+
+/// Weakened transport is always said, `--quiet` or not.
+#[test]
+fn transport_warnings_are_shown_even_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "servers:\n  a:\n    awx:\n      url: https://awx.example.com\n      tls_skip_verify: true\n      auth: {token: env:T}\n      applications: {}\n  b:\n    awx:\n      url: http://awx.internal.example.com\n      allow_insecure_http: true\n      auth: {token: env:T}\n      applications: {}\n",
+    )
+    .unwrap();
+    let out = appform()
+        .args(["-q", "validate", "-c"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("server `a`: tls_skip_verify is on"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("server `b`: allow_insecure_http sends the credentials in clear to http://awx.internal.example.com"),
+        "{stderr}"
+    );
+}
