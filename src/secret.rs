@@ -196,6 +196,30 @@ pub fn redact(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Writes a file that may hold secrets (a plan file with its configuration,
+/// the sandbox's state): through a temporary file with a random name, created
+/// exclusively and 0600 from the start, renamed over `path`. A `path` that is
+/// a symbolic link is refused, never followed.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a symbolic link; refusing to replace it",
+        ));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".appform.")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
 /// Where secrets come from: the environment and files, or (with `--sandbox`)
 /// the sandbox's own credentials for references that are not set.
 pub trait SecretSource: Sync {
@@ -283,5 +307,24 @@ mod tests {
             SecretRef::Env("APPFORM_TEST_SURELY_UNSET_VAR".into()).resolve(),
             Err(ResolveError::EnvUnset(_))
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_and_never_written_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        write_private(&path, b"{}").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        write_private(&path, b"{\"a\": 1}").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\": 1}");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(write_private(&link, b"x").is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 }

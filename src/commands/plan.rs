@@ -53,7 +53,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             config: Some(crate::plan::SavedConfig::of(&config)),
             ..plan.clone()
         };
-        if let Err(e) = std::fs::write(path, render::json::plan(&file)) {
+        if let Err(e) = crate::secret::write_private(path, render::json::plan(&file).as_bytes()) {
             return out.fail(&format!(
                 "cannot write the plan to `{}`: {e}",
                 path.display()

@@ -89,6 +89,19 @@ fn a_saved_plan_applies_from_another_directory_without_the_config() {
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(three.plan_file()).unwrap()).unwrap();
     assert_eq!(saved["config"]["root"], "configs");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(three.plan_file())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "a plan file carries the configuration: private"
+        );
+    }
     assert_eq!(saved["config"]["files"].as_array().unwrap().len(), 3);
     assert!(
         !saved.to_string().contains("sandbox-awx-token"),
