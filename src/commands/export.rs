@@ -146,14 +146,8 @@ fn config_from_flags(args: &ExportArgs, out: Output) -> Option<crate::model::Con
         }
     };
     let name = std::path::PathBuf::from("<export options>");
-    match crate::config::load_files(std::path::Path::new(""), vec![(name, text.into_bytes())]) {
-        Ok(config) => {
-            config.warnings.iter().for_each(|w| out.warn_always(w));
-            Some(config)
-        }
-        Err(errors) => {
-            out.config_errors(&errors);
-            None
-        }
-    }
+    super::session::reported(
+        crate::config::load_files(std::path::Path::new(""), vec![(name, text.into_bytes())]),
+        out,
+    )
 }

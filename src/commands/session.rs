@@ -28,11 +28,15 @@ pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
             config::load_with(&path, discovery)
         }
     };
+    reported(loaded, out)
+}
+
+/// A loaded configuration with its warnings printed, or its diagnostics
+/// printed and `None`.
+pub fn reported(loaded: Result<Config, config::ConfigErrors>, out: Output) -> Option<Config> {
     match loaded {
         Ok(cfg) => {
-            for w in &cfg.warnings {
-                out.warn_always(w);
-            }
+            cfg.warnings.iter().for_each(|w| out.warn_always(w));
             Some(cfg)
         }
         Err(errors) => {
@@ -54,16 +58,7 @@ pub fn load_saved_config(
         .iter()
         .map(|f| (base.join(&f.path), f.text.clone().into_bytes()))
         .collect();
-    match crate::config::load_files(&base, files) {
-        Ok(config) => {
-            config.warnings.iter().for_each(|w| out.warn_always(w));
-            Some(config)
-        }
-        Err(errors) => {
-            out.config_errors(&errors);
-            None
-        }
-    }
+    reported(crate::config::load_files(&base, files), out)
 }
 
 /// The secrets to use: real, or with sandbox fallbacks.
