@@ -117,6 +117,15 @@ pub struct PlanArgs {
     /// With `--format markdown`: the most bytes shown per server.
     #[arg(long, default_value_t = 60_000, value_name = "N")]
     pub max_bytes: usize,
+    /// Treat every selected server as `authoritative: true` for this plan
+    /// only: fields the config leaves out show their drift from the server's
+    /// defaults (not with `--out`: apply would not do it).
+    #[arg(long, conflicts_with = "out")]
+    pub authoritative: bool,
+    /// Write Prometheus metrics of this run to FILE (text exposition, for the
+    /// node_exporter textfile collector or a Pushgateway).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +154,9 @@ pub struct ApplyArgs {
     /// Write client secrets shown once to FILE (mode 0600, merged).
     #[arg(long, value_name = "FILE", conflicts_with = "discard_secrets")]
     pub secrets_out: Option<PathBuf>,
+    /// Write Prometheus metrics of this run to FILE (text exposition).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_out: Option<PathBuf>,
     /// Create confidential apps without keeping their secrets.
     #[arg(long)]
     pub discard_secrets: bool,

@@ -46,6 +46,7 @@ pub mod duration;
 pub mod exit_code;
 pub mod export;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod progress;

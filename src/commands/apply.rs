@@ -6,13 +6,12 @@ use super::session::{
     read_plan, select_targets, server_errors_to_stderr,
 };
 use super::{EXIT_ERROR, Output};
-use crate::apply::{self, Ending, gates, saved};
+use crate::apply::{self, gates, saved};
 use crate::cli::{ApplyArgs, ApplyFormat as Format};
-use crate::plan::Plan;
-use crate::render;
 use crate::secrets_file::SecretsFile;
 
 pub fn run(args: &ApplyArgs, out: Output) -> u8 {
+    let started = std::time::Instant::now();
     let out = out.in_json(args.format == Format::Json);
     let saved_plan: Option<crate::plan::ReviewedPlan> =
         match args.planfile.as_deref().map(read_plan).transpose() {
@@ -70,61 +69,17 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         let ui = super::terminal::ApplyTerminal { args, out };
         let ending = apply::run(&config, &fetched, &plan, &options, &ui).await;
         close_all(&fetched, out).await;
-        report(args, out, &plan, ending)
+        let code = super::terminal::report(args, out, &plan, ending);
+        if let Some(path) = &args.metrics_out
+            && let Err(e) =
+                crate::metrics::write(path, "apply", &plan, started.elapsed(), code == 0)
+        {
+            out.error_text(&e);
+        }
+        code
     });
     if let Some(Err(e)) = sandbox.as_ref().map(|sb| sb.save()) {
         out.warn(&e);
     }
     code
-}
-
-/// Prints how the apply ended; returns the exit code.
-fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: Ending) -> u8 {
-    let (report, wrote) = match ending {
-        Ending::Failed { kind, message } => {
-            if args.format == Format::Json {
-                print!("{}", render::apply::json_stopped(plan, kind, &message));
-            }
-            return out.fail(&message);
-        }
-        Ending::Refused(e) => {
-            if args.format == Format::Json {
-                print!("{}", render::apply::json_stopped(plan, "policy", &e));
-            }
-            return out.refuse(&e);
-        }
-        Ending::NothingToWrite(r) => (r, false),
-        Ending::Wrote(r) => (r, true),
-    };
-    match (args.format, wrote) {
-        (Format::Text, true) => {
-            print!("{}", render::apply::text(&report));
-            let secrets = render::apply::secrets_captured(&report);
-            if let (Some(path), 1..) = (&args.secrets_out, secrets) {
-                println!(
-                    "The client secret{} of {secrets} new application{} {} in {} (mode 0600); the server never shows {} again.",
-                    if secrets == 1 { "" } else { "s" },
-                    if secrets == 1 { "" } else { "s" },
-                    if secrets == 1 { "is" } else { "are" },
-                    path.display(),
-                    if secrets == 1 { "it" } else { "them" }
-                );
-            }
-        }
-        (Format::Json, true) => print!("{}", render::apply::json(plan, &report)),
-        (Format::Text, false) => print!("{}", render::apply::text_without_writes(&report)),
-        (Format::Json, false) => print!("{}", render::apply::json_without_writes(plan, &report)),
-    }
-    // Every failure also on stderr, where CI logs look (stdout holds the report).
-    for r in report.results.iter().filter(|r| r.outcome.is_failure()) {
-        out.error_text(&render::apply::describe(r));
-    }
-    for n in &report.verification.not_kept {
-        out.error_text(&format!("verification failed: {n}"));
-    }
-    if wrote {
-        report.exit_code()
-    } else {
-        report.exit_code_without_writes()
-    }
 }

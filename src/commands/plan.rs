@@ -11,10 +11,17 @@ use crate::plan::Plan;
 use crate::render;
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
+    let started = std::time::Instant::now();
     let out = out.in_json(args.format == Format::Json);
-    let Some(config) = load_config(&args.config, out) else {
+    let Some(mut config) = load_config(&args.config, out) else {
         return EXIT_ERROR;
     };
+    if args.authoritative {
+        // This plan only: apply reads the config again and does not.
+        for server in &mut config.servers {
+            server.options.authoritative = true;
+        }
+    }
     let targets = match select_targets(&config, &args.servers) {
         Ok(t) => t,
         Err(e) => return out.fail(&e),
@@ -65,7 +72,14 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             path.display()
         ));
     }
-    exit_code(&plan, args.detailed_exitcode)
+    let code = exit_code(&plan, args.detailed_exitcode);
+    if let Some(path) = &args.metrics_out
+        && let Err(e) =
+            crate::metrics::write(path, "plan", &plan, started.elapsed(), code != EXIT_ERROR)
+    {
+        return out.fail(&e);
+    }
+    code
 }
 
 /// SPEC §4.2: an error wins, then a block, then (when asked) changes.

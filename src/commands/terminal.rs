@@ -1,6 +1,6 @@
 //! The terminal the commands talk to beyond plain output: `apply`'s plan
-//! display and its yes/no question (only on a terminal; `--auto-approve`
-//! otherwise).
+//! display, its yes/no question (only on a terminal; `--auto-approve`
+//! otherwise), and the report of how it ended.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -47,5 +47,56 @@ impl apply::Ui for ApplyTerminal<'_> {
             "yes" => Ok(()),
             _ => Err("Apply cancelled.".into()),
         }
+    }
+}
+
+/// Prints how the apply ended; returns the exit code.
+pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending) -> u8 {
+    let (report, wrote) = match ending {
+        apply::Ending::Failed { kind, message } => {
+            if args.format == Format::Json {
+                print!("{}", render::apply::json_stopped(plan, kind, &message));
+            }
+            return out.fail(&message);
+        }
+        apply::Ending::Refused(e) => {
+            if args.format == Format::Json {
+                print!("{}", render::apply::json_stopped(plan, "policy", &e));
+            }
+            return out.refuse(&e);
+        }
+        apply::Ending::NothingToWrite(r) => (r, false),
+        apply::Ending::Wrote(r) => (r, true),
+    };
+    match (args.format, wrote) {
+        (Format::Text, true) => {
+            print!("{}", render::apply::text(&report));
+            let secrets = render::apply::secrets_captured(&report);
+            if let (Some(path), 1..) = (&args.secrets_out, secrets) {
+                println!(
+                    "The client secret{} of {secrets} new application{} {} in {} (mode 0600); the server never shows {} again.",
+                    if secrets == 1 { "" } else { "s" },
+                    if secrets == 1 { "" } else { "s" },
+                    if secrets == 1 { "is" } else { "are" },
+                    path.display(),
+                    if secrets == 1 { "it" } else { "them" }
+                );
+            }
+        }
+        (Format::Json, true) => print!("{}", render::apply::json(plan, &report)),
+        (Format::Text, false) => print!("{}", render::apply::text_without_writes(&report)),
+        (Format::Json, false) => print!("{}", render::apply::json_without_writes(plan, &report)),
+    }
+    // Every failure also on stderr, where CI logs look (stdout holds the report).
+    for r in report.results.iter().filter(|r| r.outcome.is_failure()) {
+        out.error_text(&render::apply::describe(r));
+    }
+    for n in &report.verification.not_kept {
+        out.error_text(&format!("verification failed: {n}"));
+    }
+    if wrote {
+        report.exit_code()
+    } else {
+        report.exit_code_without_writes()
     }
 }

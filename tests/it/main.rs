@@ -11,6 +11,7 @@ mod awx_apply;
 mod awx_oracle;
 mod ci_output;
 mod corpus;
+mod day2;
 mod discovery;
 mod examples;
 mod export_report;

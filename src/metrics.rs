@@ -1,0 +1,157 @@
+//! `--metrics-out FILE`: a run as Prometheus text exposition (for the
+//! node_exporter textfile collector or a Pushgateway): per server instance,
+//! the planned changes by action and whether it could be planned; the run's
+//! duration and outcome, and the time of the last successful run (carried
+//! over from the previous file when this run failed). Never a secret: only
+//! instance names, counts and times. Written atomically (temp file + rename).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::plan::{Action, Plan};
+
+const LAST_SUCCESS: &str = "appform_last_success_timestamp_seconds";
+
+/// A label value escaped as the exposition format wants (`\\`, `\"`, `\n`).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The last-success time the previous file recorded for `command`.
+fn previous_success(path: &Path, command: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let prefix = format!("{LAST_SUCCESS}{{command=\"{command}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The metrics of one `plan` or `apply` run.
+pub fn render<Op>(
+    command: &str,
+    plan: &Plan<Op>,
+    duration: Duration,
+    succeeded: bool,
+    previous: Option<f64>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP appform_changes Changes planned per server instance and action."
+    );
+    let _ = writeln!(out, "# TYPE appform_changes gauge");
+    for sp in &plan.servers {
+        for (action, name) in [
+            (Action::Create, "create"),
+            (Action::Update, "update"),
+            (Action::Replace, "replace"),
+            (Action::Delete, "delete"),
+        ] {
+            let n = sp.changes.iter().filter(|c| c.action == action).count();
+            let _ = writeln!(
+                out,
+                "appform_changes{{command=\"{command}\",instance=\"{}\",action=\"{name}\"}} {n}",
+                label(&sp.server)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP appform_instance_planned 1 when the server instance could be read and planned, else 0."
+    );
+    let _ = writeln!(out, "# TYPE appform_instance_planned gauge");
+    for sp in &plan.servers {
+        let _ = writeln!(
+            out,
+            "appform_instance_planned{{command=\"{command}\",instance=\"{}\"}} {}",
+            label(&sp.server),
+            u8::from(sp.error.is_none())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP appform_run_duration_seconds How long the run took."
+    );
+    let _ = writeln!(out, "# TYPE appform_run_duration_seconds gauge");
+    let _ = writeln!(
+        out,
+        "appform_run_duration_seconds{{command=\"{command}\"}} {:.3}",
+        duration.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP appform_run_success 1 when the run ended without an error, else 0."
+    );
+    let _ = writeln!(out, "# TYPE appform_run_success gauge");
+    let _ = writeln!(
+        out,
+        "appform_run_success{{command=\"{command}\"}} {}",
+        u8::from(succeeded)
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    if let Some(t) = if succeeded { Some(now) } else { previous } {
+        let _ = writeln!(
+            out,
+            "# HELP {LAST_SUCCESS} When a run last ended without an error (Unix time)."
+        );
+        let _ = writeln!(out, "# TYPE {LAST_SUCCESS} gauge");
+        let _ = writeln!(out, "{LAST_SUCCESS}{{command=\"{command}\"}} {t:.3}");
+    }
+    out
+}
+
+/// Writes the metrics of a run to `path` atomically, readable by the
+/// collector (0644: it holds no secret).
+pub fn write<Op>(
+    path: &Path,
+    command: &str,
+    plan: &Plan<Op>,
+    duration: Duration,
+    succeeded: bool,
+) -> Result<(), String> {
+    let text = render(
+        command,
+        plan,
+        duration,
+        succeeded,
+        previous_success(path, command),
+    );
+    let fail = |e: std::io::Error| format!("cannot write --metrics-out `{}`: {e}", path.display());
+    crate::secret::write_private(path, text.as_bytes()).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn a_failed_run_keeps_the_last_success_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.prom");
+        std::fs::write(
+            &path,
+            format!("{LAST_SUCCESS}{{command=\"plan\"}} 1234.500\n"),
+        )
+        .unwrap();
+        assert_eq!(previous_success(&path, "plan"), Some(1234.5));
+        assert_eq!(previous_success(&path, "apply"), None);
+    }
+}
