@@ -83,6 +83,10 @@ pub struct ServerArgs {
     /// Only these servers (repeatable; globs; matches server and instance names).
     #[arg(long = "server", value_name = "GLOB")]
     pub servers: Vec<String>,
+    /// Only these applications (repeatable; globs on the config key, or the
+    /// live name of an app the config does not name): a partial run.
+    #[arg(long = "app", value_name = "GLOB")]
+    pub apps: Vec<String>,
     /// Only the instances in shard I of N (a stable hash of the instance name);
     /// the N shards of a config are disjoint and together cover it.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]

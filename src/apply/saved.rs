@@ -36,6 +36,21 @@ pub fn targets<'a>(config: &'a Config, saved: &ReviewedPlan) -> Result<Vec<Targe
     Ok(t)
 }
 
+/// The `--app` selection of this apply: the saved plan's own (it is applied
+/// exactly, partial or not), or the command line's; never both.
+pub fn app_selection(
+    requests: &[String],
+    saved: Option<&ReviewedPlan>,
+) -> Result<Vec<glob::Pattern>, String> {
+    match saved {
+        Some(_) if !requests.is_empty() => Err(
+            "--app cannot be combined with a saved plan: the plan file says which applications it covers".into(),
+        ),
+        Some(plan) => crate::plan::app_globs(&plan.only_apps),
+        None => crate::plan::app_globs(requests),
+    }
+}
+
 /// `Err` when the servers moved since the reviewed plan: every difference.
 pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), String> {
     let moved = moved(saved, now);

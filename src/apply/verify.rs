@@ -96,6 +96,7 @@ mod tests {
             summary: Summary::default(),
             blocked: vec![],
             instances: Default::default(),
+            only_apps: Vec::new(),
             config: None,
         }
     }

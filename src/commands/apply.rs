@@ -40,6 +40,10 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         Ok(f) => f,
         Err(e) => return out.fail(&e),
     };
+    let apps = match saved::app_selection(&args.servers.apps, saved_plan.as_ref()) {
+        Ok(a) => a,
+        Err(e) => return out.fail(&e),
+    };
     let secrets_file = args.secrets_out.as_deref().map(SecretsFile::new);
     if let Some(Err(e)) = secrets_file.as_ref().map(SecretsFile::check) {
         return out.fail(&e);
@@ -61,7 +65,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     };
     let code = rt.block_on(async {
         let (fetched, plan, problems) =
-            fetch_and_plan(&config, &targets, &args.servers, &forced).await;
+            fetch_and_plan(&config, &targets, &args.servers, &forced, &apps).await;
         problems
             .iter()
             .for_each(|p| out.error(&problem_diagnostic(&config, p)));

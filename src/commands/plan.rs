@@ -26,6 +26,10 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Ok(t) => t,
         Err(e) => return out.fail(&e),
     };
+    let apps = match crate::plan::app_globs(&args.servers.apps) {
+        Ok(a) => a,
+        Err(e) => return out.fail(&e),
+    };
     let (rt, sandbox) = match prepare(&config, &targets, &args.servers, out) {
         Ok(p) => p,
         Err(e) => return out.fail(&e),
@@ -36,6 +40,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             &targets,
             &args.servers,
             &crate::plan::ForcedReplacements::default(),
+            &apps,
         )
         .await;
         close_all(&fetched, out).await;

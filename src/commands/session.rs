@@ -210,6 +210,7 @@ pub async fn fetch_and_plan<'a>(
     targets: &[Target<'a>],
     args: &ServerArgs,
     forced: &plan::ForcedReplacements,
+    apps: &[glob::Pattern],
 ) -> (Vec<Fetched<'a>>, Plan, Vec<InstanceProblem>) {
     let fetched = targets::fetch_all(
         targets,
@@ -221,7 +222,7 @@ pub async fn fetch_and_plan<'a>(
     )
     .await;
     let (plan, problems) = plan_from(config, &fetched, forced);
-    (fetched, plan, problems)
+    (fetched, plan::restrict(plan, config, apps), problems)
 }
 
 /// Ends every session (revokes tokens appform obtained).

@@ -31,6 +31,10 @@ pub struct Plan<Op = Operation> {
     /// Server instances in sync / drifted / failed (an extension of SPEC §2.6).
     #[serde(default)]
     pub instances: InstanceCounts,
+    /// `--app` globs: a partial plan holds only the changes of the matching
+    /// applications (an extension of SPEC §2.6; SPEC §7 `--app`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_apps: Vec<String>,
     /// In a plan file (`plan --out`): the configuration it was made from, so
     /// that `apply PLANFILE` needs no `-c` (an extension of SPEC §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,10 +291,74 @@ pub fn build_with(
             summary,
             blocked,
             instances,
+            only_apps: Vec::new(),
             config: None,
         },
         problems,
     )
+}
+
+/// `--app GLOB`: the plan restricted to the applications whose key (or, for
+/// an app the config does not name, whose live name) matches. Only changes
+/// are dropped, never added: the diff itself ran on the whole server, so
+/// renames, asides and identities are as in a full plan, and an application
+/// outside the selection is neither changed nor deleted. Counts and the
+/// policy are recomputed on the selection.
+pub fn restrict(mut plan: Plan, config: &Config, globs: &[glob::Pattern]) -> Plan {
+    if globs.is_empty() {
+        return plan;
+    }
+    let selected = |name: &str| globs.iter().any(|g| g.matches(name));
+    let policy_before = policy_violations(config, &plan.servers);
+    for sp in &mut plan.servers {
+        sp.changes.retain(|c| selected(&c.app));
+        sp.unmanaged.retain(|n| selected(n));
+        sp.unmanaged_labels
+            .retain(|l| selected(l.split(" (").next().unwrap_or(l)));
+        let server = config
+            .servers
+            .iter()
+            .find(|s| s.instances.iter().any(|i| i.name == sp.server));
+        let chosen = server.map_or(0, |s| {
+            s.apps
+                .iter()
+                .filter(|a| a.ensure == crate::model::Ensure::Present && selected(&a.key))
+                .count()
+        });
+        let present_changes = sp
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::Delete)
+            .count();
+        sp.noop = chosen.saturating_sub(present_changes).min(sp.noop);
+        sp.live = sp.noop
+            + sp.changes
+                .iter()
+                .filter(|c| c.action != Action::Create)
+                .count()
+            + sp.unmanaged.len();
+    }
+    let protected: Vec<String> = plan
+        .blocked
+        .iter()
+        .filter(|b| !policy_before.contains(b))
+        .cloned()
+        .collect();
+    plan.blocked = policy_violations(config, &plan.servers);
+    plan.blocked.extend(protected);
+    plan.summary = summarize(&plan.servers);
+    plan.instances = instance_counts(&plan.servers);
+    plan.only_apps = globs.iter().map(|g| g.as_str().to_string()).collect();
+    plan
+}
+
+/// `--app` arguments as globs; a bad one is an error naming it.
+pub fn app_globs(args: &[String]) -> Result<Vec<glob::Pattern>, String> {
+    args.iter()
+        .map(|a| {
+            glob::Pattern::new(a).map_err(|e| format!("--app `{a}` is not a valid glob: {}", e.msg))
+        })
+        .collect()
 }
 
 pub fn summarize<Op>(servers: &[ServerPlan<Op>]) -> Summary {
@@ -391,6 +459,7 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
         instances: instance_counts(&servers),
         servers,
         blocked,
+        only_apps: Vec::new(),
         config: None,
     })
 }

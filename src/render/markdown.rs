@@ -205,6 +205,9 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
             s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
         );
     }
+    if let Some(note) = super::text::partial_note(&plan.only_apps) {
+        let _ = writeln!(out, "\n{note}");
+    }
     let i = plan.instances;
     let _ = writeln!(
         out,
@@ -310,6 +313,7 @@ mod tests {
                 drifted: 1,
                 ..Default::default()
             },
+            only_apps: Vec::new(),
             config: None,
         }
     }

@@ -289,6 +289,18 @@ pub fn plan<Op>(style: Style, plan: &Plan<Op>) -> String {
     plan_with(style, plan, false)
 }
 
+/// The line that says a plan is partial (`--app`), or `None`.
+pub fn partial_note(only_apps: &[String]) -> Option<String> {
+    if only_apps.is_empty() {
+        return None;
+    }
+    let globs: Vec<String> = only_apps.iter().map(|g| format!("`{g}`")).collect();
+    Some(format!(
+        "Partial plan: only the applications matching {} (--app); the others are neither shown nor changed.",
+        globs.join(", ")
+    ))
+}
+
 /// The text plan; `forced`: apply runs with `--force`, so a blocked plan is
 /// said to be overridden.
 pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
@@ -325,6 +337,9 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
                 plural(failed, "server", "servers")
             );
         }
+    }
+    if let Some(note) = partial_note(&plan.only_apps) {
+        let _ = writeln!(out, "{note}");
     }
     if plan.servers.len() > 1 {
         let i = crate::plan::instance_counts(&plan.servers);
@@ -414,6 +429,7 @@ mod tests {
             servers,
             blocked,
             instances: InstanceCounts::default(),
+            only_apps: Vec::new(),
             config: None,
         }
     }

@@ -33,11 +33,21 @@ fn plan_authoritative_shows_hand_set_fields_for_this_plan_only() {
     );
     // Not saved for apply, and apply does not do it.
     let out = world
-        .cmd(&["plan", "--authoritative", "--out"])
-        .arg(world.path("p.json"))
+        .cmd(&[
+            "plan",
+            "--authoritative",
+            "--out",
+            world.path("p.json").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "refused with --out");
+    assert!(
+        texts(&out).1.contains("cannot be used with"),
+        "{:?}",
+        texts(&out)
+    );
+    assert!(!world.path("p.json").exists());
     let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     assert!(
@@ -162,4 +172,117 @@ fn metrics_are_prometheus_text_with_the_plans_counts_and_no_secret() {
         .output()
         .unwrap();
     assert!(!parsed.status.success());
+}
+
+/// `--app GLOB`: a partial run, like Terraform's -target. Only the matching
+/// applications are changed; the others (even one `prune` would delete) are
+/// neither shown nor touched; the summary says the plan is partial; a saved
+/// partial plan applies exactly that part.
+#[test]
+fn app_globs_make_a_partial_run() {
+    let world = AwxWorld::new();
+    let apps = |description: &str| {
+        ["grafana", "grafana-dev", "jenkins"]
+            .iter()
+            .map(|n| format!("        {n}:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n          description: {description}\n"))
+            .collect::<String>()
+    };
+    world.write_config("", &apps("one"));
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    // An app nobody manages, which prune would delete.
+    world.sim.seed_apps("legacy-", 1);
+    world.write_config("      prune: true\n", &apps("two"));
+    world.clear_requests();
+
+    let out = world.cmd(&["plan", "--app", "grafana*"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("~ grafana ") && stdout.contains("~ grafana-dev "),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("jenkins") && !stdout.contains("legacy-000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to create, 2 to update, 0 to replace, 0 to delete."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Partial plan: only the applications matching `grafana*` (--app)"),
+        "{stdout}"
+    );
+    let json = world
+        .cmd(&["plan", "--app", "grafana*", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["only_apps"], serde_json::json!(["grafana*"]));
+
+    // Saved and applied: exactly the part; --app beside a saved plan is refused.
+    let saved = world.path("partial.json");
+    let out = world
+        .cmd(&["plan", "--app", "grafana", "--out", saved.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let out = world
+        .cmd(&["apply", "--app", "jenkins"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .1
+            .contains("--app cannot be combined with a saved plan")
+    );
+    let out = world.cmd(&["apply"]).arg(&saved).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert_eq!(world.writes().len(), 1, "{:?}", world.writes());
+    assert_eq!(
+        world.sim.app_by_name("grafana").unwrap()["description"],
+        "two"
+    );
+    assert_eq!(
+        world.sim.app_by_name("grafana-dev").unwrap()["description"],
+        "one"
+    );
+
+    // apply --app: only the selection; the rest is still to do.
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--app", "grafana-*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(
+        world.sim.app_by_name("legacy-000").is_some(),
+        "outside the selection: not pruned"
+    );
+    assert_eq!(
+        world.sim.app_by_name("jenkins").unwrap()["description"],
+        "one"
+    );
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode", "--app", "grafana*"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the selection converged: {:?}",
+        texts(&out)
+    );
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    world.assert_converged();
+    assert!(
+        world.sim.app_by_name("legacy-000").is_none(),
+        "a full run prunes it"
+    );
+    let out = world.cmd(&["plan", "--app", "[oops"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(texts(&out).1.contains("--app `[oops` is not a valid glob"));
 }
