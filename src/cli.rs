@@ -158,6 +158,11 @@ pub struct ApplyArgs {
     /// Write client secrets shown once to FILE (mode 0600, merged).
     #[arg(long, value_name = "FILE", conflicts_with = "discard_secrets")]
     pub secrets_out: Option<PathBuf>,
+    /// Hand each captured client secret to CMD (run by `sh -c`) as a JSON
+    /// document on its stdin, never in its arguments or environment; if CMD
+    /// fails, the secret goes to `--secrets-out` when given.
+    #[arg(long, value_name = "CMD", conflicts_with = "discard_secrets")]
+    pub secrets_command: Option<String>,
     /// Write Prometheus metrics of this run to FILE (text exposition).
     #[arg(long, value_name = "FILE")]
     pub metrics_out: Option<PathBuf>,

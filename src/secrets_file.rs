@@ -24,6 +24,10 @@ impl SecretsFile {
         }
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Checks before any write that the file can be read (if it exists) and
     /// that its directory exists, so a secret is never lost to a late error.
     pub fn check(&self) -> Result<(), String> {

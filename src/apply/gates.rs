@@ -37,7 +37,7 @@ pub fn check(blocked: &[String], work: &[&ServerPlan], allow: Allowances) -> Res
     let secret_changes = changes().filter(|c| c.yields_secret).count();
     if secret_changes > 0 && !allow.secrets_out && !allow.discard_secrets {
         return Err(format!(
-            "{secret_changes} confidential application(s) will get a client secret that the server shows only once; pass --secrets-out FILE to keep it, or --discard-secrets"
+            "{secret_changes} confidential application(s) will get a client secret that the server shows only once; pass --secrets-out FILE or --secrets-command CMD to keep it, or --discard-secrets"
         ));
     }
     Ok(())

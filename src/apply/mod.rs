@@ -29,6 +29,8 @@ pub struct Options<'a> {
     pub allow: gates::Allowances,
     /// `--secrets-out FILE`, checked to be writable.
     pub secrets_file: Option<&'a SecretsFile>,
+    /// `--secrets-command CMD`: each captured secret goes to it first.
+    pub secrets_command: Option<&'a str>,
     /// `--parallelism`: servers written at once.
     pub parallelism: usize,
     /// A reviewed plan file, to be applied exactly.
@@ -118,6 +120,7 @@ pub async fn run(
     report.results = interrupted();
     let keeper = secrets::SecretKeeper {
         file: options.secrets_file,
+        command: options.secrets_command,
         discard: options.allow.discard_secrets,
     };
     report

@@ -21,7 +21,58 @@ pub fn lost_secret_remedy(server: &str, app: &str) -> String {
 /// loss after it.
 pub struct SecretKeeper<'a> {
     pub file: Option<&'a SecretsFile>,
+    /// `--secrets-command CMD`: tried first; the file is then the fallback.
+    pub command: Option<&'a str>,
     pub discard: bool,
+}
+
+/// Runs `--secrets-command` with the secret as JSON on stdin (never in its
+/// arguments or environment). `Err` says why it failed, with the secret
+/// masked in whatever the command printed.
+pub fn hand_to_command(
+    command: &str,
+    server: &str,
+    app: &str,
+    client_id: &str,
+    secret: &crate::secret::Secret,
+) -> Result<(), String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let document = serde_json::json!({
+        "server": server,
+        "app": app,
+        "client_id": client_id,
+        "client_secret": secret.expose(),
+    })
+    .to_string();
+    let mut child = Command::new("sh")
+        .args(["-c", command])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("--secrets-command could not be started: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A command that exits without reading is judged by its exit code.
+        let _ = stdin.write_all(document.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("--secrets-command could not be waited for: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr).replace(secret.expose(), "(sensitive)");
+    let said = said.trim();
+    Err(format!(
+        "--secrets-command failed ({}){}",
+        out.status,
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        }
+    ))
 }
 
 impl Hooks for SecretKeeper<'_> {
@@ -42,22 +93,54 @@ impl Hooks for SecretKeeper<'_> {
         match &created.secret {
             NewSecret::None => match self.file {
                 // A mark left by a create that turned out to carry no secret.
-                Some(f) => f.clear_pending(server, app).map_err(|e| {
-                    Error::new(FailureKind::Local, e)
-                }),
+                Some(f) => f
+                    .clear_pending(server, app)
+                    .map_err(|e| Error::new(FailureKind::Local, e)),
                 None => Ok(()),
             },
-            NewSecret::Captured(secret) => match self.file {
-                Some(file) => file.record(server, app, client_id, secret).map_err(|e| {
-                    Error::new(
-                        FailureKind::Local,
+            NewSecret::Captured(secret) => {
+                let handed = self
+                    .command
+                    .map(|c| hand_to_command(c, server, app, client_id, secret));
+                match (handed, self.file) {
+                    (Some(Ok(())), Some(file)) => file
+                        .clear_pending(server, app)
+                        .map_err(|e| Error::new(FailureKind::Local, e)),
+                    (Some(Ok(())), None) => Ok(()),
+                    (Some(Err(why)), Some(file)) => {
+                        let kept = file.record(server, app, client_id, secret);
+                        Err(Error::new(
+                            FailureKind::Local,
+                            match kept {
+                                Ok(()) => format!(
+                                    "{why}; the client secret was written to `{}` instead",
+                                    file.path().display()
+                                ),
+                                Err(e) => format!(
+                                    "{why}, and the secrets file could not be written either ({e}): the client secret is lost; {}",
+                                    lost_secret_remedy(server, app)
+                                ),
+                            },
+                        ))
+                    }
+                    (Some(Err(why)), None) => Err(Error::new(
+                        FailureKind::SecretLost,
                         format!(
-                            "the application was created, but its client secret could not be saved: {e}"
+                            "{why}, and there is no --secrets-out to fall back on: the client secret is lost; {}",
+                            lost_secret_remedy(server, app)
                         ),
-                    )
-                }),
-                None => Ok(()),
-            },
+                    )),
+                    (None, Some(file)) => file.record(server, app, client_id, secret).map_err(|e| {
+                        Error::new(
+                            FailureKind::Local,
+                            format!(
+                                "the application was created, but its client secret could not be saved: {e}"
+                            ),
+                        )
+                    }),
+                    (None, None) => Ok(()),
+                }
+            }
             // Nobody wanted it kept.
             NewSecret::Lost(_) if self.discard => Ok(()),
             NewSecret::Lost(how) => {
@@ -68,8 +151,9 @@ impl Hooks for SecretKeeper<'_> {
                 if let Some(file) = self.file
                     && let Err(e) = file.record_lost(server, app, client_id, how)
                 {
-                    message =
-                        format!("{message}; recording the loss in the secrets file failed too: {e}");
+                    message = format!(
+                        "{message}; recording the loss in the secrets file failed too: {e}"
+                    );
                 }
                 Err(Error::new(FailureKind::SecretLost, message))
             }

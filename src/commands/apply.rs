@@ -56,10 +56,11 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         allow: gates::Allowances {
             force: args.force,
             allow_replace: args.allow_replace,
-            secrets_out: args.secrets_out.is_some(),
+            secrets_out: args.secrets_out.is_some() || args.secrets_command.is_some(),
             discard_secrets: args.discard_secrets,
         },
         secrets_file: secrets_file.as_ref(),
+        secrets_command: args.secrets_command.as_deref(),
         parallelism: args.servers.parallelism as usize,
         saved: saved_plan.as_ref(),
     };

@@ -286,3 +286,85 @@ fn app_globs_make_a_partial_run() {
     assert_eq!(out.status.code(), Some(1));
     assert!(texts(&out).1.contains("--app `[oops` is not a valid glob"));
 }
+
+const CONFIDENTIAL: &str = "        portal:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: authorization-code\n          redirect_uris: [https://portal.example.com/cb]\n";
+
+/// `--secrets-command CMD`: the secret reaches a secret store through the
+/// command's stdin; a failing command falls back to `--secrets-out`, or says
+/// the secret is lost; the secret never shows in what the command printed.
+#[test]
+fn secrets_go_to_a_command_on_stdin_with_the_file_as_fallback() {
+    let world = AwxWorld::new();
+    world.write_config("", CONFIDENTIAL);
+    let handed = world.path("handed.json");
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--secrets-command",
+            "cat > \"$HANDED\"",
+        ])
+        .env("HANDED", &handed)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&handed).unwrap()).unwrap();
+    assert_eq!(doc["server"], "awx-test");
+    assert_eq!(doc["app"], "portal");
+    let secret = doc["client_secret"].as_str().unwrap().to_string();
+    assert!(secret.len() > 20, "{doc}");
+    assert_eq!(
+        world.sim.app_by_name("portal").unwrap()["client_id"],
+        doc["client_id"]
+    );
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    world.assert_converged();
+
+    // A failing command: the secret goes to the fallback file, exit 4, and
+    // what the command printed (here, its stdin) is shown masked.
+    let fallback = world.path("secrets.json");
+    world.write_config("", &CONFIDENTIAL.replace("portal", "portal-two"));
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--secrets-command",
+            "cat >&2; exit 3",
+            "--secrets-out",
+            fallback.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&fallback).unwrap()).unwrap();
+    let secret = kept["awx-test/portal-two"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        stderr.contains("--secrets-command failed") && stderr.contains("written to"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\"client_secret\":\"(sensitive)\""),
+        "{stderr}"
+    );
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    world.assert_converged();
+
+    // No fallback: said to be lost, with the remedy.
+    world.write_config("", &CONFIDENTIAL.replace("portal", "portal-three"));
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--secrets-command", "exit 1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the client secret is lost") && stderr.contains("--replace"),
+        "{stderr}"
+    );
+    world.assert_converged();
+}
