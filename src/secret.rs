@@ -128,7 +128,11 @@ impl SecretRef {
                 Ok(v) => Ok(Secret(v)),
                 Err(_) => Err(ResolveError::EnvUnset(name.clone())),
             },
-            SecretRef::File(path) => match std::fs::read_to_string(path) {
+            SecretRef::File(path) => match read_bounded(path, MAX_SMALL_FILE_BYTES).and_then(|b| {
+                String::from_utf8(b).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")
+                })
+            }) {
                 Ok(text) => {
                     let trimmed = text
                         .strip_suffix('\n')
@@ -195,6 +199,34 @@ pub fn redact(value: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     }
 }
+
+/// Reads a regular file of at most `max` bytes: a FIFO, a device (a config
+/// symlinked to `/dev/zero`) or a directory is refused at once, and a file
+/// that grows past `max` while it is read is refused too, never read whole.
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO or device)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The most bytes a `file:` secret or a `ca_file` may hold.
+pub const MAX_SMALL_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Writes a file that may hold secrets (a plan file with its configuration,
 /// the sandbox's state): through a temporary file with a random name, created

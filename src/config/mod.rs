@@ -351,8 +351,18 @@ fn read_bytes(file: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
         problems.push(too_large(&name, size));
         return None;
     }
-    match std::fs::read(file) {
+    match crate::secret::read_bounded(file, MAX_FILE_BYTES) {
         Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            problems.push(
+                Problem::new(
+                    Code::TooLarge,
+                    format!("`{name}` is larger than {MAX_FILE_BYTES} bytes; config files are limited to that"),
+                )
+                .help("split the configuration into several files in one directory"),
+            );
+            None
+        }
         Err(e) => {
             problems.push(Problem::new(Code::Io, format!("cannot read `{name}`: {e}")));
             None

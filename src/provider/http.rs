@@ -113,7 +113,7 @@ fn shared_client(options: &ServerOptions) -> Result<reqwest::Client, String> {
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("appform/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = &key.ca_file {
-        let pem = std::fs::read(path)
+        let pem = crate::secret::read_bounded(path, crate::secret::MAX_SMALL_FILE_BYTES)
             .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
             format!(

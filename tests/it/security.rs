@@ -117,3 +117,52 @@ fn transport_warnings_are_shown_even_with_quiet() {
         "{stderr}"
     );
 }
+
+/// Bounded input: a config file that is a symlink to /dev/zero, or a FIFO,
+/// is a clear error at once (it used to grow without bound, or hang); so is a
+/// `file:` secret that is not a regular file.
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    let started = std::time::Instant::now();
+    let out = appform()
+        .args(["validate", "-c"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = appform()
+            .args(["validate", "-c"])
+            .arg(fifo_dir.path())
+            .output()
+            .unwrap();
+        let (_, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+
+    // A `file:` secret pointing at a device is refused when the plan runs.
+    let world = AwxWorld::new();
+    std::fs::write(
+        world.path("appform.yaml"),
+        format!("servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: file:/dev/zero\n      applications: {{}}\n", world.url()),
+    )
+    .unwrap();
+    let out = world.cmd(&["plan"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("not a regular file"),
+        "{stdout}{stderr}"
+    );
+}
