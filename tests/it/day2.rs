@@ -59,6 +59,7 @@ fn plan_authoritative_shows_hand_set_fields_for_this_plan_only() {
         world.sim.app_by_name("ops-cli").unwrap()["skip_authorization"],
         true
     );
+    world.assert_converged();
 }
 
 /// `python3` of the linters' venv (where `.ci/run` installs

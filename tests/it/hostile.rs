@@ -165,3 +165,29 @@ fn a_ca_file_that_is_not_a_certificate_is_a_clear_error() {
         "{stdout}"
     );
 }
+
+/// An AWX `count` of 10^12 made plan page forever (a security finding): the
+/// pages are bounded and the error says why.
+#[test]
+fn a_huge_count_is_a_bounded_error() {
+    use axum::extract::Query;
+    let server = serve(Router::new().fallback(
+        |Query(q): Query<std::collections::BTreeMap<String, String>>| async move {
+            let page: u64 = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            axum::Json(serde_json::json!({
+                "count": 1_000_000_000_000u64,
+                "next": format!("/api/v2/applications/?page={}", page + 1),
+                "previous": null,
+                "results": [],
+            }))
+        },
+    ));
+    let started = std::time::Instant::now();
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("appform reads at most 1000 pages"), "{out}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "bounded, not forever"
+    );
+}

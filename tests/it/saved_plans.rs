@@ -66,6 +66,15 @@ impl Three {
         stderr
     }
 
+    /// `apply plan.json` from the world's directory, without `-c`.
+    fn apply_saved(&self) -> std::process::Output {
+        self.appform_in(self.world.dir.path())
+            .arg("apply")
+            .arg(self.plan_file())
+            .output()
+            .unwrap()
+    }
+
     fn app_names(&self, i: usize) -> Vec<String> {
         self.world.sims[i]
             .app_names()
@@ -163,12 +172,7 @@ fn an_unreachable_server_fails_alone_and_is_never_called_stale() {
     let mut three = Three::new();
     three.save_plan();
     three.world.kill_host(1);
-    let out = three
-        .appform_in(three.world.dir.path())
-        .arg("apply")
-        .arg(three.plan_file())
-        .output()
-        .unwrap();
+    let out = three.apply_saved();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(
@@ -188,24 +192,14 @@ fn an_unreachable_server_fails_alone_and_is_never_called_stale() {
 fn a_stale_object_still_refuses_the_whole_plan() {
     let three = Three::new();
     three.save_plan();
-    let out = three
-        .appform_in(three.world.dir.path())
-        .arg("apply")
-        .arg(three.plan_file())
-        .output()
-        .unwrap();
+    let out = three.apply_saved();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     three.write_config("reviewed change");
     three.save_plan();
     // Someone edits app-2 by hand between review and merge.
     assert!(three.world.sims[1].set_app_field("app-2", "skip_authorization", Value::Bool(true)));
     three.world.clear_requests();
-    let out = three
-        .appform_in(three.world.dir.path())
-        .arg("apply")
-        .arg(three.plan_file())
-        .output()
-        .unwrap();
+    let out = three.apply_saved();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
@@ -213,4 +207,20 @@ fn a_stale_object_still_refuses_the_whole_plan() {
         "{stderr}"
     );
     assert!(three.world.writes().is_empty(), "nothing was written");
+    // Planned again and applied, the servers converge.
+    three.save_plan();
+    let out = three.apply_saved();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let out = three
+        .appform_in(three.world.dir.path())
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(three.configs())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a second plan is empty: {:?}",
+        texts(&out)
+    );
 }
