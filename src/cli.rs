@@ -130,6 +130,28 @@ pub struct PlanArgs {
     /// node_exporter textfile collector or a Pushgateway).
     #[arg(long, value_name = "FILE")]
     pub metrics_out: Option<PathBuf>,
+    /// Compare with the configuration at this git revision (the tag the apply
+    /// job moves, or a pull request's target branch): each change is marked
+    /// drift (made on the server) or pending (made in the config), and a
+    /// server whose connection settings differ from REF is not contacted.
+    #[arg(long, value_name = "REF")]
+    pub baseline: Option<String>,
+    /// Exit 2 only for these changes: `changes` (any, like
+    /// --detailed-exitcode) or `drift` (made on the servers; needs --baseline).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        conflicts_with = "detailed_exitcode"
+    )]
+    pub fail_on: Option<FailOn>,
+}
+
+/// `plan --fail-on`: which changes make the exit code 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Changes,
+    Drift,
 }
 
 #[derive(Debug, Args)]

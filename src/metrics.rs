@@ -1,6 +1,6 @@
 //! `--metrics-out FILE`: a run as Prometheus text exposition (for the
 //! node_exporter textfile collector or a Pushgateway): per server instance,
-//! the planned changes by action and whether it could be planned; the run's
+//! the planned changes by action (and by origin with `--baseline`) and whether it could be planned; the run's
 //! duration and outcome, and the time of the last successful run (carried
 //! over from the previous file when this run failed). Never a secret: only
 //! instance names, counts and times. Written atomically (temp file + rename).
@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::plan::baseline::Origin;
 use crate::plan::{Action, Plan};
 
 const LAST_SUCCESS: &str = "appform_last_success_timestamp_seconds";
@@ -57,6 +58,28 @@ pub fn render<Op>(
                 "appform_changes{{command=\"{command}\",instance=\"{}\",action=\"{name}\"}} {n}",
                 label(&sp.server)
             );
+        }
+    }
+    if plan.baseline.is_some() {
+        let _ = writeln!(
+            out,
+            "# HELP appform_changes_by_origin Changes per server instance by origin against --baseline: pending (changed in the config) or drift (changed on the server)."
+        );
+        let _ = writeln!(out, "# TYPE appform_changes_by_origin gauge");
+        for sp in &plan.servers {
+            for origin in [Origin::Pending, Origin::Drift] {
+                let n = sp
+                    .changes
+                    .iter()
+                    .filter(|c| c.origin == Some(origin))
+                    .count();
+                let _ = writeln!(
+                    out,
+                    "appform_changes_by_origin{{command=\"{command}\",instance=\"{}\",origin=\"{}\"}} {n}",
+                    label(&sp.server),
+                    origin.word()
+                );
+            }
         }
     }
     let _ = writeln!(

@@ -66,8 +66,22 @@ pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), String> {
 
 /// What differs between the reviewed plan and the plan made now.
 pub fn moved(saved: &ReviewedPlan, now: &Plan) -> Vec<String> {
+    /// What must not have moved: the change as planned, without the
+    /// `--baseline` origins (apply plans without a baseline).
     fn key<Op>(c: &Change<Op>) -> serde_json::Value {
-        serde_json::to_value(c).unwrap_or_default()
+        let mut value = serde_json::to_value(c).unwrap_or_default();
+        if let Some(change) = value.as_object_mut() {
+            change.remove("origin");
+            if let Some(serde_json::Value::Array(fields)) = change.get_mut("fields") {
+                fields
+                    .iter_mut()
+                    .filter_map(serde_json::Value::as_object_mut)
+                    .for_each(|f| {
+                        f.remove("origin");
+                    });
+            }
+        }
+        value
     }
     let mut out = Vec::new();
     for sp in &now.servers {

@@ -98,6 +98,7 @@ mod tests {
             instances: Default::default(),
             only_apps: Vec::new(),
             config: None,
+            baseline: None,
         }
     }
 
@@ -114,8 +115,10 @@ mod tests {
                 forces_replacement: false,
                 carried: false,
                 sensitive: false,
+                origin: None,
             }],
             organization: None,
+            origin: None,
             notes: vec![],
             operation: crate::plan::Operation::Update {
                 id: "1".into(),

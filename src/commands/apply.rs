@@ -65,8 +65,15 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         saved: saved_plan.as_ref(),
     };
     let code = rt.block_on(async {
-        let (fetched, plan, problems) =
-            fetch_and_plan(&config, &targets, &args.servers, &forced, &apps).await;
+        let (fetched, plan, problems) = fetch_and_plan(
+            &config,
+            &targets,
+            &args.servers,
+            &forced,
+            &apps,
+            &Default::default(),
+        )
+        .await;
         problems
             .iter()
             .for_each(|p| out.error(&problem_diagnostic(&config, p)));

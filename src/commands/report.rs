@@ -25,7 +25,7 @@ pub fn run(args: &ReportArgs, out: Output) -> u8 {
         Format::Json => print!("{}", render::json::plan(&merged)),
         Format::Markdown => print!("{}", render::markdown::plan(&merged, args.max_bytes)),
     }
-    let code = exit_code(&merged, false);
+    let code = exit_code(&merged, None);
     if code == EXIT_ERROR {
         out.error_text("some servers could not be planned (see their errors above)");
     }

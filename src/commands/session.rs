@@ -21,14 +21,17 @@ use crate::targets::{self, Fetched, Target};
 /// Loads the config (`-c`, else the default location) and prints its
 /// diagnostics and warnings. `None`: invalid.
 pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
-    let loaded = match &arg.config {
-        Some(path) => config::load(path),
-        None => {
-            let (path, discovery) = config::default_location();
-            config::load_with(&path, discovery)
-        }
-    };
-    reported(loaded, out)
+    let (path, discovery) = config_location(arg);
+    reported(config::load_with(&path, discovery), out)
+}
+
+/// Where the configuration is read from: `-c PATH` (every file taken), else
+/// the default location.
+pub fn config_location(arg: &crate::cli::ConfigArg) -> (std::path::PathBuf, config::Discovery) {
+    match &arg.config {
+        Some(path) => (path.clone(), config::Discovery::Strict),
+        None => config::default_location(),
+    }
 }
 
 /// A loaded configuration with its warnings printed, or its diagnostics
@@ -204,23 +207,46 @@ pub fn credential_problems(
     out
 }
 
-/// Fetches every target and builds the plan.
+/// Fetches every target and builds the plan. The instances in `withheld`
+/// (`--baseline` connection pinning) are not contacted: each fails to plan
+/// with the reason given.
 pub async fn fetch_and_plan<'a>(
     config: &'a Config,
     targets: &[Target<'a>],
     args: &ServerArgs,
     forced: &plan::ForcedReplacements,
     apps: &[glob::Pattern],
+    withheld: &std::collections::BTreeMap<String, String>,
 ) -> (Vec<Fetched<'a>>, Plan, Vec<InstanceProblem>) {
-    let fetched = targets::fetch_all(
-        targets,
+    let contacted: Vec<Target<'a>> = targets
+        .iter()
+        .filter(|t| !withheld.contains_key(&t.instance.name))
+        .copied()
+        .collect();
+    let mut read = targets::fetch_all(
+        &contacted,
         secret_source(args),
         ConnectOptions {
             max_retries: args.max_retries,
         },
         args.parallelism as usize,
     )
-    .await;
+    .await
+    .into_iter();
+    let fetched: Vec<Fetched<'a>> = targets
+        .iter()
+        .filter_map(|t| match withheld.get(&t.instance.name) {
+            Some(why) => Some(Fetched {
+                target: *t,
+                client: None,
+                live: Err(crate::provider::Error::new(
+                    crate::provider::FailureKind::ConnectionChanged,
+                    why.clone(),
+                )),
+            }),
+            None => read.next(),
+        })
+        .collect();
     let (plan, problems) = plan_from(config, &fetched, forced);
     (fetched, plan::restrict(plan, config, apps), problems)
 }
@@ -269,6 +295,31 @@ pub fn plan_from(
             .collect(),
         forced,
     )
+}
+
+/// The live states already fetched, planned against another configuration
+/// (`--baseline`: the config at REF), each instance matched by server name
+/// and URL; instances that configuration does not have are left out.
+pub fn plan_against(other: &Config, fetched: &[Fetched<'_>]) -> Plan {
+    let states = fetched
+        .iter()
+        .filter_map(|f| {
+            let server = other
+                .servers
+                .iter()
+                .find(|s| s.name == f.target.server.name)?;
+            let instance = server
+                .instances
+                .iter()
+                .find(|i| i.url == f.target.instance.url)?;
+            Some(plan::InstanceState {
+                server,
+                instance,
+                live: f.live.clone().map_err(|e| e.headline()),
+            })
+        })
+        .collect();
+    plan::build(other, states).0
 }
 
 /// A plan problem as a diagnostic pointing at the app in its file.

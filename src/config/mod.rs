@@ -2,6 +2,7 @@
 //! The only module that reads config files. It reports every problem of every
 //! file at once ([`ConfigErrors`]) and never panics, whatever the bytes.
 
+pub mod git;
 pub mod problem;
 pub mod raw;
 pub mod source;

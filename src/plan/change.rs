@@ -48,6 +48,10 @@ pub struct FieldDiff {
     pub carried: bool,
     /// Rendered as "(sensitive)" everywhere.
     pub sensitive: bool,
+    /// With `plan --baseline`: whether this field drifted on the server or
+    /// changed in the config (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<super::baseline::Origin>,
 }
 
 /// What apply must do on the server; not part of the JSON plan (apply plans again).
@@ -118,6 +122,10 @@ pub struct Change<Op = Operation> {
     /// interrupted replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// With `plan --baseline`: drift (changed on the server) or pending
+    /// (changed in the config) (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<super::baseline::Origin>,
     #[serde(skip)]
     pub operation: Op,
     /// Whether the created app receives a client secret to capture (AWX confidential).

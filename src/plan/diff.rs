@@ -295,6 +295,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                 before_fingerprint: Some(fingerprint(server.kind, a)),
                 fields: Vec::new(),
                 organization: org_label(live, a.organization),
+                origin: None,
                 notes: vec![format!(
                     "the old copy of `{}`, left by a replacement that was interrupted after the new application was created",
                     target.name
@@ -319,6 +320,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                     before_fingerprint: Some(fingerprint(server.kind, c)),
                     fields: Vec::new(),
                     organization,
+                    origin: None,
                     notes: Vec::new(),
                     operation: Operation::Delete { id: c.id.clone() },
                     yields_secret: false,
@@ -374,9 +376,11 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                             forces_replacement: false,
                             carried: false,
                             sensitive: false,
+                            origin: None,
                         })
                         .collect(),
                     organization,
+                    origin: None,
                     notes: Vec::new(),
                     yields_secret: semantics::of(server.kind).yields_secret(&fields),
                     operation: Operation::Create {
@@ -432,6 +436,7 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
                 before_fingerprint: Some(fingerprint(server.kind, c)),
                 fields: Vec::new(),
                 organization: org_label(live, c.organization),
+                origin: None,
                 notes: same_name_elsewhere(c, &resolved, live),
                 operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
@@ -585,6 +590,7 @@ fn identity_changes(
             forces_replacement: false,
             carried: false,
             sensitive: false,
+            origin: None,
         });
         body.insert("name".into(), Value::String(target.name.clone()));
     }
@@ -597,6 +603,7 @@ fn identity_changes(
             forces_replacement: false,
             carried: false,
             sensitive: false,
+            origin: None,
         });
         body.insert("organization".into(), Value::from(org));
     }
@@ -635,6 +642,7 @@ fn update_or_replace(
                     forces_replacement: false,
                     carried: false,
                     sensitive: false,
+                    origin: None,
                 });
             }
             continue;
@@ -667,6 +675,7 @@ fn update_or_replace(
             forces_replacement: forces,
             carried: false,
             sensitive: false,
+            origin: None,
         });
     }
     fields.extend(identity_diffs);
@@ -701,6 +710,7 @@ fn update_or_replace(
                     forces_replacement: false,
                     carried: true,
                     sensitive: false,
+                    origin: None,
                 });
             }
         }
@@ -715,6 +725,7 @@ fn update_or_replace(
             before_fingerprint: fingerprint,
             fields,
             organization: None,
+            origin: None,
             notes: if forced {
                 let mut n = vec![
                     "replacement requested with --replace: a new client id (and secret)".into(),
@@ -754,6 +765,7 @@ fn update_or_replace(
         fields,
         organization: None,
         notes,
+        origin: None,
         yields_secret: false,
         operation: Operation::Update {
             id: live.id.clone(),

@@ -2,6 +2,7 @@
 //! safety policy (SPEC §4.1). Pure: built from the config and live states that
 //! the providers fetched; never talks to a server.
 
+pub mod baseline;
 pub mod change;
 pub mod diff;
 pub mod normalize;
@@ -39,6 +40,10 @@ pub struct Plan<Op = Operation> {
     /// that `apply PLANFILE` needs no `-c` (an extension of SPEC §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<SavedConfig>,
+    /// `--baseline REF`: the revision the changes were classified against
+    /// (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineRef>,
 }
 
 /// The configuration inside a plan file, as Terraform's plan file carries
@@ -160,6 +165,12 @@ pub struct Summary {
     pub delete: usize,
     pub noop: usize,
     pub unmanaged: usize,
+    /// With `--baseline`: changes waiting in the config, and changes made
+    /// on the servers (an extension of SPEC §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<usize>,
 }
 
 impl Summary {
@@ -293,6 +304,7 @@ pub fn build_with(
             instances,
             only_apps: Vec::new(),
             config: None,
+            baseline: None,
         },
         problems,
     )
@@ -461,6 +473,7 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
         blocked,
         only_apps: Vec::new(),
         config: None,
+        baseline: None,
     })
 }
 

@@ -68,6 +68,8 @@ pub enum FailureKind {
     Credentials,
     /// The TLS settings cannot be used (`ca_file` unreadable or not PEM).
     Tls,
+    /// Not contacted: `--baseline` pins connection settings and these changed.
+    ConnectionChanged,
 }
 
 /// What an exchange with a server failed on: the request, the status and
@@ -142,6 +144,7 @@ impl Error {
             FailureKind::InconsistentListing => "inconsistent_listing",
             FailureKind::Credentials => "credentials",
             FailureKind::Tls => "tls",
+            FailureKind::ConnectionChanged => "connection_changed",
         }
     }
 }

@@ -59,6 +59,14 @@ fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', "<br>")
 }
 
+/// The action column: `update`, or `update (drift)` with `--baseline`.
+fn action_cell(action: Action, origin: Option<crate::plan::baseline::Origin>) -> String {
+    match origin {
+        Some(o) => format!("{} ({})", action_word(action), o.word()),
+        None => action_word(action).to_string(),
+    }
+}
+
 fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
     let mut out = Vec::new();
     for c in &sp.changes {
@@ -68,7 +76,7 @@ fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
                 "| {} | {} | {} | | | |",
                 symbol(c.action),
                 escape(&c.label()),
-                action_word(c.action)
+                action_cell(c.action, c.origin)
             ));
         }
         for f in fields {
@@ -84,7 +92,7 @@ fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
                 "| {} | {} | {} | {}{forces} | {} | {} |",
                 symbol(c.action),
                 escape(&c.label()),
-                action_word(c.action),
+                action_cell(c.action, f.origin.or(c.origin)),
                 escape(&f.field),
                 cell(&f.before, f.sensitive, duration),
                 cell(&f.after, f.sensitive, duration)
@@ -208,6 +216,9 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     if let Some(note) = super::text::partial_note(&plan.only_apps) {
         let _ = writeln!(out, "\n{note}");
     }
+    if let Some(line) = super::text::baseline_line(plan) {
+        let _ = writeln!(out, "\n{line}");
+    }
     let i = plan.instances;
     let _ = writeln!(
         out,
@@ -284,8 +295,10 @@ mod tests {
                         forces_replacement: false,
                         carried: false,
                         sensitive: false,
+                        origin: None,
                     }],
                     organization: None,
+                    origin: None,
                     notes: Vec::new(),
                     operation: Reviewed,
                     yields_secret: false,
@@ -315,6 +328,7 @@ mod tests {
             },
             only_apps: Vec::new(),
             config: None,
+            baseline: None,
         }
     }
 
@@ -379,6 +393,7 @@ mod tests {
                 forces_replacement: false,
                 carried: false,
                 sensitive: false,
+                origin: None,
             }];
         }
         let mut deleted = server(1);

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use crate::plan::baseline::Origin;
 use crate::plan::{Action, Change, FieldDiff, Plan, Reason, ServerPlan};
 use crate::semantics::{self, UpdateStyle};
 
@@ -139,6 +140,22 @@ fn pretty(v: &Value) -> String {
     }
 }
 
+/// `--baseline`: the words after a change's headline.
+fn origin_tag<Op>(style: Style, change: &Change<Op>) -> String {
+    match change.origin {
+        Some(Origin::Drift) => format!("  {}", style.red("[drift: changed on the server]")),
+        Some(Origin::Pending) => "  [pending: changed in the config]".to_string(),
+        None => String::new(),
+    }
+}
+
+/// A change with both drifted and pending fields marks the drifted ones.
+fn mixed_origins<Op>(change: &Change<Op>) -> bool {
+    let mut origins = change.changed_fields().filter_map(|f| f.origin);
+    let first = origins.next();
+    origins.any(|o| Some(o) != first)
+}
+
 fn field_lines<Op>(
     style: Style,
     out: &mut String,
@@ -153,11 +170,14 @@ fn field_lines<Op>(
         Action::Delete => style.red("-"),
         _ => style.yellow("~"),
     };
-    let forces = if f.forces_replacement {
+    let mut forces = if f.forces_replacement {
         format!("   {}", style.magenta("# forces replacement"))
     } else {
         String::new()
     };
+    if f.origin == Some(Origin::Drift) && mixed_origins(change) {
+        forces.push_str(&format!("   {}", style.red("# drift")));
+    }
     if change.action == Action::Create || f.before.is_null() {
         let _ = writeln!(
             out,
@@ -237,7 +257,12 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
         let head = format!("{} {label}", symbol(style, change.action));
         let visible = symbol_width(change.action) + 1 + label.chars().count();
         let pad = " ".repeat(26usize.saturating_sub(visible).max(1));
-        let _ = writeln!(out, "  {head}{pad}{}", headline(sp, change));
+        let _ = writeln!(
+            out,
+            "  {head}{pad}{}{}",
+            headline(sp, change),
+            origin_tag(style, change)
+        );
         let shown: Vec<&FieldDiff> = change.changed_fields().collect();
         let width = shown
             .iter()
@@ -301,6 +326,18 @@ pub fn partial_note(only_apps: &[String]) -> Option<String> {
     ))
 }
 
+/// `--baseline`: the revision and the origin counts, or `None`.
+pub fn baseline_line<Op>(plan: &Plan<Op>) -> Option<String> {
+    let b = plan.baseline.as_ref()?;
+    let short: String = b.commit.chars().take(12).collect();
+    Some(format!(
+        "Compared with the baseline `{}` ({short}): {} pending (changed in the config), {} drift (changed on the servers).",
+        b.reference,
+        plan.summary.pending.unwrap_or(0),
+        plan.summary.drift.unwrap_or(0)
+    ))
+}
+
 /// The text plan; `forced`: apply runs with `--force`, so a blocked plan is
 /// said to be overridden.
 pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
@@ -340,6 +377,9 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
     }
     if let Some(note) = partial_note(&plan.only_apps) {
         let _ = writeln!(out, "{note}");
+    }
+    if let Some(line) = baseline_line(plan) {
+        let _ = writeln!(out, "{line}");
     }
     if plan.servers.len() > 1 {
         let i = crate::plan::instance_counts(&plan.servers);
@@ -382,6 +422,7 @@ mod tests {
             forces_replacement: false,
             carried,
             sensitive: false,
+            origin: None,
         }
     }
 
@@ -393,6 +434,7 @@ mod tests {
             before_fingerprint: None,
             fields,
             organization: None,
+            origin: None,
             notes: vec![],
             operation: Reviewed,
             yields_secret: false,
@@ -431,6 +473,7 @@ mod tests {
             instances: InstanceCounts::default(),
             only_apps: Vec::new(),
             config: None,
+            baseline: None,
         }
     }
 

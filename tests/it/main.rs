@@ -9,6 +9,7 @@
 
 mod awx_apply;
 mod awx_oracle;
+mod baseline;
 mod ci_output;
 mod corpus;
 mod day2;
