@@ -1,6 +1,12 @@
 //! `--secrets-out FILE`: client secrets that a server shows once (SPEC §3.5),
 //! merged into a JSON file created with mode 0600 and never truncated: each
 //! write reads what is there, adds the new entry and replaces the file atomically.
+//!
+//! With age recipients (`--secrets-recipient`), the file is the same JSON
+//! document encrypted (ASCII-armoured age) and readable only with a matching
+//! identity: appform cannot read it back, so it must not exist yet (it is
+//! never merged or overwritten), this run's entries are kept in memory, and
+//! each write encrypts all of them again.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,12 +21,65 @@ fn now() -> String {
 
 pub struct SecretsFile {
     path: PathBuf,
+    sealed: Option<Sealed>,
+}
+
+/// An encrypted secrets file: its recipients and this run's entries.
+struct Sealed {
+    recipients: Vec<age::x25519::Recipient>,
+    entries: std::sync::Mutex<Map<String, Value>>,
+}
+
+/// Age X25519 recipients (`age1…`) from `--secrets-recipient` values and the
+/// lines of `--secrets-recipients-file` files (blank lines and `#` comments
+/// skipped, as `age -R` reads them). Each bad one is named.
+pub fn recipients(
+    keys: &[String],
+    files: &[PathBuf],
+) -> Result<Vec<age::x25519::Recipient>, String> {
+    let mut out = Vec::new();
+    let parse = |key: &str, from: &str| {
+        key.parse::<age::x25519::Recipient>().map_err(|e| {
+            format!("{from}: `{key}` is not an age public key (`age1…`, from `age-keygen -y`): {e}")
+        })
+    };
+    for key in keys {
+        out.push(parse(key.trim(), "--secrets-recipient")?);
+    }
+    for file in files {
+        let bytes = crate::secret::read_bounded(file, crate::secret::MAX_SMALL_FILE_BYTES)
+            .map_err(|e| format!("--secrets-recipients-file `{}`: {e}", file.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let from = format!("--secrets-recipients-file `{}`", file.display());
+        let before = out.len();
+        for line in text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                out.push(parse(line, &from)?);
+            }
+        }
+        if out.len() == before {
+            return Err(format!("{from} names no recipient"));
+        }
+    }
+    Ok(out)
 }
 
 impl SecretsFile {
     pub fn new(path: &Path) -> Self {
         SecretsFile {
             path: path.to_path_buf(),
+            sealed: None,
+        }
+    }
+
+    /// A secrets file encrypted to `recipients` (at least one).
+    pub fn encrypted(path: &Path, recipients: Vec<age::x25519::Recipient>) -> Self {
+        SecretsFile {
+            path: path.to_path_buf(),
+            sealed: Some(Sealed {
+                recipients,
+                entries: std::sync::Mutex::new(Map::new()),
+            }),
         }
     }
 
@@ -31,6 +90,12 @@ impl SecretsFile {
     /// Checks before any write that the file can be read (if it exists) and
     /// that its directory exists, so a secret is never lost to a late error.
     pub fn check(&self) -> Result<(), String> {
+        if self.sealed.is_some() && std::fs::symlink_metadata(&self.path).is_ok() {
+            return Err(format!(
+                "--secrets-out `{}` exists; an encrypted secrets file is never merged or replaced (appform cannot read it back): choose a new name, for example with the date in it",
+                self.path.display()
+            ));
+        }
         self.read().map(|_| ())?;
         let dir = self.dir();
         std::fs::create_dir_all(&dir).map_err(|e| {
@@ -71,6 +136,9 @@ impl SecretsFile {
                     ));
                 }
             }
+        }
+        if let Some(sealed) = &self.sealed {
+            return Ok(sealed.entries.lock().map(|m| m.clone()).unwrap_or_default());
         }
         match std::fs::read_to_string(&self.path) {
             Ok(text) if text.trim().is_empty() => Ok(Map::new()),
@@ -187,8 +255,24 @@ impl SecretsFile {
     }
 
     fn write(&self, map: Map<String, Value>) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(&Value::Object(map))
+        let mut text = serde_json::to_string_pretty(&Value::Object(map.clone()))
             .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
+        text.push('\n');
+        let bytes = match &self.sealed {
+            None => text.into_bytes(),
+            Some(sealed) => {
+                let bytes = encrypt(&sealed.recipients, text.as_bytes()).map_err(|e| {
+                    format!(
+                        "cannot encrypt --secrets-out `{}`: {e}",
+                        self.path.display()
+                    )
+                })?;
+                if let Ok(mut entries) = sealed.entries.lock() {
+                    *entries = map;
+                }
+                bytes
+            }
+        };
         // A temporary file with a random name, created exclusively (never
         // an existing file or a symlink planted at a predictable name) and
         // 0600 from its creation; renamed over the file when complete.
@@ -196,13 +280,30 @@ impl SecretsFile {
             let mut tmp = tempfile::Builder::new()
                 .prefix(".appform-secrets.")
                 .tempfile_in(self.dir())?;
-            tmp.write_all(text.as_bytes())?;
-            tmp.write_all(b"\n")?;
+            tmp.write_all(&bytes)?;
             tmp.as_file().sync_all()?;
             tmp.persist(&self.path).map(|_| ()).map_err(|e| e.error)
         };
         write().map_err(|e| format!("cannot write --secrets-out `{}`: {e}", self.path.display()))
     }
+}
+
+/// `plaintext` encrypted to every recipient, ASCII-armoured.
+fn encrypt(recipients: &[age::x25519::Recipient], plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    use age::armor::{ArmoredWriter, Format};
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let armored =
+        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
+    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
+    writer.write_all(plaintext).map_err(|e| e.to_string())?;
+    writer
+        .finish()
+        .and_then(ArmoredWriter::finish)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -342,5 +443,61 @@ mod tests {
         assert!(f.check().is_err());
         assert!(f.record("s", "a", "c", &Secret::new("x")).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious notes");
+    }
+}
+
+#[cfg(test)]
+mod encrypted_tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_of_the_run_is_in_the_encrypted_file_and_nothing_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.age");
+        let identity = age::x25519::Identity::generate();
+        let file = SecretsFile::encrypted(&path, vec![identity.to_public()]);
+        file.check().unwrap();
+        file.mark_pending("awx", "one").unwrap();
+        file.record("awx", "one", "id-1", &Secret::new("first-secret"))
+            .unwrap();
+        file.record("awx", "two", "id-2", &Secret::new("second-secret"))
+            .unwrap();
+        let sealed = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&sealed);
+        assert!(!text.contains("secret\""), "{text}");
+        let plain = age::decrypt(&identity, &sealed).unwrap();
+        let doc: Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(doc["awx/one"]["client_secret"], "first-secret");
+        assert_eq!(doc["awx/two"]["client_secret"], "second-secret");
+        assert!(doc["awx/one"].get("pending_create_since").is_none());
+        // It exists now: a second run must pick another name.
+        let again = SecretsFile::encrypted(&path, vec![identity.to_public()]);
+        assert!(again.check().unwrap_err().contains("exists"));
+    }
+
+    #[test]
+    fn recipients_are_read_from_values_and_files_and_bad_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        let list = dir.path().join("recipients");
+        std::fs::write(&list, format!("# team\n\n{key}\n")).unwrap();
+        assert_eq!(
+            recipients(std::slice::from_ref(&key), std::slice::from_ref(&list))
+                .unwrap()
+                .len(),
+            2
+        );
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "# nobody\n").unwrap();
+        assert!(
+            recipients(&[], &[empty])
+                .unwrap_err()
+                .contains("names no recipient")
+        );
+        assert!(
+            recipients(&["ssh-ed25519 AAAA".into()], &[])
+                .unwrap_err()
+                .contains("is not an age public key")
+        );
     }
 }

@@ -36,6 +36,23 @@ pub fn targets<'a>(config: &'a Config, saved: &ReviewedPlan) -> Result<Vec<Targe
     Ok(t)
 }
 
+/// The server instances the reviewed plan could not plan, with why: nothing
+/// was reviewed for them, so apply does not contact them (a change of
+/// connection settings withheld by `plan --baseline`, an unreachable server).
+pub fn unreviewed(saved: &ReviewedPlan) -> BTreeMap<String, String> {
+    saved
+        .servers
+        .iter()
+        .filter_map(|s| {
+            let error = s.error.as_ref()?;
+            Some((
+                s.server.clone(),
+                format!("not applied: the reviewed plan could not plan this server ({error}); plan it again"),
+            ))
+        })
+        .collect()
+}
+
 /// The `--app` selection of this apply: the saved plan's own (it is applied
 /// exactly, partial or not), or the command line's; never both.
 pub fn app_selection(

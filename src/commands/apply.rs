@@ -44,11 +44,34 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         Ok(a) => a,
         Err(e) => return out.fail(&e),
     };
-    let secrets_file = args.secrets_out.as_deref().map(SecretsFile::new);
+    let sealed = !args.secrets_recipient.is_empty() || !args.secrets_recipients_file.is_empty();
+    let recipients = match sealed.then(|| {
+        crate::secrets_file::recipients(&args.secrets_recipient, &args.secrets_recipients_file)
+    }) {
+        Some(Err(e)) => return out.fail(&e),
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    let secrets_file = args
+        .secrets_out
+        .as_deref()
+        .map(|path| match recipients.clone() {
+            Some(r) => SecretsFile::encrypted(path, r),
+            None => SecretsFile::new(path),
+        });
     if let Some(Err(e)) = secrets_file.as_ref().map(SecretsFile::check) {
         return out.fail(&e);
     }
-    let (rt, sandbox) = match prepare(&config, &targets, &args.servers, out) {
+    let unreviewed = saved_plan
+        .as_ref()
+        .map(saved::unreviewed)
+        .unwrap_or_default();
+    let contacted: Vec<_> = targets
+        .iter()
+        .filter(|t| !unreviewed.contains_key(&t.instance.name))
+        .copied()
+        .collect();
+    let (rt, sandbox) = match prepare(&config, &contacted, &args.servers, out) {
         Ok(p) => p,
         Err(e) => return out.fail(&e),
     };
@@ -71,7 +94,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             &args.servers,
             &forced,
             &apps,
-            &Default::default(),
+            &unreviewed,
         )
         .await;
         problems

@@ -208,8 +208,8 @@ pub fn credential_problems(
 }
 
 /// Fetches every target and builds the plan. The instances in `withheld`
-/// (`--baseline` connection pinning) are not contacted: each fails to plan
-/// with the reason given.
+/// (`--baseline` connection pinning; servers a reviewed plan could not plan)
+/// are not contacted: each fails to plan with the reason given.
 pub async fn fetch_and_plan<'a>(
     config: &'a Config,
     targets: &[Target<'a>],
@@ -240,7 +240,7 @@ pub async fn fetch_and_plan<'a>(
                 target: *t,
                 client: None,
                 live: Err(crate::provider::Error::new(
-                    crate::provider::FailureKind::ConnectionChanged,
+                    crate::provider::FailureKind::NotContacted,
                     why.clone(),
                 )),
             }),

@@ -68,8 +68,9 @@ pub enum FailureKind {
     Credentials,
     /// The TLS settings cannot be used (`ca_file` unreadable or not PEM).
     Tls,
-    /// Not contacted: `--baseline` pins connection settings and these changed.
-    ConnectionChanged,
+    /// Deliberately not contacted: `--baseline` pins connection settings and
+    /// these changed, or a reviewed plan did not plan this server.
+    NotContacted,
 }
 
 /// What an exchange with a server failed on: the request, the status and
@@ -144,7 +145,7 @@ impl Error {
             FailureKind::InconsistentListing => "inconsistent_listing",
             FailureKind::Credentials => "credentials",
             FailureKind::Tls => "tls",
-            FailureKind::ConnectionChanged => "connection_changed",
+            FailureKind::NotContacted => "not_contacted",
         }
     }
 }

@@ -461,4 +461,44 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
         !stdout.contains("another production secret")
             && !stderr.contains("another production secret")
     );
+
+    // The reviewed plan of that pull request, applied after the merge:
+    // `kept` is applied; the withheld servers were never reviewed, so they
+    // are not contacted now either (exit 4), and are planned from then on.
+    let saved = world.path("plan.json");
+    let out = world
+        .cmd(&[
+            "plan",
+            "--baseline",
+            "main",
+            "--out",
+            saved.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", texts(&out));
+    git(world.dir.path(), &["checkout", "-q", "main"]);
+    git(world.dir.path(), &["merge", "-q", "--ff-only", "pr"]);
+    let out = world
+        .cmd(&["apply", saved.to_str().unwrap()])
+        .env("OTHER_TOKEN", "another production secret")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the reviewed plan could not plan this server"),
+        "{stdout}"
+    );
+    assert!(world.sims[2].requests().is_empty() && world.sims[3].requests().is_empty());
+    assert!(
+        world.sims[0].app_by_name("jenkins").is_some(),
+        "kept applied"
+    );
+    let out = world
+        .cmd(&["plan", "--baseline", "main", "--server", "moved"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(!world.sims[2].requests().is_empty(), "moved is planned now");
 }

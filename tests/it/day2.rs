@@ -369,3 +369,151 @@ fn secrets_go_to_a_command_on_stdin_with_the_file_as_fallback() {
     );
     world.assert_converged();
 }
+
+/// The `age` and `age-keygen` commands (Debian's `age`, installed by
+/// `.ci/run`), or `None` outside CI when they are not there.
+fn age_tool() -> Option<()> {
+    let ok = ["age", "age-keygen"].iter().all(|tool| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if ok {
+        return Some(());
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the age tool is not installed: .ci/run installs Debian's `age` package"
+    );
+    eprintln!("SKIPPED: the age decryption check (apt-get install age)");
+    None
+}
+
+/// `--secrets-recipient`: the secrets file is age-encrypted; the real `age`
+/// tool decrypts it with the matching identity and finds the secret.
+#[test]
+fn secrets_encrypted_with_age_are_decrypted_by_the_age_tool() {
+    let Some(()) = age_tool() else { return };
+    let world = AwxWorld::new();
+    let keys = world.path("key.txt");
+    let out = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let public = std::process::Command::new("age-keygen")
+        .arg("-y")
+        .arg(&keys)
+        .output()
+        .unwrap();
+    let public = String::from_utf8(public.stdout).unwrap().trim().to_string();
+    // A second recipient, from a recipients file.
+    let other = world.path("other.txt");
+    std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&other)
+        .output()
+        .unwrap();
+    let other_public = std::process::Command::new("age-keygen")
+        .arg("-y")
+        .arg(&other)
+        .output()
+        .unwrap();
+    let recipients = world.path("recipients.txt");
+    std::fs::write(
+        &recipients,
+        format!(
+            "# the security team\n{}\n",
+            String::from_utf8(other_public.stdout).unwrap().trim()
+        ),
+    )
+    .unwrap();
+
+    world.write_config("", CONFIDENTIAL);
+    let secrets = world.path("out/secrets.json.age");
+    let args = |file: &std::path::Path| {
+        vec![
+            "apply".to_string(),
+            "--auto-approve".into(),
+            "--secrets-out".into(),
+            file.to_str().unwrap().into(),
+            "--secrets-recipient".into(),
+            public.clone(),
+            "--secrets-recipients-file".into(),
+            recipients.to_str().unwrap().into(),
+        ]
+    };
+    let argv = args(&secrets);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = world.cmd(&argv).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stored = world.sim.app_by_name("portal").unwrap();
+    let secret = stored["stored_client_secret"].as_str().unwrap().to_string();
+    let sealed = std::fs::read_to_string(&secrets).unwrap();
+    assert!(
+        sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{sealed}"
+    );
+    assert!(!sealed.contains(&secret) && !stdout.contains(&secret) && !stderr.contains(&secret));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for identity in [&keys, &other] {
+        let out = std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(identity)
+            .arg(&secrets)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{:?}", texts(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["awx-test/portal"]["client_secret"], secret.as_str());
+        assert_eq!(doc["awx-test/portal"]["client_id"], stored["client_id"]);
+    }
+    world.assert_converged();
+
+    // An existing encrypted file is never replaced; a bad key is named.
+    world.write_config("", &CONFIDENTIAL.replace("portal", "portal-two"));
+    let out = world.cmd(&argv).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", texts(&out));
+    assert!(
+        texts(&out)
+            .1
+            .contains("exists; an encrypted secrets file is never merged")
+    );
+    assert_eq!(std::fs::read_to_string(&secrets).unwrap(), sealed);
+    assert!(
+        world.sim.app_by_name("portal-two").is_none(),
+        "nothing written"
+    );
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--secrets-out",
+            world.path("new.age").to_str().unwrap(),
+            "--secrets-recipient",
+            "age1notakey",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .1
+            .contains("`age1notakey` is not an age public key"),
+        "{:?}",
+        texts(&out)
+    );
+    assert!(
+        world.sim.app_by_name("portal-two").is_none(),
+        "nothing written"
+    );
+}
