@@ -116,6 +116,8 @@ pub enum ResolveError {
     File { path: String, message: String },
     #[error("secret file `{0}` is empty")]
     FileEmpty(String),
+    #[error("secret file `{0}` holds more than one line; a `file:` secret is a single line")]
+    FileLines(String),
 }
 
 impl SecretRef {
@@ -140,6 +142,9 @@ impl SecretRef {
                         .unwrap_or(&text);
                     if trimmed.is_empty() {
                         Err(ResolveError::FileEmpty(path.display().to_string()))
+                    } else if trimmed.contains(['\n', '\r']) {
+                        // Never sent whole as a password, never shown.
+                        Err(ResolveError::FileLines(path.display().to_string()))
                     } else {
                         Ok(Secret(trimmed.to_string()))
                     }
@@ -225,6 +230,74 @@ pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `APPFORM_SECRET_DIRS`: directories outside the configuration where `file:`
+/// secrets may also live (mounted secrets such as `/run/secrets`), separated
+/// by `:`. Relative entries are ignored: they would depend on where appform runs.
+pub const SECRET_DIRS_VAR: &str = "APPFORM_SECRET_DIRS";
+
+/// The directories [`SECRET_DIRS_VAR`] names.
+pub fn secret_dirs() -> Vec<PathBuf> {
+    std::env::var_os(SECRET_DIRS_VAR)
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| p.is_absolute())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `path` with `.` and `..` resolved by their names alone (no file access);
+/// a relative path keeps the `..` it cannot resolve at its front.
+pub fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::ParentDir) | Some(Component::CurDir) | None => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `path` is inside one of `roots` by its name alone (`..` cannot
+/// climb out; links are not followed).
+pub fn stays_within_by_name(path: &Path, roots: &[PathBuf]) -> bool {
+    use std::path::Component;
+    // Both absolute (from the working directory), so `/etc/x` is never
+    // compared with a relative root.
+    let absolute = |p: &Path| lexical(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    let named = absolute(path);
+    roots.iter().any(|root| {
+        named
+            .strip_prefix(absolute(root))
+            .is_ok_and(|rest| !rest.components().any(|c| c == Component::ParentDir))
+    })
+}
+
+/// Whether `path` stays inside one of `roots`: by its name (`..` cannot climb
+/// out) and, when it exists, once every symbolic link is followed (a link
+/// inside a root cannot point out of it).
+pub fn stays_within(path: &Path, roots: &[PathBuf]) -> bool {
+    if !stays_within_by_name(path, roots) {
+        return false;
+    }
+    match std::fs::canonicalize(path) {
+        // Not there (yet): judged by its name; reading it later fails anyway.
+        Err(_) => true,
+        Ok(real) => roots
+            .iter()
+            .any(|r| std::fs::canonicalize(r).is_ok_and(|root| real.starts_with(root))),
+    }
+}
+
 /// The most bytes a `file:` secret or a `ca_file` may hold.
 pub const MAX_SMALL_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -262,6 +335,33 @@ pub trait SecretSource: Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_stay_within_their_roots_by_name_and_by_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("conf");
+        std::fs::create_dir_all(root.join("secrets")).unwrap();
+        std::fs::write(root.join("secrets/awx"), "token\n").unwrap();
+        std::fs::write(dir.path().join("outside"), "shadow\n").unwrap();
+        let roots = [root.clone()];
+        assert!(stays_within(&root.join("secrets/awx"), &roots));
+        assert!(stays_within(&root.join("servers/../secrets/awx"), &roots));
+        assert!(stays_within(&root.join("not/there/yet"), &roots));
+        assert!(!stays_within(&root.join("../outside"), &roots));
+        assert!(!stays_within(&root.join("servers/../../outside"), &roots));
+        assert!(!stays_within(Path::new("/etc/passwd"), &roots));
+        assert!(!stays_within(Path::new("/nonexistent/x"), &roots));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("outside"), root.join("secrets/link"))
+                .unwrap();
+            assert!(!stays_within(&root.join("secrets/link"), &roots));
+            let extra = [root.clone(), dir.path().to_path_buf()];
+            assert!(stays_within(&root.join("secrets/link"), &extra));
+        }
+        assert_eq!(lexical(Path::new("../a/../../b")), PathBuf::from("../../b"));
+        assert_eq!(lexical(Path::new("/a/../../b")), PathBuf::from("/b"));
+    }
 
     #[test]
     fn parses_env_and_file_references() {

@@ -65,7 +65,24 @@ pub fn load_with(path: &Path, discovery: Discovery) -> Result<Config, ConfigErro
     };
     let mut problems = Vec::new();
     let mut inputs = Vec::new();
+    let roots = [root.clone()];
     for file in files {
+        // A file found in the directory (not one named by `-c`) that is a
+        // link out of it is not read: its content is never shown.
+        if path.is_dir() && !crate::secret::stays_within(&file, &roots) {
+            problems.push(
+                Problem::new(
+                    Code::OutsideRoot,
+                    format!(
+                        "`{}` is a symbolic link that leads out of the configuration directory `{}`; it was not read",
+                        file.display(),
+                        root.display()
+                    ),
+                )
+                .help("keep the configuration's files inside its directory (copy the file in, or pass it with -c)"),
+            );
+            continue;
+        }
         if let Some(bytes) = read_bytes(&file, &mut problems) {
             inputs.push((file, bytes));
         }
@@ -190,6 +207,7 @@ fn check_files(
             source: &src,
             text: &text,
             dir: &dir,
+            root,
         };
         let parts = check_file(&input, tree, &mut problems, &mut warnings);
 
@@ -298,7 +316,8 @@ fn discover(path: &Path) -> Result<Vec<PathBuf>, Problem> {
         )
         .help("pass a YAML file or a directory with `-c`")
     })?;
-    if meta.is_file() {
+    if !meta.is_dir() {
+        // A FIFO or device named by -c is refused when read, with that reason.
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();

@@ -61,6 +61,8 @@ pub enum Code {
     BadDuration,
     BadGlob,
     BadReference,
+    /// A `file:` secret, `ca_file` or config file outside the configuration root.
+    OutsideRoot,
     BadUrl,
     DuplicateIdentity,
     DuplicateKey,
@@ -104,6 +106,7 @@ impl Code {
             Code::BadDuration => "appform::config::bad_duration",
             Code::BadGlob => "appform::config::bad_glob",
             Code::BadReference => "appform::config::bad_reference",
+            Code::OutsideRoot => "appform::config::outside_root",
             Code::BadUrl => "appform::config::bad_url",
             Code::DuplicateIdentity => "appform::config::duplicate_identity",
             Code::DuplicateKey => "appform::config::duplicate_key",

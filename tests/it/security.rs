@@ -1,6 +1,7 @@
 //! Security findings, each a named test: credentials never go through a proxy
 //! in clear; warnings about weakened transport are shown even with
-//! `--quiet`; special files are refused at once. (Hostile servers, including
+//! `--quiet`; special files are refused at once; files stay inside the
+//! configuration root. (Hostile servers, including
 //! one that would make a plan page forever, are in `hostile.rs`.)
 
 use std::io::Read;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::support::{AwxWorld, appform, texts};
+use appform::sandbox::Simulator as _;
 
 const APP: &str = "        ops-cli:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n";
 
@@ -87,9 +89,10 @@ fn special_files_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
     let started = std::time::Instant::now();
+    // Named by -c (found in a directory, it would be a link out of it).
     let out = appform()
         .args(["validate", "-c"])
-        .arg(dir.path())
+        .arg(dir.path().join("zero.yaml"))
         .output()
         .unwrap();
     let (_, stderr) = texts(&out);
@@ -118,11 +121,132 @@ fn special_files_are_refused_at_once() {
         format!("servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: file:/dev/zero\n      applications: {{}}\n", world.url()),
     )
     .unwrap();
-    let out = world.cmd(&["plan"]).output().unwrap();
+    let out = world
+        .cmd(&["plan"])
+        .env("APPFORM_SECRET_DIRS", "/dev")
+        .output()
+        .unwrap();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
         format!("{stdout}{stderr}").contains("not a regular file"),
         "{stdout}{stderr}"
     );
+}
+
+const CANARY: &str = "canary-shadow-root:$6$do-not-print";
+
+/// `file:` secrets stay inside the configuration root (or APPFORM_SECRET_DIRS):
+/// `../outside` and absolute paths are refused by `validate`; a link inside
+/// the root that leads out is refused too; nothing of the file is printed.
+#[test]
+fn file_secrets_outside_the_config_root_are_refused() {
+    let world = AwxWorld::new();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("shadow");
+    std::fs::write(&secret, format!("{CANARY}\n")).unwrap();
+    let config = |reference: &str| {
+        std::fs::write(
+            world.path("appform.yaml"),
+            format!("servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: {reference}\n      applications: {{}}\n", world.url()),
+        )
+        .unwrap();
+    };
+    let relative = pathdiff(&secret, world.dir.path());
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&secret, world.path("innocent-token")).unwrap();
+    for reference in [
+        format!("file:{relative}"),
+        format!("file:{}", secret.display()),
+        "file:innocent-token".to_string(),
+    ] {
+        config(&reference);
+        for command in ["validate", "plan"] {
+            let out = world.cmd(&[command]).output().unwrap();
+            let (stdout, stderr) = texts(&out);
+            assert_eq!(out.status.code(), Some(1), "{reference}: {stdout}{stderr}");
+            assert!(
+                stderr.contains("appform::config::outside_root")
+                    && stderr.contains("the `file:` secret is outside the configuration directory"),
+                "{reference}: {stderr}"
+            );
+            assert!(!format!("{stdout}{stderr}").contains(CANARY));
+        }
+        assert!(world.sim.requests().is_empty(), "nothing was sent");
+    }
+    // A directory named in APPFORM_SECRET_DIRS is allowed (mounted secrets).
+    config(&format!("file:{}", secret.display()));
+    let out = world
+        .cmd(&["validate"])
+        .env("APPFORM_SECRET_DIRS", outside.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
+
+/// The path of `to` relative to `from` (both absolute, `from` a directory).
+fn pathdiff(to: &std::path::Path, from: &std::path::Path) -> String {
+    let ups = from.components().count() - 1;
+    format!(
+        "{}{}",
+        "../".repeat(ups),
+        to.strip_prefix("/").unwrap().display()
+    )
+}
+
+/// A config file in the directory that is a link to a file outside it is
+/// refused, and its content never reaches the output.
+#[cfg(unix)]
+#[test]
+fn a_config_file_linked_from_outside_the_root_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("credentials");
+    std::fs::write(&target, format!("aws_secret_access_key = {CANARY}\n")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("appform.yaml"),
+        "policy: {max_deletes: 1}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&target, dir.path().join("servers.yaml")).unwrap();
+    for format in ["text", "json"] {
+        let out = appform()
+            .args(["plan", "--format", format, "-c"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("appform::config::outside_root")
+                && stderr.contains("servers.yaml` is a symbolic link that leads out of"),
+            "{stderr}"
+        );
+        assert!(
+            !format!("{stdout}{stderr}").contains(CANARY),
+            "{stdout}{stderr}"
+        );
+    }
+}
+
+/// A `file:` secret of several lines is refused, never sent whole as a
+/// password, and not shown.
+#[test]
+fn a_multi_line_file_secret_is_refused() {
+    let world = AwxWorld::new();
+    std::fs::write(world.path("token"), format!("{CANARY}\nsecond line\n")).unwrap();
+    std::fs::write(
+        world.path("appform.yaml"),
+        format!("servers:\n  awx-test:\n    awx:\n      url: {}\n      auth:\n        token: file:token\n      applications: {{}}\n", world.url()),
+    )
+    .unwrap();
+    let out = world.cmd(&["plan"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("holds more than one line; a `file:` secret is a single line"),
+        "{stderr}"
+    );
+    assert!(!format!("{stdout}{stderr}").contains(CANARY));
+    assert!(world.sim.requests().is_empty(), "nothing was sent");
 }

@@ -16,7 +16,7 @@ impl Checker<'_, '_> {
         let span = self.value_span(path);
         let field = path.last().copied().unwrap_or("secret");
         match parse_ref(text, self.input.dir) {
-            Ok(r) => Some(r),
+            Ok(r) => self.confined(r, span, field),
             Err(RefError::NotAReference) => {
                 self.report(
                     Code::LiteralSecret,
@@ -36,6 +36,11 @@ impl Checker<'_, '_> {
 
     pub(super) fn credential(&mut self, path: &KeyPath<'_>, text: &str) -> Option<Credential> {
         match parse_credential(text, self.input.dir) {
+            Ok(Credential::Ref(r)) => {
+                let span = self.value_span(path);
+                let field = path.last().copied().unwrap_or("credential");
+                self.confined(r, span, field).map(Credential::Ref)
+            }
             Ok(c) => Some(c),
             Err(e) => {
                 let span = self.value_span(path);
@@ -44,6 +49,32 @@ impl Checker<'_, '_> {
                 None
             }
         }
+    }
+
+    /// A `file:` reference must stay inside the configuration root (or a
+    /// directory of `APPFORM_SECRET_DIRS`), by name and through links: a
+    /// change to the config cannot make appform send another local file as a
+    /// credential. The file is not read here.
+    fn confined(&mut self, r: SecretRef, span: Span, field: &str) -> Option<SecretRef> {
+        let SecretRef::File(path) = &r else {
+            return Some(r);
+        };
+        let mut allowed = vec![self.input.root.to_path_buf()];
+        allowed.extend(crate::secret::secret_dirs());
+        if crate::secret::stays_within(path, &allowed) {
+            return Some(r);
+        }
+        self.report(
+            Code::OutsideRoot,
+            format!(
+                "`{field}`: the `file:` secret is outside the configuration directory `{}`",
+                self.input.root.display()
+            ),
+            span,
+            "outside the configuration",
+            "keep secret files under the configuration directory, or name their directory in APPFORM_SECRET_DIRS (for example /run/secrets)",
+        );
+        None
     }
 
     pub(super) fn ref_error(&mut self, e: RefError, span: Span, field: &str) {

@@ -317,7 +317,26 @@ impl Checker<'_, '_> {
                 );
                 None
             }
-            Some(p) => Some(self.input.dir.join(p)),
+            Some(p) => {
+                let path = self.input.dir.join(p);
+                let root = [self.input.root.to_path_buf()];
+                // A system CA file (`/etc/ssl/…`) is fine; a path into the
+                // configuration must not lead out of it through a link.
+                let under_root = crate::secret::stays_within_by_name(&path, &root);
+                if under_root && !crate::secret::stays_within(&path, &root) {
+                    let span = self.value_span(&["servers", name, k, "ca_file"]);
+                    self.report(
+                        Code::OutsideRoot,
+                        "`ca_file` is a symbolic link that leads out of the configuration directory".into(),
+                        span,
+                        "leaves the configuration",
+                        "commit the CA file itself, or name its real path",
+                    );
+                    None
+                } else {
+                    Some(path)
+                }
+            }
             None => None,
         };
         let tls_skip_verify = body.tls_skip_verify.unwrap_or(false);

@@ -40,6 +40,9 @@ pub struct FileInput<'a> {
     pub text: &'a str,
     /// Directory of the file: `file:` references and `ca_file` are relative to it.
     pub dir: &'a Path,
+    /// The configuration root: `file:` secrets must stay inside it (or inside
+    /// `APPFORM_SECRET_DIRS`), and a `ca_file` under it must not leave it.
+    pub root: &'a Path,
 }
 
 /// Checks one parsed file. Problems and warnings are appended; the parts that
