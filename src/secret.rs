@@ -205,6 +205,71 @@ pub fn redact(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Text a server sent (an error message), made safe to show anywhere: the
+/// credentials in use (`in_use`: the token, password and obtained tokens of
+/// that server), `Authorization` values, `Bearer` tokens and the values of
+/// secret-named keys are replaced by `(sensitive)`, and control characters
+/// (ANSI escapes, `\r`, line breaks, bidirectional overrides) are written as
+/// visible escapes, so a server can neither leak a credential through the
+/// output nor forge lines or colours on a terminal.
+pub fn sanitize_server_text(text: &str, in_use: &[String]) -> String {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    /// `Authorization` values, `Bearer` tokens, values of secret-named keys.
+    static PATTERNS: LazyLock<Option<[(Regex, &'static str); 3]>> = LazyLock::new(|| {
+        Some([
+            (
+                Regex::new(r#"(?i)(authorization["']?\s*[:=]\s*["']?)[^"'\r\n,}]+"#).ok()?,
+                "${1}(sensitive)",
+            ),
+            (
+                Regex::new(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}").ok()?,
+                "${1} (sensitive)",
+            ),
+            (
+                Regex::new(
+                    r#"(?i)(["']?\b(?:client_secret|password|passwd|access_token|refresh_token|token|secret|api_?key|private_key)\b["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&}\]]+)"#,
+                )
+                .ok()?,
+                "${1}(sensitive)",
+            ),
+        ])
+    });
+    let mut out = text.to_string();
+    // Shorter values would be words ("admin"), not credentials worth a mask.
+    for secret in in_use.iter().filter(|s| s.len() >= 6) {
+        out = out.replace(secret.as_str(), "(sensitive)");
+    }
+    let Some(patterns) = PATTERNS.as_ref() else {
+        return "(the server's text is withheld: it could not be checked for credentials)".into();
+    };
+    for (pattern, replacement) in patterns {
+        out = pattern.replace_all(&out, *replacement).into_owned();
+    }
+    printable(&out)
+}
+
+/// `text` with control characters and bidirectional-text controls written
+/// as visible escapes (`\u{1b}`, `\n`): what reaches a terminal is what it says.
+pub fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Reads a regular file of at most `max` bytes: a FIFO, a device (a config
 /// symlinked to `/dev/zero`) or a directory is refused at once, and a file
 /// that grows past `max` while it is read is refused too, never read whole.
@@ -335,6 +400,45 @@ pub trait SecretSource: Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_loses_credentials_and_control_characters() {
+        let in_use = vec!["s3cr3t-pass".to_string()];
+        let cases = [
+            (
+                "bad request: Authorization: Bearer abcdefghijklmnop",
+                "bad request: Authorization: (sensitive)",
+            ),
+            (
+                "token Bearer abcdefghijklmnop refused",
+                "token Bearer (sensitive) refused",
+            ),
+            (
+                r#"{"password": "hunter2", "user": "admin"}"#,
+                r#"{"password": (sensitive), "user": "admin"}"#,
+            ),
+            (
+                "login failed for s3cr3t-pass",
+                "login failed for (sensitive)",
+            ),
+            ("api_key=k123&x=1", "api_key=(sensitive)&x=1"),
+            (
+                "\u{1b}[31mred\u{1b}[0m\r\nforged",
+                "\\u{1b}[31mred\\u{1b}[0m\\r\\nforged",
+            ),
+            (
+                "right-to-left \u{202e}txt.exe",
+                "right-to-left \\u{202e}txt.exe",
+            ),
+            (
+                "Basic authentication is not enabled",
+                "Basic authentication is not enabled",
+            ),
+        ];
+        for (given, want) in cases {
+            assert_eq!(sanitize_server_text(given, &in_use), want, "{given}");
+        }
+    }
 
     #[test]
     fn paths_stay_within_their_roots_by_name_and_by_link() {

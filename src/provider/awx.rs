@@ -130,8 +130,8 @@ fn api_body(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
 
 /// One page of a list: `count` and `results`.
 pub fn page_of(body: &[u8], what: &str) -> Result<(usize, Vec<Value>), String> {
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|_| format!("unexpected response: the {what} list is not JSON"))?;
+    let body: Value = super::strict_json::parse(body)
+        .map_err(|e| format!("unexpected response: the {what} list is not valid JSON ({e})"))?;
     let count = body
         .get("count")
         .and_then(Value::as_u64)

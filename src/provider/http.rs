@@ -58,8 +58,9 @@ impl Reply {
     pub fn is_success(&self) -> bool {
         self.status.is_success()
     }
+    /// The body as JSON; `None` when it is not, or repeats a key.
     pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
+        super::strict_json::parse(&self.body).ok()
     }
 }
 

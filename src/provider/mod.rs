@@ -4,6 +4,7 @@
 
 pub mod awx;
 pub mod http;
+pub mod strict_json;
 pub mod tpp;
 pub mod whm;
 
@@ -252,11 +253,41 @@ fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader
     })
 }
 
-/// A connected server instance.
-pub enum Client {
+/// `e` with its text sanitised against `in_use`.
+fn sanitized(e: Error, in_use: &[String]) -> Error {
+    Error {
+        message: crate::secret::sanitize_server_text(&e.message, in_use),
+        ..e
+    }
+}
+
+/// A connected server instance. Every error it returns has the server's text
+/// sanitised ([`crate::secret::sanitize_server_text`]): the credentials in
+/// use redacted, control characters made visible.
+pub struct Client {
+    backend: Backend,
+    /// The secret values this client sends (token, password).
+    in_use: Vec<String>,
+}
+
+enum Backend {
     Awx(awx::Awx),
     Tpp(tpp::Tpp),
     Whm(whm::Whm),
+}
+
+/// The secret values of `server`'s credentials that resolve.
+fn secrets_in_use(server: &Server, secrets: &dyn SecretSource) -> Vec<String> {
+    let refs = match &server.auth {
+        Auth::Token { token, .. } => vec![(token, "token")],
+        Auth::Basic { password, .. } | Auth::TppPassword { password, .. } => {
+            vec![(password, "password")]
+        }
+    };
+    refs.into_iter()
+        .filter_map(|(r, field)| secrets.secret(r, field).ok())
+        .map(|s| s.expose().to_string())
+        .collect()
 }
 
 impl Client {
@@ -266,13 +297,35 @@ impl Client {
         secrets: &dyn SecretSource,
         opts: ConnectOptions,
     ) -> Result<Client, Error> {
+        let in_use = secrets_in_use(server, secrets);
+        match Self::connect_backend(server, instance, secrets, opts).await {
+            Ok(backend) => Ok(Client { backend, in_use }),
+            Err(e) => Err(sanitized(e, &in_use)),
+        }
+    }
+
+    /// `e` with the server's text made safe to show.
+    fn clean(&self, e: Error) -> Error {
+        let mut in_use = self.in_use.clone();
+        if let Backend::Tpp(t) = &self.backend {
+            in_use.extend(t.tokens_in_use());
+        }
+        sanitized(e, &in_use)
+    }
+
+    async fn connect_backend(
+        server: &Server,
+        instance: &Instance,
+        secrets: &dyn SecretSource,
+        opts: ConnectOptions,
+    ) -> Result<Backend, Error> {
         let auth = auth_header(server, secrets)?;
         let http =
             Http::new(&instance.url, &server.options, auth, opts.max_retries).map_err(|e| {
                 Error::new(FailureKind::Tls, format!("server `{}`: {e}", instance.name))
             })?;
         match server.kind {
-            Kind::Awx => Ok(Client::Awx(awx::Awx::new(
+            Kind::Awx => Ok(Backend::Awx(awx::Awx::new(
                 http,
                 server.options.max_in_flight,
             ))),
@@ -303,32 +356,48 @@ impl Client {
                 };
                 tpp::Tpp::connect(http, grant)
                     .await
-                    .map(Client::Tpp)
+                    .map(Backend::Tpp)
                     .map_err(|e| Error::new(e.kind, format!("server `{}`: {e}", instance.name)))
             }
-            Kind::Whm => Ok(Client::Whm(whm::Whm::new(http))),
+            Kind::Whm => Ok(Backend::Whm(whm::Whm::new(http))),
         }
     }
 
     pub async fn fetch(&self) -> Result<LiveState, Error> {
-        match self {
-            Client::Awx(a) => a.fetch().await,
-            Client::Tpp(t) => t.fetch().await,
-            Client::Whm(w) => w.fetch().await,
+        match &self.backend {
+            Backend::Awx(a) => a.fetch().await,
+            Backend::Tpp(t) => t.fetch().await,
+            Backend::Whm(w) => w.fetch().await,
         }
+        .map_err(|e| self.clean(e))
     }
 
     /// Ends the session: revokes a token appform obtained.
     /// `Err`: a token appform obtained could not be revoked.
     pub async fn close(&self) -> Result<(), String> {
-        match self {
-            Client::Tpp(t) => t.close().await,
-            Client::Awx(_) | Client::Whm(_) => Ok(()),
+        let Backend::Tpp(t) = &self.backend else {
+            return Ok(());
+        };
+        // Captured before the revocation forgets them.
+        let mut in_use = self.in_use.clone();
+        in_use.extend(t.tokens_in_use());
+        t.close()
+            .await
+            .map_err(|e| crate::secret::sanitize_server_text(&e, &in_use))
+    }
+
+    /// Carries out one planned change; a leftover's text is sanitised too.
+    pub async fn execute(&self, change: &Change) -> Result<Applied, Error> {
+        match self.execute_raw(change).await {
+            Ok(mut applied) => {
+                applied.leftover = applied.leftover.map(|e| self.clean(e));
+                Ok(applied)
+            }
+            Err(e) => Err(self.clean(e)),
         }
     }
 
-    /// Carries out one planned change.
-    pub async fn execute(&self, change: &Change) -> Result<Applied, Error> {
+    async fn execute_raw(&self, change: &Change) -> Result<Applied, Error> {
         let operation = &change.operation;
         let expected = change.before_fingerprint.as_deref();
         let no_org = || {
@@ -337,9 +406,9 @@ impl Client {
                 "the plan has no organization id for this AWX application",
             )
         };
-        match (self, operation) {
+        match (&self.backend, operation) {
             (
-                Client::Awx(a),
+                Backend::Awx(a),
                 Operation::Create {
                     name,
                     organization,
@@ -349,11 +418,11 @@ impl Client {
                 .create(name, organization.ok_or_else(no_org)?, fields)
                 .await
                 .map(Applied::created),
-            (Client::Awx(a), Operation::Update { id, fields }) => {
+            (Backend::Awx(a), Operation::Update { id, fields }) => {
                 a.update(id, fields).await.map(|_| Applied::done())
             }
             (
-                Client::Awx(a),
+                Backend::Awx(a),
                 Operation::Replace {
                     id,
                     live_name,
@@ -371,32 +440,32 @@ impl Client {
                 )
                 .await
             }
-            (Client::Awx(a), Operation::Delete { id }) => {
+            (Backend::Awx(a), Operation::Delete { id }) => {
                 a.delete(id).await.map(|_| Applied::done())
             }
-            (Client::Tpp(t), Operation::Create { name, fields, .. }) => {
+            (Backend::Tpp(t), Operation::Create { name, fields, .. }) => {
                 t.create(name, fields).await.map(Applied::created)
             }
-            (Client::Tpp(t), Operation::Update { id, fields }) => t
+            (Backend::Tpp(t), Operation::Update { id, fields }) => t
                 .update(id, fields, expected)
                 .await
                 .map(|_| Applied::done()),
-            (Client::Tpp(t), Operation::Delete { id }) => {
+            (Backend::Tpp(t), Operation::Delete { id }) => {
                 t.delete(id, expected).await.map(|_| Applied::done())
             }
-            (Client::Whm(w), Operation::Create { name, fields, .. }) => {
+            (Backend::Whm(w), Operation::Create { name, fields, .. }) => {
                 w.save(name, fields, None).await.map(|_| Applied::done())
             }
-            (Client::Whm(w), Operation::Update { id, fields }) => {
+            (Backend::Whm(w), Operation::Update { id, fields }) => {
                 w.save(id, fields, expected).await.map(|_| Applied::done())
             }
-            (Client::Whm(w), Operation::Delete { id }) => {
+            (Backend::Whm(w), Operation::Delete { id }) => {
                 w.remove(id, expected).await.map(|_| Applied::done())
             }
             // The identity of a TPP or WHM app is its only key: a replacement
             // would have to delete before it creates, which SPEC §3.2 forbids.
             // `semantics` never plans one for these kinds.
-            (Client::Tpp(_) | Client::Whm(_), Operation::Replace { .. }) => Err(Error::new(
+            (Backend::Tpp(_) | Backend::Whm(_), Operation::Replace { .. }) => Err(Error::new(
                 FailureKind::Local,
                 "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
             )),

@@ -74,8 +74,13 @@ pub fn parse_answer(body: &[u8]) -> Result<Value, (FailureKind, String)> {
             format!("unexpected response: {why}"),
         )
     };
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|_| malformed(format!("{} (not JSON)", server_message(body))))?;
+    let body: Value = super::strict_json::parse(body).map_err(|e| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            malformed(format!("not valid JSON: {e}"))
+        } else {
+            malformed(format!("{} (not JSON)", server_message(body)))
+        }
+    })?;
     let metadata = body
         .get("metadata")
         .ok_or_else(|| malformed("no `metadata`".into()))?;

@@ -55,8 +55,51 @@ fn cell(value: &Value, sensitive: bool, duration: bool) -> String {
     format!("`{escaped}`")
 }
 
+/// Text in a markdown cell or paragraph: nothing in it becomes markup. HTML
+/// is written as entities (no `</details>` or `<img>` from a server), link,
+/// image, code, emphasis and strikethrough marks are escaped (an intraword
+/// `_`, as in field names, is left: it is not emphasis), `|` cannot end a
+/// cell, line breaks are `<br>`, other control characters visible escapes.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', "<br>")
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut prev = ' ';
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push_str("<br>"),
+            '\\' | '`' | '*' | '[' | ']' | '~' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !prev.is_alphanumeric() || next.is_none_or(|n| !n.is_alphanumeric()) => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+            c => out.push(c),
+        }
+        prev = c;
+    }
+    out
+}
+
+/// Text a server wrote (an error), as an inline code span: shown as it is,
+/// never markup, never a link (a backtick cannot end the span).
+fn code_span(text: &str) -> String {
+    format!("`{}`", crate::secret::printable(&text.replace('`', "'")))
+}
+
+/// Text inside an HTML element or a code span (`<code>`, backticks), where
+/// backslashes are shown as they are: entities only, and no backtick.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('`', "'")
 }
 
 /// The action column: `update`, or `update (drift)` with `--baseline`.
@@ -121,9 +164,9 @@ fn section<Op>(sp: &ServerPlan<Op>, hosts: &[&str], max_bytes: usize) -> String 
         (None, n) => format!("{n} changes"),
     };
     let (name, what) = match hosts {
-        [] => (escape(&sp.server), what),
+        [] => (escape_html(&sp.server), what),
         _ => (
-            escape(sp.server.split('@').next().unwrap_or(&sp.server)),
+            escape_html(sp.server.split('@').next().unwrap_or(&sp.server)),
             format!("same {what} on {} hosts", hosts.len() + 1),
         ),
     };
@@ -141,13 +184,13 @@ fn section<Op>(sp: &ServerPlan<Op>, hosts: &[&str], max_bytes: usize) -> String 
             out,
             "Hosts: {}\n",
             all.iter()
-                .map(|h| format!("`{}`", escape(h)))
+                .map(|h| format!("`{}`", escape_html(h)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
     if let Some(e) = &sp.error {
-        let _ = writeln!(out, "**Error:** {}\n", escape(e));
+        let _ = writeln!(out, "**Error:** {}\n", code_span(e));
     }
     if !sp.changes.is_empty() {
         let head = "| | app | action | field | before | after |\n|---|---|---|---|---|---|\n";
@@ -376,8 +419,48 @@ mod tests {
             text.contains("<details open><summary><code>whm@h:1</code>"),
             "{text}"
         );
-        assert!(text.contains("**Error:** cannot connect"), "{text}");
+        assert!(text.contains("**Error:** `cannot connect`"), "{text}");
         insta::assert_snapshot!("markdown_failed_server", text);
+    }
+
+    #[test]
+    fn server_text_never_becomes_markup() {
+        let mut p = plan_of(0);
+        let hostile =
+            "</details><img src=x onerror=alert(1)> [Approve here](https://evil.example) `x`";
+        let mut sp = server(1);
+        sp.error = None;
+        sp.changes[0].app = hostile.into();
+        sp.unmanaged = vec!["<b>bold</b>".into()];
+        p.servers = vec![
+            ServerPlan {
+                error: Some(hostile.into()),
+                changes: Vec::new(),
+                ..server(0)
+            },
+            sp,
+        ];
+        let text = plan(&p, 60_000);
+        // Outside the error's code span (shown literally), no markup at all.
+        let outside: String = text
+            .lines()
+            .filter(|l| !l.starts_with("**Error:** `"))
+            .collect();
+        assert!(
+            !outside.contains("<img") && !outside.contains("<b>"),
+            "{text}"
+        );
+        assert!(!outside.contains("[Approve here](https"), "{text}");
+        assert!(
+            text.contains("**Error:** `</details><img src=x onerror=alert(1)> [Approve here](https://evil.example) 'x'`"),
+            "the error is a code span: {text}"
+        );
+        assert!(
+            text.contains("&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; \\[Approve here\\](https://evil.example) \\`x\\`"),
+            "the app name is escaped: {text}"
+        );
+        assert_eq!(escape("grafana_sso (Default)"), "grafana_sso (Default)");
+        assert_eq!(escape("_em_ *strong*"), "\\_em\\_ \\*strong\\*");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::plan::baseline::Origin;
 use crate::plan::{Action, Change, FieldDiff, Plan, Reason, ServerPlan};
+use crate::secret::printable;
 use crate::semantics::{self, UpdateStyle};
 
 /// ANSI styling that can be switched off.
@@ -192,7 +193,7 @@ fn field_lines<Op>(
         let after = pretty(&f.after);
         let diff = similar::TextDiff::from_lines(&before, &after);
         for op in diff.iter_all_changes() {
-            let line = op.value().trim_end_matches('\n');
+            let line = printable(op.value().trim_end_matches('\n'));
             let text = match op.tag() {
                 similar::ChangeTag::Delete => style.red(&format!("- {line}")),
                 similar::ChangeTag::Insert => style.green(&format!("+ {line}")),
@@ -250,10 +251,11 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
         sp.url
     );
     if let Some(e) = &sp.error {
-        let _ = writeln!(out, "  {} {e}", style.red("error:"));
+        let _ = writeln!(out, "  {} {}", style.red("error:"), printable(e));
     }
     for change in &sp.changes {
-        let label = change.label();
+        // Live names come from the server: never raw control characters.
+        let label = printable(&change.label());
         let head = format!("{} {label}", symbol(style, change.action));
         let visible = symbol_width(change.action) + 1 + label.chars().count();
         let pad = " ".repeat(26usize.saturating_sub(visible).max(1));
@@ -278,7 +280,7 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
             let _ = writeln!(out, "        {note}");
         }
         for note in &change.notes {
-            let _ = writeln!(out, "        note: {note}");
+            let _ = writeln!(out, "        note: {}", printable(note));
         }
     }
     if !sp.unmanaged.is_empty() {
@@ -288,7 +290,7 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
         } else {
             &sp.unmanaged
         };
-        let names: Vec<&str> = labels.iter().take(10).map(String::as_str).collect();
+        let names: Vec<String> = labels.iter().take(10).map(|l| printable(l)).collect();
         let more = if n > 10 {
             format!(", and {} more", n - 10)
         } else {

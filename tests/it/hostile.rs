@@ -50,7 +50,7 @@ fn html_instead_of_json() {
     let (code, out) = plan_against(&awx(&server.url()));
     assert_eq!(code, 1);
     assert!(
-        out.contains("unexpected response: the organization list is not JSON"),
+        out.contains("unexpected response: the organization list is not valid JSON"),
         "{out}"
     );
 }
@@ -189,5 +189,79 @@ fn a_huge_count_is_a_bounded_error() {
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "bounded, not forever"
+    );
+}
+
+const CANARY_TOKEN: &str = "canary-token-7f3a9c1e5b";
+
+/// A server whose error echoes the credentials it received, with ANSI
+/// colours, a forged line and HTML: no credential reaches any output, the
+/// terminal gets visible escapes, the PR comment gets no markup.
+#[test]
+fn a_server_echoing_credentials_and_markup_is_neutralised() {
+    let server = serve(Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let token = auth.trim_start_matches("Bearer ").to_string();
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "detail": format!(
+                    "rejected Authorization: {auth}; raw {token}; password=\"{token}\" \u{1b}[32mAPPROVED\u{1b}[0m\r\nerror: none </details><img src=x onerror=alert(1)> [Approve here](https://evil.example)"
+                )
+            })),
+        )
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), awx(&server.url())).unwrap();
+    for format in ["text", "json", "markdown"] {
+        let out = appform()
+            .args(["plan", "--max-retries", "0", "--format", format, "-c"])
+            .arg(dir.path())
+            .env("T", CANARY_TOKEN)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        assert!(!all.contains(CANARY_TOKEN), "{format}: {all}");
+        assert!(all.contains("(sensitive)"), "{format}: {all}");
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\r'),
+            "{format}: {all:?}"
+        );
+        assert!(
+            !stderr.contains("\nerror: none"),
+            "no forged line: {stderr}"
+        );
+        if format == "markdown" {
+            let outside: String = stdout
+                .lines()
+                .filter(|l| !l.starts_with("**Error:** `"))
+                .collect();
+            assert!(!outside.contains("<img"), "{stdout}");
+            assert!(stdout.contains("**Error:** `"), "{stdout}");
+        }
+    }
+}
+
+/// JSON objects that repeat a key (`count` twice) are malformed answers,
+/// not read one way here and another way elsewhere.
+#[test]
+fn duplicate_keys_in_server_json_are_malformed() {
+    let server = serve(Router::new().fallback(|| async {
+        (
+            [("content-type", "application/json")],
+            r#"{"count": 0, "count": 5, "next": null, "results": []}"#,
+        )
+    }));
+    let (code, out) = plan_against(&awx(&server.url()));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("not valid JSON (the key `count` appears twice in one object"),
+        "{out}"
     );
 }

@@ -5,13 +5,14 @@ use crate::config::Code;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::super::problem::Problem;
+use super::super::problem::{Problem, SharedText};
 use super::super::raw::{self, RawDuration, RawServer, RawServerBody};
 use super::super::source::{Node, NodeValue, Span};
 use super::super::tree_deserializer::scalar_text;
 use super::FileInput;
 use crate::duration::parse_duration;
 use crate::model::{Instance, Kind, Origin, Policy, Server, ServerOptions};
+use std::sync::Arc;
 
 // ---------------------------------------------------------------- semantic pass
 
@@ -419,12 +420,29 @@ impl Checker<'_, '_> {
             return None;
         };
         if !url.username().is_empty() || url.password().is_some() {
-            self.report(
-                Code::LiteralSecret,
-                format!("`{text}` carries credentials in the URL"),
-                span,
-                "credentials in URL",
-                "remove them and use `auth:` with `env:NAME` or `file:PATH` references",
+            // Neither the message nor the quoted source line repeats the
+            // password: it is masked in both (same length, so spans hold).
+            let mut masked = url.clone();
+            let _ = masked.set_password(url.password().map(|_| "****"));
+            let mut shown = self.input.text.to_string();
+            if let Some(pw) = url.password().filter(|p| !p.is_empty()) {
+                let (from, to) = (span.offset, (span.offset + span.len).min(shown.len()));
+                if let Some(value) = shown.get(from..to) {
+                    let hidden = value.replace(pw, &"*".repeat(pw.len()));
+                    shown.replace_range(from..to, &hidden);
+                }
+            }
+            let source = SharedText::new(self.input.source.name(), Arc::from(shown.as_str()));
+            self.problems.push(
+                Problem::new(
+                    Code::LiteralSecret,
+                    format!(
+                        "`{}` carries credentials in the URL",
+                        masked.as_str().trim_end_matches('/')
+                    ),
+                )
+                .at(&source, span, "credentials in URL")
+                .help("remove them and use `auth:` with `env:NAME` or `file:PATH` references"),
             );
             return None;
         }

@@ -46,6 +46,11 @@ pub struct Tpp {
 }
 
 impl Tpp {
+    /// The tokens this session obtained (to redact from server text).
+    pub fn tokens_in_use(&self) -> Vec<String> {
+        self.session.tokens_in_use()
+    }
+
     /// Connects; with a password grant, obtains a token first.
     pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, Error> {
         Ok(Tpp {

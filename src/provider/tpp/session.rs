@@ -53,6 +53,17 @@ impl Session {
         Ok(tpp)
     }
 
+    /// The tokens obtained so far: redacted from whatever the server says.
+    pub(super) fn tokens_in_use(&self) -> Vec<String> {
+        let Some(o) = &self.obtained else {
+            return Vec::new();
+        };
+        [&o.access_token, &o.refresh_token]
+            .iter()
+            .filter_map(|m| m.lock().ok()?.as_ref().map(|s| s.expose().to_string()))
+            .collect()
+    }
+
     fn store_tokens(&self, body: &Value) -> Result<(), Error> {
         let access = body
             .get("access_token")

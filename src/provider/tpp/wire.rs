@@ -51,11 +51,13 @@ pub enum Refusal {
 /// A 200 answer of `/vedsdk/oauth/*`: JSON whose `Success`/`Result` say
 /// success (tpp.md §6: HTTP 200 alone is not success).
 pub fn parse_answer(body: &[u8]) -> Result<Value, Refusal> {
-    let Ok(body) = serde_json::from_slice::<Value>(body) else {
-        return Err(Refusal::Malformed(format!(
-            "{} (not JSON)",
-            server_message(body)
-        )));
+    let Ok(body) = crate::provider::strict_json::parse(body) else {
+        return Err(Refusal::Malformed(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => "not valid JSON: an object repeats a key".to_string(),
+                Err(_) => format!("{} (not JSON)", server_message(body)),
+            },
+        ));
     };
     let result = body.get("Result").and_then(Value::as_i64);
     let success = body.get("Success").and_then(Value::as_bool);
