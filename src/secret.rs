@@ -178,6 +178,8 @@ const SECRET_KEYS: &[&str] = &[
     "secret",
     "api_key",
     "apikey",
+    "private_key",
+    "passwd",
 ];
 
 /// Whether a key names a secret (case-insensitive).
