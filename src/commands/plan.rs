@@ -41,7 +41,8 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Err(e) => return out.fail(&e),
     };
     let withheld = then.as_ref().map_or_else(Default::default, |b| {
-        baseline::withheld(&targets, &b.config, &b.reference)
+        let same_ca = |path: &std::path::Path| crate::config::git::same_content_at(path, &b.commit);
+        baseline::withheld(&targets, &b.config, &b.reference, &same_ca)
     });
     let contacted: Vec<_> = targets
         .iter()

@@ -131,6 +131,44 @@ pub fn load_at(
     })
 }
 
+/// Whether the file at `path` has the content it had at `commit`: `false`
+/// when it changed or did not exist then. A file outside the repository is
+/// not versioned, so only its path can be compared: `true`.
+pub fn same_content_at(path: &Path, commit: &str) -> bool {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().to_string()) else {
+        return false;
+    };
+    let inside = git(&dir, &["rev-parse", "--show-toplevel"], None)
+        .ok()
+        .map(|top| PathBuf::from(String::from_utf8_lossy(&top).trim()))
+        .zip(std::fs::canonicalize(path).ok())
+        .is_some_and(|(top, real)| {
+            std::fs::canonicalize(top).is_ok_and(|top| real.starts_with(top))
+        });
+    if !inside {
+        return true;
+    }
+    let then = git(
+        &dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{commit}:./{name}"),
+        ],
+        None,
+    );
+    let now = git(&dir, &["hash-object", "--", &name], None);
+    match (then, now) {
+        (Ok(then), Ok(now)) => then.trim_ascii() == now.trim_ascii(),
+        _ => false,
+    }
+}
+
 /// `(object id, path relative to the listed directory)` of the YAML files
 /// in `ls-tree -r -z` output, as discovery in the work tree would take them.
 fn tree_entries(listing: &[u8], single_file: bool) -> Result<Vec<(String, String)>, String> {

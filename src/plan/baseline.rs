@@ -11,7 +11,8 @@
 //!   but not now, is pending.
 //! - **Connection pinning** ([`withheld`]): a server instance whose connection
 //!   settings (kind, URL, authentication and every credential reference, TLS
-//!   options, `allow_insecure_http`) differ from REF, or that REF does not
+//!   options and the content of a versioned `ca_file`, `allow_insecure_http`)
+//!   differ from REF, or that REF does not
 //!   have, is not contacted: an untrusted change cannot send the runner's
 //!   credentials to a new place.
 
@@ -181,19 +182,27 @@ impl super::Change {
 
 /// Connection pinning: the instances among `targets` that must not be
 /// contacted, with the reason, because their connection settings are not
-/// the same as in `then` (the config at `reference`).
+/// the same as in `then` (the config at `reference`). `same_ca_content` says
+/// whether a `ca_file` holds what it held at REF.
 pub fn withheld(
     targets: &[Target<'_>],
     then: &Config,
     reference: &str,
+    same_ca_content: &dyn Fn(&std::path::Path) -> bool,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for t in targets {
         let then_server = then.servers.iter().find(|s| s.name == t.server.name);
-        let changed = match then_server {
+        let mut changed = match then_server {
             None => vec!["the server is new".to_string()],
             Some(s) => connection_differences(t.server, t.instance, s),
         };
+        if changed.is_empty()
+            && let Some(ca) = &t.server.options.ca_file
+            && !same_ca_content(ca)
+        {
+            changed.push("ca_file content".to_string());
+        }
         if !changed.is_empty() {
             out.insert(
                 t.instance.name.clone(),

@@ -377,13 +377,20 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
     // request points `moved` at the third host (an attacker's), changes the
     // token reference of `rekeyed`, and adds `added`.
     let world: World<appform::sandbox::awx::AwxSim> =
-        World::of(4, |_| Default::default(), Faults::default());
+        World::of(5, |_| Default::default(), Faults::default());
     let server = |name: &str, url: &str, token: &str| {
         format!(
             "  {name}:\n    awx:\n      url: {url}\n      auth:\n        token: env:{token}\n      applications:\n{JENKINS}"
         )
     };
     let urls = world.urls().to_vec();
+    // `recert` trusts a CA file committed beside the config; the pull request
+    // rewrites that file under the same path.
+    let recert = format!(
+        "  recert:\n    awx:\n      url: {}\n      ca_file: ca.pem\n      auth:\n        token: env:AWX_TOKEN\n      applications:\n{JENKINS}",
+        urls[4]
+    );
+    std::fs::write(world.path("ca.pem"), "the target branch's CA\n").unwrap();
     std::fs::write(
         world.path("appform.yaml"),
         format!(
@@ -391,7 +398,7 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
             server("kept", &urls[0], "AWX_TOKEN"),
             server("moved", &urls[1], "AWX_TOKEN"),
             server("rekeyed", &urls[3], "AWX_TOKEN")
-        ),
+        ) + &recert,
     )
     .unwrap();
     git(world.dir.path(), &["init", "-q"]);
@@ -404,9 +411,10 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
             server("kept", &urls[0], "AWX_TOKEN"),
             server("moved", &urls[2], "AWX_TOKEN"),
             server("rekeyed", &urls[3], "OTHER_TOKEN")
-        ),
+        ) + &recert,
     )
     .unwrap();
+    std::fs::write(world.path("ca.pem"), "an attacker's CA\n").unwrap();
     std::fs::write(
         world.path("added.yaml"),
         format!(
@@ -430,6 +438,7 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
         world.sims[2].requests()
     );
     assert!(world.sims[3].requests().is_empty(), "rekeyed was contacted");
+    assert!(world.sims[4].requests().is_empty(), "recert was contacted");
     assert!(!world.sims[0].requests().is_empty(), "kept was planned");
     let plan: Value = serde_json::from_str(&stdout).unwrap();
     let by_name = |n: &str| {
@@ -447,6 +456,7 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
         ("moved", "url"),
         ("rekeyed", "auth"),
         ("added", "the server is new"),
+        ("recert", "ca_file content"),
     ] {
         let error = by_name(name)["error"].as_str().unwrap().to_string();
         assert!(
