@@ -35,11 +35,11 @@ fn action_word(action: Action) -> &'static str {
 /// A table cell: inline code, pipes escaped, newlines as `<br>`, long values
 /// cut; a duration also as `90d`, as in the text plan.
 fn cell(value: &Value, sensitive: bool, duration: bool) -> String {
-    if sensitive {
-        return "(sensitive)".into();
-    }
     if value.is_null() {
         return String::new();
+    }
+    if sensitive {
+        return "(sensitive)".into();
     }
     if let (true, Some(secs)) = (duration, value.as_u64()) {
         return format!("`{secs}` ({})", crate::duration::format_duration(secs));

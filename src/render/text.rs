@@ -59,7 +59,8 @@ fn symbol_width(action: Action) -> usize {
 
 /// A value as the plan shows it: JSON, or `(sensitive)`.
 fn show(value: &Value, sensitive: bool) -> String {
-    if sensitive {
+    // An absent value hides nothing: `(sensitive) -> null` says it goes.
+    if sensitive && !value.is_null() {
         "(sensitive)".into()
     } else {
         value.to_string()

@@ -225,7 +225,7 @@ fn saves_carry_undeclared_keys_unless_authoritative() {
     fleet.write_config("      authoritative: true\n", BILLING);
     let (stdout, _) = texts(&fleet.cmd(&["plan"]).output().unwrap());
     assert!(
-        stdout.contains("~ data.private_key = \"billing-2024\" -> null"),
+        stdout.contains("~ data.private_key = (sensitive) -> null"),
         "the plan shows the drop: {stdout}"
     );
     fleet.sims[0].clear_requests();
