@@ -12,12 +12,14 @@
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
 //!   (`config::source`, the only user of the YAML crate), raw serde types
 //!   (`config::raw`, also the source of `schema.json`), validation with every
-//!   problem reported at once (`config::validate`: structure, then semantics).
+//!   problem reported at once (`config::validate`: structure, then semantics),
+//!   and the same files at a git revision (`config::git`, `--baseline`).
 //! - [`plan`]       pure: normalization, diff → changes with reasons, fingerprints,
-//!   summary and safety policy.
+//!   summary and safety policy; `plan::baseline`: drift or pending against
+//!   the config at a revision, and connection pinning.
 //! - [`logging`]    `-v` output with secrets redacted.
 //! - [`provider`]   the only HTTP client code: retries, limits, AWX, TPP and WHM,
-//!   and their response parsers.
+//!   and their response parsers (strict JSON; server text sanitised).
 //! - [`targets`]    `--server` selection and the parallel fetch of live state.
 //! - [`secrets_file`] the `--secrets-out` file: merged, 0600, replaced atomically.
 //! - [`apply`]      gates, saved-plan check, phases per server, secrets around

@@ -42,7 +42,8 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     };
     let withheld = then.as_ref().map_or_else(Default::default, |b| {
         let same_ca = |path: &std::path::Path| crate::config::git::same_content_at(path, &b.commit);
-        baseline::withheld(&targets, &b.config, &b.reference, &same_ca)
+        let instances: Vec<_> = targets.iter().map(|t| (t.server, t.instance)).collect();
+        baseline::withheld(&instances, &b.config, &b.reference, &same_ca)
     });
     let contacted: Vec<_> = targets
         .iter()

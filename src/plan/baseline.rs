@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Plan, ServerPlan, Summary};
 use crate::model::{Config, Instance, Server};
-use crate::targets::Target;
 
 /// Why a change is in the plan, relative to the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,32 +179,33 @@ impl super::Change {
     }
 }
 
-/// Connection pinning: the instances among `targets` that must not be
+/// Connection pinning: the instances among `targets` (server, instance)
+/// that must not be
 /// contacted, with the reason, because their connection settings are not
 /// the same as in `then` (the config at `reference`). `same_ca_content` says
 /// whether a `ca_file` holds what it held at REF.
 pub fn withheld(
-    targets: &[Target<'_>],
+    targets: &[(&Server, &Instance)],
     then: &Config,
     reference: &str,
     same_ca_content: &dyn Fn(&std::path::Path) -> bool,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for t in targets {
-        let then_server = then.servers.iter().find(|s| s.name == t.server.name);
+    for &(server, instance) in targets {
+        let then_server = then.servers.iter().find(|s| s.name == server.name);
         let mut changed = match then_server {
             None => vec!["the server is new".to_string()],
-            Some(s) => connection_differences(t.server, t.instance, s),
+            Some(s) => connection_differences(server, instance, s),
         };
         if changed.is_empty()
-            && let Some(ca) = &t.server.options.ca_file
+            && let Some(ca) = &server.options.ca_file
             && !same_ca_content(ca)
         {
             changed.push("ca_file content".to_string());
         }
         if !changed.is_empty() {
             out.insert(
-                t.instance.name.clone(),
+                instance.name.clone(),
                 format!(
                     "connection changed in this change ({}; compared with the baseline `{reference}`): not planned (review it, then it is planned from the target branch)",
                     changed.join(", ")
