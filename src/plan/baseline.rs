@@ -75,7 +75,7 @@ pub fn classify(
 }
 
 /// The summary's `pending` and `drift` counts (after `--app` restricted the plan).
-pub fn count_origins(plan: &mut Plan) {
+pub fn count_origins<Op>(plan: &mut Plan<Op>) {
     let of = |o: Origin| {
         plan.servers
             .iter()

@@ -434,7 +434,12 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
     let mut servers: Vec<ServerPlan<Reviewed>> = Vec::new();
     let mut blocked: Vec<String> = Vec::new();
     let mut digests: Vec<String> = Vec::new();
+    // Shards planned against one `--baseline` keep it (and their origin counts).
+    let mut baselines: Vec<Option<baseline::BaselineRef>> = Vec::new();
     for plan in plans {
+        if !baselines.contains(&plan.baseline) {
+            baselines.push(plan.baseline.clone());
+        }
         if plan.format_version != FORMAT_VERSION {
             return Err(format!(
                 "a plan has format {}, this appform reads format {FORMAT_VERSION}",
@@ -463,7 +468,7 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
         [one] => one.clone(),
         _ => "mixed".to_string(),
     };
-    Ok(Plan {
+    let mut merged = Plan {
         format_version: FORMAT_VERSION,
         appform_version: env!("CARGO_PKG_VERSION").to_string(),
         config_digest,
@@ -474,7 +479,12 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
         only_apps: Vec::new(),
         config: None,
         baseline: None,
-    })
+    };
+    if let [Some(b)] = baselines.as_slice() {
+        merged.baseline = Some(b.clone());
+        baseline::count_origins(&mut merged);
+    }
+    Ok(merged)
 }
 
 #[cfg(test)]

@@ -512,3 +512,59 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     assert!(!world.sims[2].requests().is_empty(), "moved is planned now");
 }
+
+/// Shards planned against one baseline merge (`appform report`) with the
+/// baseline and their origin counts.
+#[test]
+fn report_merges_shards_with_their_origins() {
+    let world: World<appform::sandbox::awx::AwxSim> =
+        World::of(2, |_| Default::default(), Faults::default());
+    let urls = world.urls().to_vec();
+    let write = |description_b: &str| {
+        std::fs::write(
+            world.path("appform.yaml"),
+            format!(
+                "servers:\n  a:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_TOKEN\n      applications:\n{JENKINS}  b:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_TOKEN\n      applications:\n{}",
+                urls[0],
+                urls[1],
+                JENKINS.replace("Jenkins CI", description_b)
+            ),
+        )
+        .unwrap();
+    };
+    write("Jenkins CI");
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    git(world.dir.path(), &["init", "-q"]);
+    commit_all(world.dir.path(), "applied");
+    write("Jenkins CI, second edition");
+    assert!(world.sims[0].set_app_field("jenkins", "description", "by hand".into()));
+    let mut shards = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let out = world
+            .cmd(&[
+                "plan",
+                "--baseline",
+                "HEAD",
+                "--shard",
+                shard,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+        let file = world.path(&format!("shard-{}.json", &shard[..1]));
+        std::fs::write(&file, &out.stdout).unwrap();
+        shards.push(file);
+    }
+    let out = crate::support::appform()
+        .args(["report", "--format", "json"])
+        .args(&shards)
+        .output()
+        .unwrap();
+    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(merged["baseline"]["reference"], "HEAD", "{merged}");
+    assert_eq!(merged["summary"]["drift"], 1, "{merged}");
+    assert_eq!(merged["summary"]["pending"], 1, "{merged}");
+}
