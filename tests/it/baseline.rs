@@ -390,30 +390,26 @@ fn a_pull_request_cannot_send_credentials_to_a_new_place() {
         "  recert:\n    awx:\n      url: {}\n      ca_file: ca.pem\n      auth:\n        token: env:AWX_TOKEN\n      applications:\n{JENKINS}",
         urls[4]
     );
-    std::fs::write(world.path("ca.pem"), "the target branch's CA\n").unwrap();
-    std::fs::write(
-        world.path("appform.yaml"),
-        format!(
-            "servers:\n{}{}{}",
+    // The config with `moved` at `moved_url` and `rekeyed`'s token in `token`.
+    let write = |moved_url: &str, token: &str| {
+        let servers = [
             server("kept", &urls[0], "AWX_TOKEN"),
-            server("moved", &urls[1], "AWX_TOKEN"),
-            server("rekeyed", &urls[3], "AWX_TOKEN")
-        ) + &recert,
-    )
-    .unwrap();
+            server("moved", moved_url, "AWX_TOKEN"),
+            server("rekeyed", &urls[3], token),
+            recert.clone(),
+        ];
+        std::fs::write(
+            world.path("appform.yaml"),
+            format!("servers:\n{}", servers.concat()),
+        )
+        .unwrap();
+    };
+    std::fs::write(world.path("ca.pem"), "the target branch's CA\n").unwrap();
+    write(&urls[1], "AWX_TOKEN");
     git(world.dir.path(), &["init", "-q"]);
     commit_all(world.dir.path(), "target branch");
     git(world.dir.path(), &["checkout", "-q", "-b", "pr"]);
-    std::fs::write(
-        world.path("appform.yaml"),
-        format!(
-            "servers:\n{}{}{}",
-            server("kept", &urls[0], "AWX_TOKEN"),
-            server("moved", &urls[2], "AWX_TOKEN"),
-            server("rekeyed", &urls[3], "OTHER_TOKEN")
-        ) + &recert,
-    )
-    .unwrap();
+    write(&urls[2], "OTHER_TOKEN");
     std::fs::write(world.path("ca.pem"), "an attacker's CA\n").unwrap();
     std::fs::write(
         world.path("added.yaml"),
