@@ -38,6 +38,15 @@ fn commit_all(dir: &std::path::Path, message: &str) {
     git(dir, &["commit", "-q", "-m", message]);
 }
 
+/// Applies the config written so far, then makes the config directory a git
+/// repository whose first commit is that applied config.
+fn apply_and_commit<S: crate::world::TestKind>(world: &World<S>) {
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    git(world.dir.path(), &["init", "-q"]);
+    commit_all(world.dir.path(), "applied");
+}
+
 const JENKINS: &str = "        jenkins:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n          description: Jenkins CI\n";
 const GRAFANA: &str = "        grafana:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n          description: Grafana\n";
 const VAULT: &str = "        vault:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n          description: Vault\n";
@@ -77,10 +86,7 @@ fn origins(plan: &Value) -> Origins {
 fn drift_and_pending_changes_are_told_apart_against_the_applied_tag() {
     let world = AwxWorld::new();
     world.write_config("", &format!("{JENKINS}{GRAFANA}"));
-    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    git(world.dir.path(), &["init", "-q"]);
-    commit_all(world.dir.path(), "applied");
+    apply_and_commit(&world);
     git(world.dir.path(), &["tag", "appform-applied"]);
 
     // A merged change not applied yet: grafana's description, and a new app.
@@ -194,6 +200,12 @@ fn drift_and_pending_changes_are_told_apart_against_the_applied_tag() {
         "--fail-on",
         "drift",
     ];
+    let detailed = [
+        "plan",
+        "--baseline",
+        "appform-applied",
+        "--detailed-exitcode",
+    ];
     let out = world.cmd(&fail_on_drift).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{:?}", texts(&out));
 
@@ -205,30 +217,14 @@ fn drift_and_pending_changes_are_told_apart_against_the_applied_tag() {
     );
     let out = world.cmd(&fail_on_drift).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    let out = world
-        .cmd(&[
-            "plan",
-            "--baseline",
-            "appform-applied",
-            "--detailed-exitcode",
-        ])
-        .output()
-        .unwrap();
+    let out = world.cmd(&detailed).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "any change: {:?}", texts(&out));
 
     // The apply job applies and moves the tag: nothing left, either way.
     let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     git(world.dir.path(), &["tag", "-f", "appform-applied"]);
-    let out = world
-        .cmd(&[
-            "plan",
-            "--baseline",
-            "appform-applied",
-            "--detailed-exitcode",
-        ])
-        .output()
-        .unwrap();
+    let out = world.cmd(&detailed).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     world.assert_converged();
 }
@@ -237,10 +233,7 @@ fn drift_and_pending_changes_are_told_apart_against_the_applied_tag() {
 fn one_app_with_drifted_and_pending_fields_marks_each_field() {
     let world = AwxWorld::new();
     world.write_config("", JENKINS);
-    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    git(world.dir.path(), &["init", "-q"]);
-    commit_all(world.dir.path(), "applied");
+    apply_and_commit(&world);
     // The config now skips authorization; someone edited the description.
     world.write_config(
         "",
@@ -529,10 +522,7 @@ fn report_merges_shards_with_their_origins() {
         .unwrap();
     };
     write("Jenkins CI");
-    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    git(world.dir.path(), &["init", "-q"]);
-    commit_all(world.dir.path(), "applied");
+    apply_and_commit(&world);
     write("Jenkins CI, second edition");
     assert!(world.sims[0].set_app_field("jenkins", "description", "by hand".into()));
     let mut shards = Vec::new();
