@@ -3,6 +3,7 @@
 //! file at once ([`ConfigErrors`]) and never panics, whatever the bytes.
 
 pub mod git;
+mod parallel;
 pub mod problem;
 pub mod raw;
 pub mod source;
@@ -115,101 +116,184 @@ pub fn load_files_with(
     files: Vec<(PathBuf, Vec<u8>)>,
     discovery: Discovery,
 ) -> Result<Config, ConfigErrors> {
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("config-check".into())
-            .stack_size(CHECK_STACK_BYTES)
-            .spawn_scoped(scope, || check_files(root, &files, discovery));
-        match worker.map(|handle| handle.join()) {
-            Ok(Ok(result)) => result,
-            // A panic in the checker is a bug; report it as a problem rather than crash.
-            Ok(Err(_)) => Err(ConfigErrors {
-                problems: vec![Problem::new(
-                    Code::Internal,
-                    "internal error while checking the configuration (please report it)",
-                )],
-            }),
-            Err(_) => check_files(root, &files, discovery),
-        }
+    check_files(root, files, discovery).unwrap_or_else(|parallel::Panicked| {
+        // A panic in the checker is a bug; report it as a problem rather than crash.
+        Err(ConfigErrors {
+            problems: vec![Problem::new(
+                Code::Internal,
+                "internal error while checking the configuration (please report it)",
+            )],
+        })
     })
 }
 
+/// One file after decoding and parsing (the first parallel stage).
+enum Read {
+    /// Too large or not UTF-8: the problem says which.
+    Unreadable(Problem),
+    /// Not an appform file, skipped (with `Discovery::SkipUnrelated`).
+    Skipped { name: String, relative: String },
+    Parsed {
+        name: String,
+        relative: String,
+        text: String,
+        tree: Result<source::Node, source::SyntaxError>,
+    },
+}
+
+fn read_file(root: &Path, file: &Path, bytes: &[u8], discovery: Discovery) -> Read {
+    let name = file.display().to_string();
+    let mut problems = Vec::new();
+    let Some(text) = utf8_text(bytes, &name, &mut problems) else {
+        return match problems.pop() {
+            Some(problem) => Read::Unreadable(problem),
+            None => Read::Unreadable(Problem::new(Code::Io, format!("cannot read `{name}`"))),
+        };
+    };
+    let relative = file.strip_prefix(root).unwrap_or(file);
+    let relative = relative.to_string_lossy().to_string();
+    let tree = source::parse(&text);
+    if discovery == Discovery::SkipUnrelated
+        && let Ok(tree) = &tree
+        && !validate::is_appform_file(tree, &text)
+    {
+        return Read::Skipped { name, relative };
+    }
+    Read::Parsed {
+        name,
+        relative,
+        text,
+        tree,
+    }
+}
+
+/// What checking one file found (the second parallel stage).
+struct Checked {
+    parts: validate::FileParts,
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+/// Reads and checks every file on every core, then merges them in file
+/// order, so problems, warnings, source indexes and the digest are those of
+/// a sequential pass.
 fn check_files(
     root: &Path,
-    files: &[(PathBuf, Vec<u8>)],
+    files: Vec<(PathBuf, Vec<u8>)>,
     discovery: Discovery,
-) -> Result<Config, ConfigErrors> {
+) -> Result<Result<Config, ConfigErrors>, parallel::Panicked> {
+    let paths: Vec<PathBuf> = files.iter().map(|(file, _)| file.clone()).collect();
+    let read = parallel::map(files, CHECK_STACK_BYTES, |(file, bytes)| {
+        read_file(root, &file, &bytes, discovery)
+    })?;
+
     let mut skipped = Vec::new();
-    let mut problems = Vec::new();
     let mut sources = Vec::new();
-    let mut warnings = Vec::new();
     let mut hasher = Sha256::new();
+    let mut shared: Vec<SharedText> = Vec::new();
+    // Per file, in order: the problem that stopped it or the warning that
+    // skipped it, or the index of its source and (when it parsed) its tree.
+    let mut first_problems: Vec<Vec<Problem>> = Vec::with_capacity(read.len());
+    let mut skip_warnings: Vec<Option<String>> = Vec::with_capacity(read.len());
+    let mut to_check = Vec::new();
+    for (position, (read, file)) in read.into_iter().zip(&paths).enumerate() {
+        let mut problems = Vec::new();
+        let mut warning = None;
+        match read {
+            Read::Unreadable(problem) => problems.push(problem),
+            Read::Skipped { name, relative } => {
+                warning = Some(format!(
+                    "skipped `{name}`: not an appform file (no top-level `servers:` or `policy:`); pass -c to choose the files"
+                ));
+                skipped.push(relative);
+            }
+            Read::Parsed {
+                name,
+                relative,
+                text,
+                tree,
+            } => {
+                hasher.update(relative.as_bytes());
+                hasher.update([0]);
+                hasher.update((text.len() as u64).to_le_bytes());
+                hasher.update(text.as_bytes());
+                let index = sources.len();
+                let shared_text: Arc<str> = Arc::from(text.as_str());
+                let src = SharedText::new(&name, shared_text.clone());
+                sources.push(SourceText {
+                    name,
+                    relative,
+                    text,
+                });
+                shared.push(src.clone());
+                match tree {
+                    Ok(tree) => {
+                        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+                        to_check.push((position, index, src, shared_text, dir, tree));
+                    }
+                    Err(e) => problems.push(
+                        Problem::new(
+                            Code::YamlSyntax,
+                            format!("YAML syntax error: {}", e.message),
+                        )
+                        .at(&src, e.span, "here")
+                        .help(if shared_text.contains('\t') {
+                            "fix the YAML syntax; indentation uses spaces, never tabs"
+                        } else {
+                            "fix the YAML syntax"
+                        }),
+                    ),
+                }
+            }
+        }
+        first_problems.push(problems);
+        skip_warnings.push(warning);
+    }
+
+    let checked = parallel::map(
+        to_check,
+        CHECK_STACK_BYTES,
+        |(position, index, src, text, dir, tree)| {
+            let input = FileInput {
+                index,
+                source: &src,
+                text: &text,
+                dir: &dir,
+                root,
+            };
+            let mut problems = Vec::new();
+            let mut warnings = Vec::new();
+            let parts = check_file(&input, tree, &mut problems, &mut warnings);
+            (
+                position,
+                index,
+                src,
+                Checked {
+                    parts,
+                    problems,
+                    warnings,
+                },
+            )
+        },
+    )?;
+    let mut checked = checked.into_iter().peekable();
+
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut policy: Option<Policy> = None;
     let mut policy_file: Option<String> = None;
     let mut declared: BTreeMap<String, String> = BTreeMap::new();
     let mut servers: BTreeMap<String, (crate::model::Server, usize, Span)> = BTreeMap::new();
-    let mut shared: Vec<SharedText> = Vec::new();
-
-    for (file, bytes) in files {
-        let name = file.display().to_string();
-        let Some(text) = utf8_text(bytes, &name, &mut problems) else {
+    for (position, (first, warning)) in first_problems.into_iter().zip(skip_warnings).enumerate() {
+        problems.extend(first);
+        warnings.extend(warning);
+        let Some((_, index, src, file)) = checked.next_if(|(p, ..)| *p == position) else {
             continue;
         };
-        let relative = file.strip_prefix(root).unwrap_or(file);
-        let relative_name = relative.to_string_lossy().to_string();
-        let parsed = source::parse(&text);
-        if discovery == Discovery::SkipUnrelated
-            && let Ok(tree) = &parsed
-            && !validate::is_appform_file(tree, &text)
-        {
-            warnings.push(format!(
-                "skipped `{name}`: not an appform file (no top-level `servers:` or `policy:`); pass -c to choose the files"
-            ));
-            skipped.push(relative_name);
-            continue;
-        }
-        hasher.update(relative_name.as_bytes());
-        hasher.update([0]);
-        hasher.update((text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
-
-        let index = sources.len();
-        let text: Arc<str> = Arc::from(text);
-        let src = SharedText::new(&name, text.clone());
-        sources.push(SourceText {
-            name: name.clone(),
-            relative: relative_name,
-            text: text.to_string(),
-        });
-        shared.push(src.clone());
-
-        let tree = match parsed {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        Code::YamlSyntax,
-                        format!("YAML syntax error: {}", e.message),
-                    )
-                    .at(&src, e.span, "here")
-                    .help(if text.contains('\t') {
-                        "fix the YAML syntax; indentation uses spaces, never tabs"
-                    } else {
-                        "fix the YAML syntax"
-                    }),
-                );
-                continue;
-            }
-        };
-        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let input = FileInput {
-            index,
-            source: &src,
-            text: &text,
-            dir: &dir,
-            root,
-        };
-        let parts = check_file(&input, tree, &mut problems, &mut warnings);
+        let name = src.name().to_string();
+        problems.extend(file.problems);
+        warnings.extend(file.warnings);
+        let parts = file.parts;
 
         if let Some(span) = parts.policy_key {
             match &policy_file {
@@ -294,9 +378,9 @@ fn check_files(
         );
     }
     if !problems.is_empty() {
-        return Err(ConfigErrors { problems });
+        return Ok(Err(ConfigErrors { problems }));
     }
-    Ok(Config {
+    Ok(Ok(Config {
         policy: policy.unwrap_or_default(),
         servers: servers.into_values().map(|(s, _, _)| s).collect(),
         root: root.to_path_buf(),
@@ -304,7 +388,7 @@ fn check_files(
         skipped,
         digest: format!("sha256:{:x}", hasher.finalize()),
         warnings,
-    })
+    }))
 }
 
 /// The YAML files named by `path`, sorted; hidden entries and `target/` skipped.

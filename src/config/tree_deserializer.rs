@@ -3,6 +3,7 @@
 //! remove the bad part, and go on to find the next problem.
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 
 use super::source::{Node, NodeValue, Span};
@@ -168,9 +169,9 @@ impl de::Error for DeError {
 
 /// The text a scalar key or value stands for: strings as they are, other
 /// scalars as written in the file (`2024`, `true`, `~`).
-pub fn scalar_text(node: &Node, text: &str) -> Option<String> {
+pub fn scalar_text<'a>(node: &'a Node, text: &'a str) -> Option<Cow<'a, str>> {
     match &node.value {
-        NodeValue::Str(s) => Some(s.clone()),
+        NodeValue::Str(s) => Some(Cow::Borrowed(s)),
         NodeValue::Null
         | NodeValue::Bool(_)
         | NodeValue::Int(_)
@@ -178,15 +179,15 @@ pub fn scalar_text(node: &Node, text: &str) -> Option<String> {
         | NodeValue::Float(_) => {
             let written = text.get(node.span.offset..node.span.end()).unwrap_or("");
             if written.is_empty() {
-                Some(match &node.value {
+                Some(Cow::Owned(match &node.value {
                     NodeValue::Bool(b) => b.to_string(),
                     NodeValue::Int(i) => i.to_string(),
                     NodeValue::UInt(u) => u.to_string(),
                     NodeValue::Float(x) => x.to_string(),
                     _ => String::new(),
-                })
+                }))
             } else {
-                Some(written.to_string())
+                Some(Cow::Borrowed(written))
             }
         }
         NodeValue::Seq(_) | NodeValue::Map(_) => None,
@@ -340,7 +341,7 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             NodeValue::Map(pairs) => {
                 let keys: Vec<String> = pairs
                     .iter()
-                    .filter_map(|(k, _)| scalar_text(k, self.text))
+                    .filter_map(|(k, _)| scalar_text(k, self.text).map(Cow::into_owned))
                     .collect();
                 Err(DeError::new(DeErrorKind::Custom(format!(
                     "expected exactly one of {}, found {}",
@@ -439,7 +440,9 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
         self.value = Some((key, value));
         let key_text = scalar_text(key, self.parent.text);
         let mut path = self.parent.path.clone();
-        path.push(PathSeg::Key(key_text.clone().unwrap_or_default()));
+        path.push(PathSeg::Key(
+            key_text.as_deref().unwrap_or_default().to_string(),
+        ));
         let located = |mut e: DeError| {
             if e.span.is_none() {
                 e.span = Some(key.span);
@@ -465,7 +468,9 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
                 "internal: value requested before key".into(),
             )));
         };
-        let name = scalar_text(key, self.parent.text).unwrap_or_default();
+        let name = scalar_text(key, self.parent.text)
+            .unwrap_or_default()
+            .into_owned();
         seed.deserialize(self.parent.child(value, PathSeg::Key(name), Some(key.span)))
     }
 }
@@ -499,7 +504,9 @@ impl<'de, 'p, 'a> de::EnumAccess<'de> for EnumDe<'p, 'a> {
         self,
         seed: V,
     ) -> Result<(V::Value, NodeDe<'a>), DeError> {
-        let name = scalar_text(self.key, self.parent.text).unwrap_or_default();
+        let name = scalar_text(self.key, self.parent.text)
+            .unwrap_or_default()
+            .into_owned();
         let mut key_path = self.parent.path.clone();
         key_path.push(PathSeg::Key(name.clone()));
         let variant = seed.deserialize(KeyDe { key: &name }).map_err(|mut e| {

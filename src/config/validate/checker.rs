@@ -2,7 +2,8 @@
 //! each problem reported with a span looked up by its YAML path.
 
 use crate::config::Code;
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use super::super::problem::{Problem, SharedText};
@@ -21,27 +22,72 @@ pub(super) struct Checker<'a, 'i> {
     pub(super) tree: &'a Node,
     pub(super) problems: &'a mut Vec<Problem>,
     pub(super) warnings: &'a mut Vec<String>,
+    /// Key → position, for each large mapping looked up so far (by the
+    /// mapping's address in `tree`, which does not move while the checker
+    /// lives). Every application looks up its own spans by path, so a linear
+    /// scan of its server's `applications` would make checking quadratic.
+    pub(super) key_index: RefCell<HashMap<usize, HashMap<String, usize>>>,
 }
+
+/// Mappings with more keys than this get an index on their first lookup.
+const INDEXED_FROM: usize = 16;
 
 /// A YAML path made of keys.
 pub(super) type KeyPath<'p> = [&'p str];
 
-impl Checker<'_, '_> {
+impl<'a, 'i> Checker<'a, 'i> {
+    pub(super) fn new(
+        input: &'a FileInput<'i>,
+        tree: &'a Node,
+        problems: &'a mut Vec<Problem>,
+        warnings: &'a mut Vec<String>,
+    ) -> Self {
+        Checker {
+            input,
+            tree,
+            problems,
+            warnings,
+            key_index: RefCell::default(),
+        }
+    }
+
     /// (key node, value node) at `path`.
-    pub(super) fn lookup(&self, path: &KeyPath<'_>) -> Option<(&Node, &Node)> {
+    pub(super) fn lookup(&self, path: &KeyPath<'_>) -> Option<(&'a Node, &'a Node)> {
         let mut found: Option<(&Node, &Node)> = None;
-        let mut cur = self.tree;
+        let mut cur: &'a Node = self.tree;
         for seg in path {
             let NodeValue::Map(pairs) = &cur.value else {
                 return None;
             };
-            let (k, v) = pairs
-                .iter()
-                .find(|(k, _)| scalar_text(k, self.input.text).as_deref() == Some(*seg))?;
+            let (k, v) = pairs.get(self.position(cur, pairs, seg)?)?;
             found = Some((k, v));
             cur = v;
         }
         found
+    }
+
+    /// Where `key` is among `pairs` (the pairs of the mapping `map`).
+    fn position(&self, map: &Node, pairs: &[(Node, Node)], key: &str) -> Option<usize> {
+        let text = self.input.text;
+        if pairs.len() <= INDEXED_FROM {
+            return pairs
+                .iter()
+                .position(|(k, _)| scalar_text(k, text).as_deref() == Some(key));
+        }
+        let mut indexes = self.key_index.borrow_mut();
+        let index = indexes
+            .entry(std::ptr::from_ref(map) as usize)
+            .or_insert_with(|| {
+                let mut index = HashMap::with_capacity(pairs.len());
+                for (i, (k, _)) in pairs.iter().enumerate() {
+                    if let Some(name) = scalar_text(k, text) {
+                        // The first of duplicate keys, like the scan above.
+                        index.entry(name.into_owned()).or_insert(i);
+                    }
+                }
+                index
+            });
+        index.get(key).copied()
     }
 
     /// Span of the value at `path`, or of the nearest ancestor that exists.

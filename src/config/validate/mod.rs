@@ -82,7 +82,7 @@ pub fn check_file(
                     if let NodeValue::Map(servers) = &v.value {
                         for (name, _) in servers {
                             if let Some(n) = scalar_text(name, input.text) {
-                                parts.declared.push((n, name.span));
+                                parts.declared.push((n.into_owned(), name.span));
                             }
                         }
                     }
@@ -94,12 +94,7 @@ pub fn check_file(
     let Some(raw) = structure::deserialize_tolerant(&mut tree, input, problems) else {
         return parts;
     };
-    let mut cx = checker::Checker {
-        input,
-        tree: &tree,
-        problems,
-        warnings,
-    };
+    let mut cx = checker::Checker::new(input, &tree, problems, warnings);
     if let Some(p) = &raw.policy {
         parts.policy = cx.policy(p);
     }

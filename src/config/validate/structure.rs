@@ -2,6 +2,7 @@
 //! the offending node, deserialize again, until the file deserializes.
 
 use crate::config::Code;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::super::problem::Problem;
@@ -29,7 +30,7 @@ pub(super) fn remove_duplicate_keys(
             let mut seen: BTreeMap<String, Span> = BTreeMap::new();
             let mut keep = Vec::with_capacity(pairs.len());
             for (k, v) in pairs.drain(..) {
-                let name = scalar_text(&k, input.text);
+                let name = scalar_text(&k, input.text).map(Cow::into_owned);
                 if let Some(name) = name {
                     if let Some(first) = seen.get(&name) {
                         problems.push(
