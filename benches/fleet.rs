@@ -17,6 +17,10 @@
 //! read, like the plan). With
 //! `--parallelism P`, `LB = latency × max(max_i r_i, ceil(Σ r_i / P))`.
 //!
+//! `APPFORM_BENCH_ONLY=text` runs the scenarios whose name contains `text`;
+//! `APPFORM_BENCH_WRAP="perf record -g -o FILE --"` runs appform under a
+//! profiler.
+//!
 //! `APPFORM_BENCH=tiny` runs every scenario at 1/50 of its size in seconds
 //! (`.ci/run` runs `APPFORM_BENCH=tiny cargo test --bench fleet`, so the bench
 //! cannot rot); the default is the full size.
@@ -31,6 +35,12 @@ use appform::sandbox::awx::AwxOptions;
 use appform::sandbox::fleet::{AnySim, Sandbox, SimOptions, SimSpec};
 use appform::sandbox::tpp::TppOptions;
 use appform::sandbox::whm::WhmOptions;
+
+// The simulators stand in for remote servers: they get the allocator
+// appform itself uses, so they take less of the 2 cores they share with the
+// measured process (about a third of their CPU was glibc's malloc/free).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LATENCY: Duration = Duration::from_millis(20);
 const AWX_PAGE: usize = 200;
@@ -287,10 +297,22 @@ fn proc_usage(pid: u32) -> Option<(u64, Duration)> {
     Some((hwm, Duration::from_millis(cpu * 10)))
 }
 
-/// Runs the binary, watching its peak RSS and CPU time in /proc.
+/// Runs the binary, watching its peak RSS and CPU time in /proc. With
+/// `APPFORM_BENCH_WRAP` (for example `perf record -g -o /tmp/plan.data --`)
+/// the binary runs under that command (the row's RSS and CPU are then the
+/// wrapper's).
 fn run(dir: &Path, args: &[&str]) -> Measured {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_appform"))
+    let wrap = std::env::var("APPFORM_BENCH_WRAP").unwrap_or_default();
+    let mut command = match wrap.split_whitespace().collect::<Vec<_>>().split_first() {
+        Some((program, wrap_args)) => {
+            let mut c = Command::new(program);
+            c.args(wrap_args).arg(env!("CARGO_BIN_EXE_appform"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_appform")),
+    };
+    let mut child = command
         .args(args)
         .arg("-c")
         .arg(dir)
@@ -379,7 +401,7 @@ fn diff_and_render_cpu(world: &World) -> Duration {
         .map(|f| appform::plan::InstanceState {
             server: f.target.server,
             instance: f.target.instance,
-            live: f.live.clone().map_err(|e| e.message),
+            live: f.live.as_ref().map_err(|e| e.message.clone()),
         })
         .collect();
     let (plan, _) = appform::plan::build(&config, states);
@@ -447,7 +469,15 @@ fn mixed(scale: usize, drift_percent: usize) -> Vec<Host> {
     hosts
 }
 
+/// `APPFORM_BENCH_ONLY=text`: only the scenarios whose name contains it.
+fn selected(name: &str) -> bool {
+    std::env::var("APPFORM_BENCH_ONLY").map_or(true, |only| name.contains(&only))
+}
+
 fn plan_row(name: &str, hosts: Vec<Host>, parallelism: usize, rows: &mut Vec<Row>) {
+    if !selected(&format!("{name}, --parallelism {parallelism}")) {
+        return;
+    }
     let world = World::start("plan", hosts);
     let costs: Vec<(usize, usize)> = world.hosts.iter().map(plan_cost).collect();
     world.clear();
@@ -471,6 +501,9 @@ fn plan_row(name: &str, hosts: Vec<Host>, parallelism: usize, rows: &mut Vec<Row
 }
 
 fn apply_row(name: &str, hosts: Vec<Host>, parallelism: usize, rows: &mut Vec<Row>) {
+    if !selected(&format!("{name}, --parallelism {parallelism}")) {
+        return;
+    }
     let world = World::start("apply", hosts);
     let costs: Vec<(usize, usize)> = world.hosts.iter().map(apply_cost).collect();
     world.clear();

@@ -233,7 +233,7 @@ pub async fn read_back(
             .map(|f| crate::plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.clone().map_err(|e| e.headline()),
+                live: f.live.as_ref().map_err(|e| e.headline()),
             })
             .collect(),
         &ForcedReplacements::default(),

@@ -237,6 +237,9 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
         .filter(|a| a.aside.is_none())
         .map(|a| (a.match_key.as_str(), a))
         .collect();
+    // Old copies left by interrupted replacements (usually none), looked at
+    // for every desired app below: collected once, not searched for per app.
+    let set_aside: Vec<&LiveApp> = live.apps.iter().filter(|a| a.aside.is_some()).collect();
     // Live apps already given to a desired app, by server id.
     let mut matched: BTreeSet<&str> = BTreeSet::new();
 
@@ -257,9 +260,9 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
 
     for (app, target) in &resolved {
         // The old copies of an interrupted replacement of this app.
-        let mut asides: Vec<&LiveApp> = live
-            .apps
+        let mut asides: Vec<&LiveApp> = set_aside
             .iter()
+            .copied()
             .filter(|a| {
                 a.organization == target.organization
                     && a.aside.as_ref().is_some_and(|x| x.stands_for(&target.name))

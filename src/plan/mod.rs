@@ -183,7 +183,8 @@ impl Summary {
 pub struct InstanceState<'a> {
     pub server: &'a Server,
     pub instance: &'a Instance,
-    pub live: Result<LiveState, String>,
+    /// Borrowed: the caller keeps the live state (apply reads it again).
+    pub live: Result<&'a LiveState, String>,
 }
 
 /// A plan problem with the server instance it belongs to.
@@ -263,7 +264,7 @@ pub fn build_with(
             Err(e) => sp.error = Some(e),
             Ok(live) => {
                 let force = |key: &str| forced.matches(&f.server.name, &f.instance.name, key);
-                let d = diff::diff_with(f.server, &live, &force);
+                let d = diff::diff_with(f.server, live, &force);
                 sp.live = live.apps.len();
                 sp.unmanaged = d.unmanaged;
                 sp.unmanaged_labels = d.unmanaged_labels;

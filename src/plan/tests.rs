@@ -67,7 +67,7 @@ fn plan_of(cfg: &Config, state: LiveState) -> (Plan, Vec<InstanceProblem>) {
         vec![InstanceState {
             server,
             instance: &server.instances[0],
-            live: Ok(state),
+            live: Ok(&state),
         }],
     );
     for c in plan.servers.iter().flat_map(|s| &s.changes) {

@@ -130,19 +130,19 @@ fn api_body(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
 
 /// One page of a list: `count` and `results`.
 pub fn page_of(body: &[u8], what: &str) -> Result<(usize, Vec<Value>), String> {
-    let body: Value = super::strict_json::parse(body)
+    let mut body: Value = super::strict_json::parse(body)
         .map_err(|e| format!("unexpected response: the {what} list is not valid JSON ({e})"))?;
     let count = body
         .get("count")
         .and_then(Value::as_u64)
         .ok_or_else(|| format!("unexpected response: the {what} list has no `count`"))?
         as usize;
-    let results = body
-        .get("results")
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("unexpected response: the {what} list has no `results`"))?
-        .clone();
-    Ok((count, results))
+    match body.get_mut("results").map(Value::take) {
+        Some(Value::Array(results)) => Ok((count, results)),
+        _ => Err(format!(
+            "unexpected response: the {what} list has no `results`"
+        )),
+    }
 }
 
 /// One page of `/api/v2/applications/` → its `count` and live apps (fuzz

@@ -4,6 +4,7 @@
 //! by the proxy or the log in front of it: such an answer is malformed.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 /// Parses `body`; `Err` says why it is not one JSON value without repeated keys.
@@ -68,13 +69,17 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let Strict(value) = map.next_value()?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "the key `{}` appears twice in one object",
-                    key.chars().take(64).collect::<String>()
-                )));
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format!(
+                        "the key `{}` appears twice in one object",
+                        slot.key().chars().take(64).collect::<String>()
+                    )));
+                }
             }
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
