@@ -506,3 +506,73 @@ fn utf8_text(bytes: &[u8], name: &str, problems: &mut Vec<Problem>) -> Option<St
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whm_file(n: usize, server_name: &str) -> Vec<u8> {
+        format!(
+            "servers:\n  {server_name}:\n    whm:\n      url: https://whm{n}.example.com:2087\n      auth: {{username: root, token: env:T}}\n      applications:\n        app-{n}: {{data: {{token_name: t}}}}\n"
+        )
+        .into_bytes()
+    }
+
+    /// Files are read and checked in parallel, but everything that depends
+    /// on their order is that of one pass in file order.
+    #[test]
+    fn parallel_checking_keeps_the_file_order() {
+        let root = PathBuf::from("/cfg");
+        let mut files = Vec::new();
+        for n in 0..40 {
+            // Every fifth file is not appform's and is skipped.
+            let bytes = if n % 5 == 2 {
+                b"services:\n  web: {image: nginx}\n".to_vec()
+            } else {
+                whm_file(n, &format!("whm-{n:02}"))
+            };
+            files.push((root.join(format!("f{n:02}.yaml")), bytes));
+        }
+        let config = load_files_with(&root, files.clone(), Discovery::SkipUnrelated).unwrap();
+        let kept: Vec<&str> = config.sources.iter().map(|s| s.relative.as_str()).collect();
+        let expected: Vec<String> = (0..40)
+            .filter(|n| n % 5 != 2)
+            .map(|n| format!("f{n:02}.yaml"))
+            .collect();
+        assert_eq!(kept, expected);
+        assert_eq!(config.skipped.len(), 8);
+        assert!(config.warnings.first().unwrap().contains("f02.yaml"));
+        assert!(config.warnings.last().unwrap().contains("f37.yaml"));
+        // Each server and app points at its own file among the sources.
+        for server in &config.servers {
+            let file = &config.sources[server.origin.file].relative;
+            let n: usize = server.name.trim_start_matches("whm-").parse().unwrap();
+            assert_eq!(file, &format!("f{n:02}.yaml"), "{}", server.name);
+            assert_eq!(server.apps[0].origin.file, server.origin.file);
+        }
+        // The same digest as any other run (it hashes the files in order).
+        let again = load_files_with(&root, files.clone(), Discovery::SkipUnrelated).unwrap();
+        assert_eq!(config.digest, again.digest);
+
+        // Problems come out in file order: each file names an invalid server.
+        let broken: Vec<(PathBuf, Vec<u8>)> = (0..40)
+            .map(|n| {
+                (
+                    root.join(format!("f{n:02}.yaml")),
+                    whm_file(n, &format!("bad name {n:02}")),
+                )
+            })
+            .collect();
+        let errors = load_files(&root, broken).unwrap_err();
+        let order: Vec<String> = errors
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::ServerName)
+            .map(|p| p.message.clone())
+            .collect();
+        let expected: Vec<String> = (0..40)
+            .map(|n| format!("`bad name {n:02}` is not a valid server name"))
+            .collect();
+        assert_eq!(order, expected);
+    }
+}

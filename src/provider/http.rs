@@ -79,6 +79,10 @@ pub struct TransportError {
 /// host that shares them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct TlsSettings {
+    /// Plain `http://` (allowed with `allow_insecure_http`, as the sandbox
+    /// is) without TLS options: no trust store is loaded for it (about 150
+    /// certificate files, the largest start-up cost of a small plan).
+    plain: bool,
     ca_file: Option<std::path::PathBuf>,
     skip_verify: bool,
 }
@@ -97,8 +101,13 @@ pub fn clients_built() -> usize {
     CLIENTS_BUILT.load(Ordering::SeqCst)
 }
 
-fn shared_client(options: &ServerOptions) -> Result<reqwest::Client, String> {
+fn shared_client(base: &str, options: &ServerOptions) -> Result<reqwest::Client, String> {
     let key = TlsSettings {
+        plain: base
+            .get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+            && options.ca_file.is_none()
+            && !options.tls_skip_verify,
         ca_file: options.ca_file.clone(),
         skip_verify: options.tls_skip_verify,
     };
@@ -113,6 +122,11 @@ fn shared_client(options: &ServerOptions) -> Result<reqwest::Client, String> {
         .pool_idle_timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("appform/", env!("CARGO_PKG_VERSION")));
+    if key.plain {
+        // No roots: redirects are not followed and http never goes through
+        // a proxy, so this client never makes a TLS connection.
+        builder = builder.tls_certs_only(Vec::new());
+    }
     if let Some(path) = &key.ca_file {
         let pem = crate::secret::read_bounded(path, crate::secret::MAX_SMALL_FILE_BYTES)
             .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
@@ -180,7 +194,7 @@ impl Http {
         auth: AuthHeader,
         max_retries: u32,
     ) -> Result<Http, String> {
-        let client = shared_client(options)?;
+        let client = shared_client(base, options)?;
         Ok(Http {
             client,
             timeout: options.timeout,
