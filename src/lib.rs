@@ -7,10 +7,13 @@
 //! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
 //! - [`exit_code`]  the exit codes of every command (SPEC §4.2).
+//! - [`fanout`]     one future per instance, at most `--parallelism` at once,
+//!   results in input order (no head-of-line blocking).
 //! - [`semantics`]  per-kind rules as data: update style, field comparison,
 //!   replacement, required-to-create, server defaults.
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
-//!   (`config::source`, the only user of the YAML crate), raw serde types
+//!   (`config::source`, the only user of the YAML crate; files checked on
+//!   every core by `config::parallel`), raw serde types
 //!   (`config::raw`, also the source of `schema.json`), validation with every
 //!   problem reported at once (`config::validate`: structure, then semantics),
 //!   and the same files at a git revision (`config::git`, `--baseline`).
@@ -47,6 +50,7 @@ pub mod config;
 pub mod duration;
 pub mod exit_code;
 pub mod export;
+pub mod fanout;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -1,7 +1,6 @@
 //! Which server instances a command works on (`--server` globs), and fetching
 //! their live state in parallel. The only place that fans out over servers.
 
-use futures_util::stream::{self, StreamExt};
 
 use crate::model::{Config, Instance, LiveState, Server};
 use crate::provider::{Client, ConnectOptions, SecretSource};
@@ -95,8 +94,8 @@ pub async fn fetch_all<'a>(
     parallelism: usize,
 ) -> Vec<Fetched<'a>> {
     crate::progress::begin("servers read", targets.len() as u64);
-    let fetched = stream::iter(targets.iter().copied())
-        .map(|target| async move {
+    let fetched = crate::fanout::in_order(
+        targets.iter().copied().map(|target| async move {
             let fetched =
                 match Client::connect(target.server, target.instance, secrets, options).await {
                     Ok(client) => {
@@ -115,10 +114,10 @@ pub async fn fetch_all<'a>(
                 };
             crate::progress::step();
             fetched
-        })
-        .buffered(parallelism.max(1))
-        .collect()
-        .await;
+        }),
+        parallelism,
+    )
+    .await;
     crate::progress::end();
     fetched
 }

@@ -13,7 +13,6 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 
-use futures_util::stream::{self, StreamExt};
 
 pub use report::{Report, ServerFailure};
 
@@ -167,8 +166,8 @@ pub async fn write(
             eprintln!("Interrupted: finishing the writes in flight, starting no new ones.");
         }
     });
-    let results: Vec<Vec<ChangeOutcome>> = stream::iter(work.iter().copied())
-        .map(|sp| {
+    let results: Vec<Vec<ChangeOutcome>> = crate::fanout::in_order(
+        work.iter().copied().map(|sp| {
             let f = by_name.get(sp.server.as_str()).copied();
             async move {
                 match f.and_then(|f| {
@@ -182,10 +181,10 @@ pub async fn write(
                     None => Vec::new(),
                 }
             }
-        })
-        .buffered(parallelism.max(1))
-        .collect()
-        .await;
+        }),
+        parallelism,
+    )
+    .await;
     watcher.abort();
     crate::progress::end();
     results.into_iter().flatten().collect()
@@ -204,27 +203,26 @@ pub async fn read_back(
         .filter(|r| r.outcome.took_effect())
         .map(|r| r.server.as_str())
         .collect();
-    let refetched: Vec<Fetched<'_>> = stream::iter(
+    let refetched: Vec<Fetched<'_>> = crate::fanout::in_order(
         fetched
             .iter()
-            .filter(|f| f.client.is_some() && touched.contains(&f.target.instance.name.as_str())),
+            .filter(|f| f.client.is_some() && touched.contains(&f.target.instance.name.as_str()))
+            .map(|f| async move {
+                let live = match &f.client {
+                    Some(client) => client.fetch().await,
+                    None => Err(crate::provider::Error::new(
+                        crate::provider::FailureKind::Local,
+                        "not connected",
+                    )),
+                };
+                Fetched {
+                    target: f.target,
+                    client: None,
+                    live,
+                }
+            }),
+        parallelism,
     )
-    .map(|f| async move {
-        let live = match &f.client {
-            Some(client) => client.fetch().await,
-            None => Err(crate::provider::Error::new(
-                crate::provider::FailureKind::Local,
-                "not connected",
-            )),
-        };
-        Fetched {
-            target: f.target,
-            client: None,
-            live,
-        }
-    })
-    .buffered(parallelism.max(1))
-    .collect()
     .await;
     let (after, _) = crate::plan::build_with(
         config,
