@@ -1,7 +1,6 @@
 //! Which server instances a command works on (`--server` globs), and fetching
 //! their live state in parallel. The only place that fans out over servers.
 
-
 use crate::model::{Config, Instance, LiveState, Server};
 use crate::provider::{Client, ConnectOptions, SecretSource};
 

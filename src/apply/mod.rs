@@ -13,7 +13,6 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 
-
 pub use report::{Report, ServerFailure};
 
 use crate::model::Config;
