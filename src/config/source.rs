@@ -1,6 +1,9 @@
 //! YAML text → a tree of [`Node`]s that remember their byte spans. The only file
-//! that names the YAML crate (serde-saphyr): everything after this works on `Node`.
-//! It must not interpret the configuration; that is `raw.rs` and `validate.rs`.
+//! (with its child `fast_path`) that names the YAML crate (serde-saphyr):
+//! everything after this works on `Node`. It must not interpret the
+//! configuration; that is `raw.rs` and `validate.rs`.
+
+mod fast_path;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -72,6 +75,14 @@ pub const MAX_DEPTH: usize = 48;
 
 /// Parses one YAML document. An empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    match fast_path::parse(text) {
+        Some(node) => Ok(node),
+        None => parse_with_serde(text),
+    }
+}
+
+/// Every document, every error: serde-saphyr's deserializer with spans.
+fn parse_with_serde(text: &str) -> Result<Node, SyntaxError> {
     let options = serde_saphyr::options! {
         // Duplicate keys are reported by `validate` with both places marked, and
         // without stopping at the first one; the parser must pass them through.
@@ -341,6 +352,173 @@ mod tests {
         assert_eq!(pairs[0].1.value, NodeValue::Str("yes".into()));
         assert_eq!(parse("").unwrap().value, NodeValue::Null);
         assert_eq!(parse("# only a comment\n").unwrap().value, NodeValue::Null);
+    }
+
+    /// Edge cases for the fast path: each is either built exactly as the
+    /// serde path builds it, or left to it.
+    const EDGE_CASES: &[&str] = &[
+        "a: 1\n",
+        "a: -1\nb: -0\nc: 0\nd: 007\ne: 1_000\nf: 0x1F\ng: 0o17\nh: +5\n",
+        "a: 18446744073709551615\nb: 18446744073709551616\nc: -9223372036854775808\nd: -9223372036854775809\n",
+        "a: 1.5\nb: .inf\nc: -.inf\nd: .nan\ne: inf\nf: NaN\ng: Infinity\nh: 1e3\ni: 1e999\n",
+        "a: true\nb: True\nc: TRUE\nd: false\ne: yes\nf: no\ng: on\nh: tRUE\n",
+        "a: null\nb: ~\nc:\nd: Null\ne: NULL\nf: nULL\ng: 'null'\nh: \"~\"\n",
+        "a: 'x y'\nb: \"x\\ty\\u00e9\"\nc: |\n  line\n  two\nd: >-\n  folded\n  text\n",
+        "a: plain\n  continued\n  over lines\nb: -x\nc: -\n",
+        "- 1\n- a\n- [b, {c: d}]\n- {}\n- []\n-\n- - nested\n",
+        "{a: 1, b: [x, y], c: {d: e}}\n",
+        "[a, b, {c: d}]\n",
+        "a: &x 1\nb: *x\n",
+        "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n",
+        "a: !!str 1\nb: !custom x\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "---\na: 1\n...\n",
+        "---\na: 1\n---\nb: 2\n",
+        "a: 1\na: 2\n",
+        "? [a, b]\n: c\n",
+        "1: one\ntrue: t\nnull: n\n'2': two\n",
+        "\"quoted key\": 1\n'single': 2\n",
+        "é: ü\nkey: \"日本\"\n",
+        "\u{feff}a: 1\n",
+        "a:\n  b:\n    c:\n      d: [1, 2, {e: f}]\n",
+        "a: 1 # comment\n# another\nb: 2\n",
+        "",
+        "# only a comment\n",
+        "---\n",
+        "just a string\n",
+        "a:\n  b: 1\n   c: 2\n",
+        "a: [1, 2\n",
+        "a: \"unterminated\n",
+        "\ta: 1\n",
+        "a: b: c\n",
+        "servers:\n  x:\n    whm:\n      url: https://h:2087\n      applications:\n        app: {redirect_uris: [\"https://a/cb\"], scopes: [openid]}\n",
+    ];
+
+    /// Every YAML file of the repository (the examples, the loader corpus and
+    /// its error cases, the CI examples).
+    fn repository_yaml() -> Vec<(std::path::PathBuf, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        out.push((path, text));
+                    }
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["examples", "tests"] {
+            walk(&root.join(dir), &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_serde_path() {
+        let files = repository_yaml();
+        assert!(files.len() > 50, "found only {} YAML files", files.len());
+        let mut fast = 0;
+        let cases = files
+            .iter()
+            .map(|(path, text)| (path.display().to_string(), text.as_str()))
+            .chain(EDGE_CASES.iter().map(|t| (format!("{t:?}"), *t)));
+        for (name, text) in cases {
+            if let Some(node) = fast_path::parse(text) {
+                fast += 1;
+                match parse_with_serde(text) {
+                    Ok(expected) => assert_eq!(node, expected, "{name}"),
+                    Err(e) => panic!(
+                        "{name}: the fast path accepted what serde refuses: {}",
+                        e.message
+                    ),
+                }
+            }
+        }
+        // Most files are the common shape: the fast path must be the one used.
+        assert!(
+            fast * 10 >= files.len() * 7,
+            "fast path taken for only {fast} of {}",
+            files.len()
+        );
+        // And the examples, which are what users copy, all take it.
+        for (path, text) in &files {
+            if path.to_string_lossy().contains("examples/servers") {
+                assert!(fast_path::parse(text).is_some(), "{}", path.display());
+            }
+        }
+    }
+
+    /// Thousands of small corruptions of the examples (a character deleted,
+    /// doubled or replaced by one that matters to YAML): wherever the fast
+    /// path accepts one, it builds what the serde path builds.
+    #[test]
+    fn fast_path_agrees_on_mutated_examples() {
+        const MEANINGFUL: &[u8] = b" \n\t:-?[]{},#&*!|>'\"%@`0123456789.+~xeE_";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        let (mut accepted, mut tried) = (0, 0);
+        for (path, text) in repository_yaml() {
+            if !path.to_string_lossy().contains("examples") {
+                continue;
+            }
+            for _ in 0..200 {
+                let mut bytes = text.clone().into_bytes();
+                for _ in 0..1 + next(3) {
+                    let at = next(bytes.len().max(1));
+                    match next(3) {
+                        0 if !bytes.is_empty() => {
+                            bytes.remove(at);
+                        }
+                        1 if !bytes.is_empty() => bytes.insert(at, bytes[at]),
+                        _ => bytes.insert(at, MEANINGFUL[next(MEANINGFUL.len())]),
+                    }
+                }
+                let Ok(mutated) = String::from_utf8(bytes) else {
+                    continue;
+                };
+                tried += 1;
+                if let Some(node) = fast_path::parse(&mutated) {
+                    accepted += 1;
+                    match parse_with_serde(&mutated) {
+                        Ok(expected) => assert_eq!(node, expected, "{mutated}"),
+                        Err(e) => panic!("accepted what serde refuses ({}):\n{mutated}", e.message),
+                    }
+                }
+            }
+        }
+        assert!(
+            tried > 1000 && accepted > tried / 4,
+            "{accepted} of {tried}"
+        );
+    }
+
+    #[test]
+    fn fast_path_leaves_the_rare_forms_to_serde() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "base: &b {x: 1}\nc:\n  <<: *b\n",
+            "a: 1.5\n",
+            "a: 007\n",
+            "---\na: 1\n---\nb: 2\n",
+            "a: [1, 2\n",
+            "",
+        ] {
+            assert!(fast_path::parse(text).is_none(), "{text:?}");
+        }
+        assert!(fast_path::parse("a: {b: [1, -2, x, 'y', true, ~]}\n").is_some());
     }
 
     #[test]
