@@ -405,10 +405,10 @@ mod tests {
                 let path = entry.path();
                 if path.is_dir() {
                     walk(&path, out);
-                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        out.push((path, text));
-                    }
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    out.push((path, text));
                 }
             }
         }
