@@ -382,6 +382,15 @@ mod tests {
         "\u{feff}a: 1\n",
         "a:\n  b:\n    c:\n      d: [1, 2, {e: f}]\n",
         "a: 1 # comment\n# another\nb: 2\n",
+        "a: 1\r\nb: [x, y]\r\nc:\r\n  - 'q\r\n    r'\r\n",
+        "{a, b: , c: ~}\n",
+        "? a\n: b\n? c\n",
+        "a: |+\n  x\n\nb: |2\n   indented\nc: >+\n  y\n",
+        "a: 'x\n  y'\nb: \"p\n  q\\\n  r\"\n",
+        "- a: 1\n  b: 2\n- c\n",
+        "a: [\n  1,\n  x,\n]\n",
+        "a: {x: [1, {y: z}], w: ''}\n",
+        "key with spaces: value with: colon\nurl: http://h:1/p?q=1#f\n",
         "",
         "# only a comment\n",
         "---\n",
@@ -425,9 +434,23 @@ mod tests {
         let files = repository_yaml();
         assert!(files.len() > 50, "found only {} YAML files", files.len());
         let mut fast = 0;
+        // Every file also with Windows line ends.
+        let crlf: Vec<(String, String)> = files
+            .iter()
+            .map(|(path, text)| {
+                (
+                    format!("{} (CRLF)", path.display()),
+                    text.replace('\n', "\r\n"),
+                )
+            })
+            .collect();
         let cases = files
             .iter()
             .map(|(path, text)| (path.display().to_string(), text.as_str()))
+            .chain(
+                crlf.iter()
+                    .map(|(name, text)| (name.clone(), text.as_str())),
+            )
             .chain(EDGE_CASES.iter().map(|t| (format!("{t:?}"), *t)));
         for (name, text) in cases {
             if let Some(node) = fast_path::parse(text) {
@@ -460,7 +483,7 @@ mod tests {
     /// path accepts one, it builds what the serde path builds.
     #[test]
     fn fast_path_agrees_on_mutated_examples() {
-        const MEANINGFUL: &[u8] = b" \n\t:-?[]{},#&*!|>'\"%@`0123456789.+~xeE_";
+        const MEANINGFUL: &[u8] = b" \n\r\t:-?[]{},#&*!|>'\"%@`0123456789.+~xeE_";
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move |bound: usize| {
             seed ^= seed << 13;
