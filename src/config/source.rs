@@ -444,11 +444,34 @@ mod tests {
                 )
             })
             .collect();
+        // Near and past the limits: a key longer than the parser's look-ahead,
+        // nesting around the depth limit.
+        let generated: Vec<(String, String)> = vec![
+            ("long key".into(), format!("{}: 1\n", "k".repeat(1100))),
+            ("long value".into(), format!("k: {}\n", "v".repeat(5000))),
+            (
+                "nested 39".into(),
+                format!("{}1{}\n", "[".repeat(39), "]".repeat(39)),
+            ),
+            (
+                "nested 41".into(),
+                format!("{}1{}\n", "[".repeat(41), "]".repeat(41)),
+            ),
+            (
+                "nested 60".into(),
+                format!("{}1{}\n", "[".repeat(60), "]".repeat(60)),
+            ),
+        ];
         let cases = files
             .iter()
             .map(|(path, text)| (path.display().to_string(), text.as_str()))
             .chain(
                 crlf.iter()
+                    .map(|(name, text)| (name.clone(), text.as_str())),
+            )
+            .chain(
+                generated
+                    .iter()
                     .map(|(name, text)| (name.clone(), text.as_str())),
             )
             .chain(EDGE_CASES.iter().map(|t| (format!("{t:?}"), *t)));

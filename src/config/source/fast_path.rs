@@ -31,8 +31,16 @@ pub(super) fn parse(text: &str) -> Option<Node> {
     if text.len() > MAX_TEXT_BYTES {
         return None;
     }
+    // The limits serde-saphyr gives the same parser (its default budget), so
+    // both paths refuse the same keys and nesting.
+    let options = serde_saphyr::granit_parser::options! {
+        simple_key_max_lookahead: 1024,
+        flow_nesting_limit: 255,
+        block_nesting_limit: 255,
+        emit_comments: false,
+    };
     let mut events = Events {
-        parser: Parser::new_from_str(text),
+        parser: Parser::new_from_str_with_options(text, options),
         text,
         seen: 0,
     };
