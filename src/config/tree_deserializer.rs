@@ -203,34 +203,70 @@ pub fn from_node<'de, T: de::Deserialize<'de>>(
     T::deserialize(NodeDe {
         node,
         text,
-        path,
+        path: Path::Root(&path),
         key_span: None,
     })
 }
 
-struct NodeDe<'a> {
+/// Where a node is: the path it was given, then one borrowed step per level
+/// below it. A `Vec<PathSeg>` is built only for an error (building one for
+/// every node cost a fifth of checking a large file).
+#[derive(Clone)]
+enum Path<'p, 'a> {
+    Root(&'p [PathSeg]),
+    Key(&'p Path<'p, 'a>, Cow<'a, str>),
+    Index(&'p Path<'p, 'a>, usize),
+}
+
+impl Path<'_, '_> {
+    fn to_vec(&self) -> Vec<PathSeg> {
+        match self {
+            Path::Root(base) => base.to_vec(),
+            Path::Key(parent, key) => {
+                let mut path = parent.to_vec();
+                path.push(PathSeg::Key(key.to_string()));
+                path
+            }
+            Path::Index(parent, index) => {
+                let mut path = parent.to_vec();
+                path.push(PathSeg::Index(*index));
+                path
+            }
+        }
+    }
+}
+
+struct NodeDe<'p, 'a> {
     node: &'a Node,
     text: &'a str,
-    path: Vec<PathSeg>,
+    path: Path<'p, 'a>,
     /// The span of the key this node is the value of, for "missing key" errors.
     key_span: Option<Span>,
 }
 
-impl<'a> NodeDe<'a> {
+impl<'p, 'a> NodeDe<'p, 'a> {
     fn locate(&self, mut e: DeError) -> DeError {
         if e.span.is_none() {
             e.span = Some(match e.kind {
                 DeErrorKind::MissingField(_) => self.key_span.unwrap_or(self.node.span),
                 _ => self.node.span,
             });
-            e.path = self.path.clone();
+            e.path = self.path.to_vec();
         }
         e
     }
 
-    fn child(&self, node: &'a Node, seg: PathSeg, key_span: Option<Span>) -> NodeDe<'a> {
-        let mut path = self.path.clone();
-        path.push(seg);
+    /// The node below this one under a key (`Some`) or at a list index.
+    fn child<'q>(
+        &'q self,
+        node: &'a Node,
+        key: Result<Cow<'a, str>, usize>,
+        key_span: Option<Span>,
+    ) -> NodeDe<'q, 'a> {
+        let path = match key {
+            Ok(key) => Path::Key(&self.path, key),
+            Err(index) => Path::Index(&self.path, index),
+        };
         NodeDe {
             node,
             text: self.text,
@@ -240,7 +276,7 @@ impl<'a> NodeDe<'a> {
     }
 }
 
-impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
+impl<'de, 'p, 'a> de::Deserializer<'de> for NodeDe<'p, 'a> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -399,13 +435,13 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
     }
 }
 
-struct SeqDe<'p, 'a> {
-    parent: &'p NodeDe<'a>,
+struct SeqDe<'q, 'p, 'a> {
+    parent: &'q NodeDe<'p, 'a>,
     items: std::slice::Iter<'a, Node>,
     index: usize,
 }
 
-impl<'de, 'p, 'a> de::SeqAccess<'de> for SeqDe<'p, 'a> {
+impl<'de, 'q, 'p, 'a> de::SeqAccess<'de> for SeqDe<'q, 'p, 'a> {
     type Error = DeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
@@ -414,7 +450,7 @@ impl<'de, 'p, 'a> de::SeqAccess<'de> for SeqDe<'p, 'a> {
         match self.items.next() {
             None => Ok(None),
             Some(item) => {
-                let de = self.parent.child(item, PathSeg::Index(self.index), None);
+                let de = self.parent.child(item, Err(self.index), None);
                 self.index += 1;
                 seed.deserialize(de).map(Some)
             }
@@ -422,13 +458,13 @@ impl<'de, 'p, 'a> de::SeqAccess<'de> for SeqDe<'p, 'a> {
     }
 }
 
-struct MapDe<'p, 'a> {
-    parent: &'p NodeDe<'a>,
+struct MapDe<'q, 'p, 'a> {
+    parent: &'q NodeDe<'p, 'a>,
     pairs: std::slice::Iter<'a, (Node, Node)>,
     value: Option<(&'a Node, &'a Node)>,
 }
 
-impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
+impl<'de, 'q, 'p, 'a> de::MapAccess<'de> for MapDe<'q, 'p, 'a> {
     type Error = DeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
@@ -439,20 +475,17 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
         };
         self.value = Some((key, value));
         let key_text = scalar_text(key, self.parent.text);
-        let mut path = self.parent.path.clone();
-        path.push(PathSeg::Key(
-            key_text.as_deref().unwrap_or_default().to_string(),
-        ));
+        let parent = &self.parent.path;
         let located = |mut e: DeError| {
             if e.span.is_none() {
                 e.span = Some(key.span);
-                e.path = path.clone();
+                e.path = Path::Key(parent, key_text.clone().unwrap_or_default()).to_vec();
             }
             e
         };
-        match key_text {
+        match &key_text {
             Some(k) => seed
-                .deserialize(KeyDe { key: &k })
+                .deserialize(KeyDe { key: k })
                 .map(Some)
                 .map_err(located),
             None => Err(located(DeError::new(DeErrorKind::InvalidType {
@@ -468,10 +501,8 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
                 "internal: value requested before key".into(),
             )));
         };
-        let name = scalar_text(key, self.parent.text)
-            .unwrap_or_default()
-            .into_owned();
-        seed.deserialize(self.parent.child(value, PathSeg::Key(name), Some(key.span)))
+        let name = scalar_text(key, self.parent.text).unwrap_or_default();
+        seed.deserialize(self.parent.child(value, Ok(name), Some(key.span)))
     }
 }
 
@@ -491,40 +522,36 @@ impl<'de, 'k> de::Deserializer<'de> for KeyDe<'k> {
     }
 }
 
-struct EnumDe<'p, 'a> {
-    parent: &'p NodeDe<'a>,
+struct EnumDe<'q, 'p, 'a> {
+    parent: &'q NodeDe<'p, 'a>,
     key: &'a Node,
     value: &'a Node,
 }
 
-impl<'de, 'p, 'a> de::EnumAccess<'de> for EnumDe<'p, 'a> {
+impl<'de, 'q, 'p, 'a> de::EnumAccess<'de> for EnumDe<'q, 'p, 'a> {
     type Error = DeError;
-    type Variant = NodeDe<'a>;
+    type Variant = NodeDe<'q, 'a>;
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, NodeDe<'a>), DeError> {
-        let name = scalar_text(self.key, self.parent.text)
-            .unwrap_or_default()
-            .into_owned();
-        let mut key_path = self.parent.path.clone();
-        key_path.push(PathSeg::Key(name.clone()));
+    ) -> Result<(V::Value, NodeDe<'q, 'a>), DeError> {
+        let name = scalar_text(self.key, self.parent.text).unwrap_or_default();
+        let parent = &self.parent.path;
         let variant = seed.deserialize(KeyDe { key: &name }).map_err(|mut e| {
             if e.span.is_none() {
                 e.span = Some(self.key.span);
-                e.path = key_path.clone();
+                e.path = Path::Key(parent, name.clone()).to_vec();
             }
             e
         })?;
         Ok((
             variant,
-            self.parent
-                .child(self.value, PathSeg::Key(name), Some(self.key.span)),
+            self.parent.child(self.value, Ok(name), Some(self.key.span)),
         ))
     }
 }
 
-impl<'de, 'a> de::VariantAccess<'de> for NodeDe<'a> {
+impl<'de, 'p, 'a> de::VariantAccess<'de> for NodeDe<'p, 'a> {
     type Error = DeError;
     fn unit_variant(self) -> Result<(), DeError> {
         match self.node.value {
