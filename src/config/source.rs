@@ -186,7 +186,7 @@ fn span_of<T>(s: &Spanned<T>, text: &str) -> Span {
 }
 
 fn convert(node: Spanned<RawNode>, text: &str) -> Node {
-    let mut span = span_of(&node, text);
+    let span = span_of(&node, text);
     let value = match node.value {
         RawNode::Null => NodeValue::Null,
         RawNode::Bool(b) => NodeValue::Bool(b),
@@ -204,7 +204,12 @@ fn convert(node: Spanned<RawNode>, text: &str) -> Node {
                 .collect(),
         ),
     };
-    // The parser gives containers a point span; widen it to cover the children.
+    node_widened(span, value)
+}
+
+/// The node, its span widened to cover its children: the parser gives
+/// containers a point span (both paths build nodes through this).
+fn node_widened(mut span: Span, value: NodeValue) -> Node {
     let last_end = match &value {
         NodeValue::Seq(items) => items.last().map(|n| n.span.end()),
         NodeValue::Map(pairs) => pairs.last().map(|(_, v)| v.span.end()),

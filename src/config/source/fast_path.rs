@@ -125,7 +125,7 @@ impl<'t> Events<'t> {
             // Anchors, aliases, tags: the serde path.
             _ => return None,
         };
-        Some(container_span(span, value))
+        Some(super::node_widened(span, value))
     }
 
     /// A mapping key: only a string, and never the merge key `<<`.
@@ -142,20 +142,6 @@ impl<'t> Events<'t> {
             _ => None,
         }
     }
-}
-
-/// The parser gives containers a point span; it is widened to cover the
-/// children, as the serde path does.
-fn container_span(mut span: Span, value: NodeValue) -> Node {
-    let last_end = match &value {
-        NodeValue::Seq(items) => items.last().map(|n| n.span.end()),
-        NodeValue::Map(pairs) => pairs.last().map(|(_, v)| v.span.end()),
-        _ => None,
-    };
-    if let Some(end) = last_end.filter(|end| *end > span.offset) {
-        span.len = end - span.offset;
-    }
-    Node { span, value }
 }
 
 /// An untagged scalar as the serde path types it (YAML 1.2 core schema with
