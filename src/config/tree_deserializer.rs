@@ -256,22 +256,28 @@ impl<'p, 'a> NodeDe<'p, 'a> {
         e
     }
 
-    /// The node below this one under a key (`Some`) or at a list index.
-    fn child<'q>(
+    /// The value under `key` of this mapping.
+    fn child_at_key<'q>(
         &'q self,
         node: &'a Node,
-        key: Result<Cow<'a, str>, usize>,
-        key_span: Option<Span>,
+        key: Cow<'a, str>,
+        key_span: Span,
     ) -> NodeDe<'q, 'a> {
-        let path = match key {
-            Ok(key) => Path::Key(&self.path, key),
-            Err(index) => Path::Index(&self.path, index),
-        };
         NodeDe {
             node,
             text: self.text,
-            path,
-            key_span,
+            path: Path::Key(&self.path, key),
+            key_span: Some(key_span),
+        }
+    }
+
+    /// The item at `index` of this list.
+    fn child_at_index<'q>(&'q self, node: &'a Node, index: usize) -> NodeDe<'q, 'a> {
+        NodeDe {
+            node,
+            text: self.text,
+            path: Path::Index(&self.path, index),
+            key_span: None,
         }
     }
 }
@@ -450,7 +456,7 @@ impl<'de, 'q, 'p, 'a> de::SeqAccess<'de> for SeqDe<'q, 'p, 'a> {
         match self.items.next() {
             None => Ok(None),
             Some(item) => {
-                let de = self.parent.child(item, Err(self.index), None);
+                let de = self.parent.child_at_index(item, self.index);
                 self.index += 1;
                 seed.deserialize(de).map(Some)
             }
@@ -502,7 +508,7 @@ impl<'de, 'q, 'p, 'a> de::MapAccess<'de> for MapDe<'q, 'p, 'a> {
             )));
         };
         let name = scalar_text(key, self.parent.text).unwrap_or_default();
-        seed.deserialize(self.parent.child(value, Ok(name), Some(key.span)))
+        seed.deserialize(self.parent.child_at_key(value, name, key.span))
     }
 }
 
@@ -546,7 +552,7 @@ impl<'de, 'q, 'p, 'a> de::EnumAccess<'de> for EnumDe<'q, 'p, 'a> {
         })?;
         Ok((
             variant,
-            self.parent.child(self.value, Ok(name), Some(self.key.span)),
+            self.parent.child_at_key(self.value, name, self.key.span),
         ))
     }
 }
