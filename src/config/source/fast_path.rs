@@ -175,17 +175,17 @@ fn is_decimal(t: &str) -> bool {
 /// `../ca.pem`) is a string.
 fn might_be_a_number(t: &str) -> bool {
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let lower = unsigned.to_ascii_lowercase();
-    if ["inf", "infinity", "nan", ".inf", ".nan"].contains(&lower.as_str()) {
+    if ["inf", "infinity", "nan", ".inf", ".nan"]
+        .iter()
+        .any(|word| unsigned.eq_ignore_ascii_case(word))
+    {
         return true;
     }
-    match unsigned.as_bytes().first() {
-        Some(b) if b.is_ascii_digit() || *b == b'.' => {
-            ["0x", "0o", "0b"].iter().any(|p| lower.starts_with(p))
-                || unsigned
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b))
-        }
+    match unsigned.as_bytes() {
+        [b'0', b'x' | b'X' | b'o' | b'O' | b'b' | b'B', ..] => true,
+        [first, ..] if first.is_ascii_digit() || *first == b'.' => unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b)),
         _ => false,
     }
 }
