@@ -122,7 +122,6 @@ impl<'t> Events<'t> {
                 NodeValue::Map(pairs)
             }
             // Anchors, aliases, tags: the serde path.
-            // Anchors, aliases, tags: the serde path.
             _ => return None,
         };
         Some(super::node_widened(span, value))
