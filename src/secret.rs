@@ -254,10 +254,7 @@ pub fn sanitize_server_text(text: &str, in_use: &[String]) -> String {
 /// `text` with control characters and bidirectional-text controls written
 /// as visible escapes (`\u{1b}`, `\n`): what reaches a terminal is what it says.
 pub fn printable(text: &str) -> String {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let hidden = |c: char| c.is_control() || is_invisible(c);
     if !text.chars().any(hidden) {
         return text.to_string();
     }
@@ -270,6 +267,19 @@ pub fn printable(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Characters that change how text reads without being seen: bidirectional
+/// controls (U+202E turns `txt.exe` around), zero-width and joiner
+/// characters, invisible separators and fillers, soft hyphens, variation
+/// selectors and Unicode tag characters. [`printable`] writes them as visible
+/// escapes, so two names that look alike on screen also read differently.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// Reads a regular file of at most `max` bytes: a FIFO, a device (a config

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::markdown_safe::{Place, code, value_pair};
 use crate::plan::{Action, Plan, ServerPlan};
 use crate::semantics;
 
@@ -32,74 +33,69 @@ fn action_word(action: Action) -> &'static str {
     }
 }
 
-/// A table cell: inline code, pipes escaped, newlines as `<br>`, long values
-/// cut; a duration also as `90d`, as in the text plan.
+/// A table cell of one value: a code span of its JSON text (never cut:
+/// see [`value_pair`] for changed long values), empty for null; a sensitive
+/// value as its mask; a duration also as `90d`, as in the text plan.
 fn cell(value: &Value, sensitive: bool, duration: bool) -> String {
+    match mask_or_duration(value, sensitive, duration) {
+        Some(shown) => shown,
+        None => code(&value.to_string(), Place::Table),
+    }
+}
+
+/// The cell of a null, sensitive or duration value, `None` for the others.
+fn mask_or_duration(value: &Value, sensitive: bool, duration: bool) -> Option<String> {
     if value.is_null() {
-        return String::new();
+        return Some(String::new());
     }
     if sensitive {
-        return "(sensitive)".into();
+        // Masks are appform's own words (`(sensitive: not declared, 31 characters)`).
+        return Some(match value.as_str() {
+            Some(mask) if mask.starts_with("(sensitive") => escape_html(mask),
+            _ => "(sensitive)".into(),
+        });
     }
     if let (true, Some(secs)) = (duration, value.as_u64()) {
-        return format!("`{secs}` ({})", crate::duration::format_duration(secs));
+        return Some(format!(
+            "`{secs}` ({})",
+            crate::duration::format_duration(secs)
+        ));
     }
-    let mut text = value.to_string();
-    if text.chars().count() > 200 {
-        text = format!("{}…", text.chars().take(200).collect::<String>());
-    }
-    let escaped = text
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace('\n', " ");
-    format!("`{escaped}`")
+    None
 }
 
-/// Text in a markdown cell or paragraph: nothing in it becomes markup. HTML
-/// is written as entities (no `</details>` or `<img>` from a server), link,
-/// image, code, emphasis and strikethrough marks are escaped (an intraword
-/// `_`, as in field names, is left: it is not emphasis), `|` cannot end a
-/// cell, line breaks are `<br>`, other control characters visible escapes.
+/// The before and after cells of a changed value.
+fn cells(before: &Value, after: &Value, sensitive: bool, duration: bool) -> (String, String) {
+    let plain = mask_or_duration(before, sensitive, duration).is_none()
+        && mask_or_duration(after, sensitive, duration).is_none();
+    if plain {
+        value_pair(&before.to_string(), &after.to_string())
+    } else {
+        (
+            cell(before, sensitive, duration),
+            cell(after, sensitive, duration),
+        )
+    }
+}
+
+/// Text a server or a config wrote, in a table cell or a paragraph: a code
+/// span, so nothing in it becomes markup (see [`super::markdown_safe`]).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    let mut prev = ' ';
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' => out.push_str("<br>"),
-            '\\' | '`' | '*' | '[' | ']' | '~' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '_' if !prev.is_alphanumeric() || next.is_none_or(|n| !n.is_alphanumeric()) => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
-            c => out.push(c),
-        }
-        prev = c;
-    }
-    out
+    code(text, Place::Table)
 }
 
-/// Text a server wrote (an error), as an inline code span: shown as it is,
-/// never markup, never a link (a backtick cannot end the span).
+/// Text a server wrote (an error), in a paragraph.
 fn code_span(text: &str) -> String {
-    format!("`{}`", crate::secret::printable(&text.replace('`', "'")))
+    code(text, Place::Prose)
 }
 
-/// Text inside an HTML element or a code span (`<code>`, backticks), where
-/// backslashes are shown as they are: entities only, and no backtick.
+/// Text inside an HTML element (`<code>` of a `<summary>`): entities, and
+/// invisible characters made visible.
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    crate::secret::printable(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('`', "'")
 }
 
 /// The action column: `update`, or `update (drift)` with `--baseline`.
@@ -131,15 +127,39 @@ fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
             } else {
                 ""
             };
-            out.push(format!(
-                "| {} | {} | {} | {}{forces} | {} | {} |",
-                symbol(c.action),
-                escape(&c.label()),
-                action_cell(c.action, f.origin.or(c.origin)),
-                escape(&f.field),
-                cell(&f.before, f.sensitive, duration),
-                cell(&f.after, f.sensitive, duration)
-            ));
+            let row = |field: String, before: String, after: String| {
+                format!(
+                    "| {} | {} | {} | {field}{forces} | {before} | {after} |",
+                    symbol(c.action),
+                    escape(&c.label()),
+                    action_cell(c.action, f.origin.or(c.origin)),
+                )
+            };
+            // A list shows each element added or removed in a row of its own.
+            if let (false, Value::Array(b), Value::Array(a)) = (f.sensitive, &f.before, &f.after) {
+                let (added, removed) = super::list_changes(b, a);
+                if !added.is_empty() || !removed.is_empty() {
+                    for item in removed {
+                        let shown = cell(item, false, false);
+                        out.push(row(
+                            format!("{} (removed)", escape(&f.field)),
+                            shown,
+                            String::new(),
+                        ));
+                    }
+                    for item in added {
+                        let shown = cell(item, false, false);
+                        out.push(row(
+                            format!("{} (added)", escape(&f.field)),
+                            String::new(),
+                            shown,
+                        ));
+                    }
+                    continue;
+                }
+            }
+            let (before, after) = cells(&f.before, &f.after, f.sensitive, duration);
+            out.push(row(escape(&f.field), before, after));
         }
     }
     out
@@ -184,7 +204,7 @@ fn section<Op>(sp: &ServerPlan<Op>, hosts: &[&str], max_bytes: usize) -> String 
             out,
             "Hosts: {}\n",
             all.iter()
-                .map(|h| format!("`{}`", escape_html(h)))
+                .map(|h| code(h, Place::Prose))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -256,11 +276,28 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
             s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
         );
     }
-    if let Some(note) = super::text::partial_note(&plan.only_apps) {
-        let _ = writeln!(out, "\n{note}");
+    if !plan.only_apps.is_empty() {
+        let globs: Vec<String> = plan
+            .only_apps
+            .iter()
+            .map(|g| code(g, Place::Prose))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nPartial plan: only the applications matching {} (--app); the others are neither shown nor changed.",
+            globs.join(", ")
+        );
     }
-    if let Some(line) = super::text::baseline_line(plan) {
-        let _ = writeln!(out, "\n{line}");
+    if let Some(b) = &plan.baseline {
+        let short: String = b.commit.chars().take(12).collect();
+        let _ = writeln!(
+            out,
+            "\nCompared with the baseline {} ({}): {} pending (changed in the config), {} drift (changed on the servers).",
+            code(&b.reference, Place::Prose),
+            code(&short, Place::Prose),
+            plan.summary.pending.unwrap_or(0),
+            plan.summary.drift.unwrap_or(0)
+        );
     }
     let i = plan.instances;
     let _ = writeln!(
@@ -271,7 +308,7 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     if !plan.blocked.is_empty() {
         let _ = writeln!(out, "\n**Blocked by policy:**\n");
         for rule in &plan.blocked {
-            let _ = writeln!(out, "- {}", escape(rule));
+            let _ = writeln!(out, "- {}", code(rule, Place::Prose));
         }
     }
     out.push('\n');
@@ -388,7 +425,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "| ~ | app\\|0 | update | data.jwt | `{\"iss\":\"a\\|b\"}` | `{\"iss\":\"c\"}` |"
+                "| ~ | `app\\|0` | update | `data.jwt` | `{\"iss\":\"a\\|b\"}` | `{\"iss\":\"c\"}` |"
             ),
             "{text}"
         );
@@ -441,26 +478,20 @@ mod tests {
             sp,
         ];
         let text = plan(&p, 60_000);
-        // Outside the error's code span (shown literally), no markup at all.
-        let outside: String = text
-            .lines()
-            .filter(|l| !l.starts_with("**Error:** `"))
-            .collect();
+        // Everything a server or a config wrote is a code span: shown as it is.
+        let span =
+            "`` </details><img src=x onerror=alert(1)> [Approve here](https://evil.example) `x` ``";
+        assert!(text.contains(&format!("**Error:** {span}")), "{text}");
+        assert!(text.contains(&format!("| ~ | {span} | update |")), "{text}");
+        // Outside code spans, no markup at all.
+        let outside: String = text.split("``").step_by(2).collect();
         assert!(
             !outside.contains("<img") && !outside.contains("<b>"),
             "{text}"
         );
         assert!(!outside.contains("[Approve here](https"), "{text}");
-        assert!(
-            text.contains("**Error:** `</details><img src=x onerror=alert(1)> [Approve here](https://evil.example) 'x'`"),
-            "the error is a code span: {text}"
-        );
-        assert!(
-            text.contains("&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; \\[Approve here\\](https://evil.example) \\`x\\`"),
-            "the app name is escaped: {text}"
-        );
-        assert_eq!(escape("grafana_sso (Default)"), "grafana_sso (Default)");
-        assert_eq!(escape("_em_ *strong*"), "\\_em\\_ \\*strong\\*");
+        assert_eq!(escape("grafana_sso (Default)"), "`grafana_sso (Default)`");
+        assert_eq!(escape("_em_ *strong*"), "`_em_ *strong*`");
     }
 
     #[test]
@@ -531,5 +562,46 @@ mod tests {
         let section_start = text.find("<details>").unwrap();
         let section_end = text.find("_Truncated").unwrap();
         assert!(section_end - section_start <= 2_000);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever two lists a change has, every element added or removed is
+        /// in the markdown whole, as a code span that shows exactly it.
+        #[test]
+        fn every_added_or_removed_element_is_shown_in_full(
+            before in proptest::collection::vec("[a-z`|<>@#/:. \u{200b}\u{202e}]{0,300}", 0..6),
+            after in proptest::collection::vec("[a-z`|<>@#/:. \u{200b}\u{202e}]{0,300}", 0..6),
+        ) {
+            let mut p = plan_of(1);
+            if let Some(f) = p.servers[0].changes[0].fields.first_mut() {
+                f.field = "redirect_uris".into();
+                f.before = json!(before);
+                f.after = json!(after);
+            }
+            let text = plan(&p, 1_000_000);
+            let (b, a) = (json!(before), json!(after));
+            let (added, removed) = crate::render::list_changes(
+                b.as_array().map(Vec::as_slice).unwrap_or_default(),
+                a.as_array().map(Vec::as_slice).unwrap_or_default(),
+            );
+            for item in added {
+                let shown = format!("| `redirect_uris` (added) |  | {} |", cell(item, false, false));
+                proptest::prop_assert!(text.contains(&shown), "{shown} not in {text}");
+            }
+            for item in removed {
+                let shown = format!("| `redirect_uris` (removed) | {} |  |", cell(item, false, false));
+                proptest::prop_assert!(text.contains(&shown), "{shown} not in {text}");
+            }
+            // The cell shows the element itself: undo the escapes, get the JSON.
+            for item in a.as_array().into_iter().flatten() {
+                let shown = cell(item, false, false);
+                let fence = shown.chars().take_while(|c| *c == '`').count();
+                let inner = &shown[fence..shown.len() - fence];
+                let inner = if inner.starts_with(' ') && inner.ends_with(' ') && inner.len() > 1 { &inner[1..inner.len() - 1] } else { inner };
+                let undone = inner.replace("\\|", "|").replace("\\u{200b}", "\u{200b}").replace("\\u{202e}", "\u{202e}");
+                proptest::prop_assert_eq!(undone, item.to_string());
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod diagnostic;
 pub mod json;
 pub mod markdown;
+pub mod markdown_safe;
 pub mod text;
 
 use std::io::IsTerminal;
@@ -31,4 +32,48 @@ pub fn stderr_is_tty() -> bool {
 /// Whether stdout is a terminal.
 pub fn stdout_is_tty() -> bool {
     std::io::stdout().is_terminal()
+}
+
+/// A list change element by element, as a multiset: each element added
+/// (`after` has it more often than `before`) and removed, once per
+/// occurrence, in list order. A duplicate added to a list is an element
+/// added; an order-only change is neither (the caller shows the whole lists).
+pub(crate) fn list_changes<'a>(
+    before: &'a [serde_json::Value],
+    after: &'a [serde_json::Value],
+) -> (Vec<&'a serde_json::Value>, Vec<&'a serde_json::Value>) {
+    fn extra<'a>(
+        from: &'a [serde_json::Value],
+        other: &'a [serde_json::Value],
+    ) -> Vec<&'a serde_json::Value> {
+        let mut unmatched: Vec<Option<&serde_json::Value>> = other.iter().map(Some).collect();
+        from.iter()
+            .filter(
+                |v| match unmatched.iter_mut().find(|u| u.is_some_and(|u| u == *v)) {
+                    Some(slot) => {
+                        *slot = None;
+                        false
+                    }
+                    None => true,
+                },
+            )
+            .collect()
+    }
+    (extra(after, before), extra(before, after))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn list_changes_count_duplicates() {
+        let before = [json!("a"), json!("b")];
+        let after = [json!("a"), json!("a"), json!("c")];
+        let (added, removed) = super::list_changes(&before, &after);
+        assert_eq!(added, vec![&json!("a"), &json!("c")]);
+        assert_eq!(removed, vec![&json!("b")]);
+        let (added, removed) = super::list_changes(&after, &after);
+        assert!(added.is_empty() && removed.is_empty());
+    }
 }

@@ -60,10 +60,12 @@ fn symbol_width(action: Action) -> usize {
 /// A value as the plan shows it: JSON, or `(sensitive)`.
 fn show(value: &Value, sensitive: bool) -> String {
     // An absent value hides nothing: `(sensitive) -> null` says it goes.
-    if sensitive && !value.is_null() {
-        "(sensitive)".into()
-    } else {
-        value.to_string()
+    match value {
+        Value::Null => "null".into(),
+        // The mask says what it hides (`(sensitive: not declared, 31 characters)`).
+        Value::String(mask) if sensitive && mask.starts_with("(sensitive") => mask.clone(),
+        _ if sensitive => "(sensitive)".into(),
+        _ => printable(&value.to_string()),
     }
 }
 
@@ -106,22 +108,6 @@ fn headline<Op>(server: &ServerPlan<Op>, change: &Change<Op>) -> String {
         (Action::Delete, Reason::Pruned) => "will be deleted (prune: not in config)".into(),
         (Action::Delete, _) => "will be deleted (ensure: absent)".into(),
     }
-}
-
-/// A set-like list diff: elements added and removed.
-fn list_diff(before: &[Value], after: &[Value]) -> (Vec<String>, Vec<String>) {
-    let as_text = |v: &Value| v.to_string();
-    let added: Vec<String> = after
-        .iter()
-        .filter(|a| !before.contains(a))
-        .map(as_text)
-        .collect();
-    let removed: Vec<String> = before
-        .iter()
-        .filter(|b| !after.contains(b))
-        .map(as_text)
-        .collect();
-    (added, removed)
 }
 
 /// Multi-line text or nested values: a line diff with `similar`.
@@ -205,7 +191,9 @@ fn field_lines<Op>(
         return;
     }
     if let (false, Value::Array(b), Value::Array(a)) = (f.sensitive, &f.before, &f.after) {
-        let (added, removed) = list_diff(b, a);
+        let (added, removed) = super::list_changes(b, a);
+        let added: Vec<String> = added.iter().map(|v| printable(&v.to_string())).collect();
+        let removed: Vec<String> = removed.iter().map(|v| printable(&v.to_string())).collect();
         let pad = " ".repeat(indent.len() + 2 + width + 3);
         let mut first = true;
         for (sign, item) in added
@@ -335,7 +323,7 @@ pub fn baseline_line<Op>(plan: &Plan<Op>) -> Option<String> {
     let short: String = b.commit.chars().take(12).collect();
     Some(format!(
         "Compared with the baseline `{}` ({short}): {} pending (changed in the config), {} drift (changed on the servers).",
-        b.reference,
+        printable(&b.reference),
         plan.summary.pending.unwrap_or(0),
         plan.summary.drift.unwrap_or(0)
     ))

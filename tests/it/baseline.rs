@@ -11,7 +11,7 @@ use appform::sandbox::Faults;
 use appform::sandbox::Simulator as _;
 
 /// `git ARGS` in `dir`, with an identity and no user or system config.
-fn git(dir: &std::path::Path, args: &[&str]) {
+pub(crate) fn git(dir: &std::path::Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -33,14 +33,14 @@ fn git(dir: &std::path::Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {:?}", texts(&out));
 }
 
-fn commit_all(dir: &std::path::Path, message: &str) {
+pub(crate) fn commit_all(dir: &std::path::Path, message: &str) {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", message]);
 }
 
 /// Applies the config written so far, then makes the config directory a git
 /// repository whose first commit is that applied config.
-fn apply_and_commit<S: crate::world::TestKind>(world: &World<S>) {
+pub(crate) fn apply_and_commit<S: crate::world::TestKind>(world: &World<S>) {
     let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     git(world.dir.path(), &["init", "-q"]);
@@ -187,8 +187,8 @@ fn drift_and_pending_changes_are_told_apart_against_the_applied_tag() {
         .unwrap();
     let stdout = texts(&out).0;
     assert!(
-        stdout.contains("| update (drift) | description |")
-            && stdout.contains("| update (pending) | description |"),
+        stdout.contains("| update (drift) | `description` |")
+            && stdout.contains("| update (pending) | `description` |"),
         "{stdout}"
     );
 

@@ -24,6 +24,7 @@ mod plan_snapshots;
 mod recipes;
 mod request_counts;
 mod response_parsers;
+mod review;
 mod sandbox_cmd;
 mod saved_plans;
 mod schema;
