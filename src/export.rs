@@ -10,10 +10,12 @@ use crate::scope::ScopeSet;
 use crate::secret::{Credential, SecretRef};
 use crate::semantics::{self, Compare, Semantics};
 
-/// The config document and the applications that could not be exported.
+/// The config document, the applications that could not be exported, and
+/// the values left out because they look like secrets.
 pub struct Exported {
     pub document: Value,
     pub skipped: Vec<String>,
+    pub withheld: Vec<String>,
 }
 
 fn reference(r: &SecretRef) -> String {
@@ -73,8 +75,16 @@ fn field(app: &LiveApp, name: &str) -> Value {
     app.fields.get(name).cloned().unwrap_or(Value::Null)
 }
 
-/// One live app as a config entry; `Err` says why it cannot be.
-fn entry(sem: &Semantics, app: &LiveApp) -> Result<Map<String, Value>, String> {
+/// One live app as a config entry; `Err` says why it cannot be. A key of
+/// an object field (WHM `data`) whose name or value looks like a secret, at
+/// any depth, is left out and named in `withheld`: a config is committed, a
+/// secret must not be. Left out, it stays on the server (every full replace
+/// carries undeclared keys), so the export still plans as "No changes".
+fn entry(
+    sem: &Semantics,
+    app: &LiveApp,
+    withheld: &mut Vec<String>,
+) -> Result<Map<String, Value>, String> {
     let mut e = Map::new();
     if let (true, Some(org)) = (sem.organizations, app.organization) {
         e.insert("organization".into(), json!(org));
@@ -85,6 +95,13 @@ fn entry(sem: &Semantics, app: &LiveApp) -> Result<Map<String, Value>, String> {
             .fields
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone())))
+            .filter(|(k, v)| {
+                let secret = crate::secret::is_secret_name(k) || crate::secret::holds_secret(v);
+                if secret {
+                    withheld.push(format!("`{}`: `{object}.{k}`", app.name));
+                }
+                !secret
+            })
             .collect();
         if !data.is_empty() {
             e.insert(object.into(), Value::Object(data));
@@ -115,6 +132,7 @@ fn entry(sem: &Semantics, app: &LiveApp) -> Result<Map<String, Value>, String> {
 pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Exported {
     let mut apps = Map::new();
     let mut skipped = Vec::new();
+    let mut withheld = Vec::new();
     let mut apps_sorted: Vec<&LiveApp> = live.apps.iter().collect();
     apps_sorted.sort_by(|a, b| {
         a.name
@@ -136,7 +154,7 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
             ));
             continue;
         }
-        let mut e = match entry(semantics::of(server.kind), app) {
+        let mut e = match entry(semantics::of(server.kind), app, &mut withheld) {
             Ok(e) => e,
             Err(why) => {
                 skipped.push(format!("`{}`: {why}", app.name));
@@ -164,5 +182,6 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
     Exported {
         document: json!({ "servers": servers }),
         skipped,
+        withheld,
     }
 }

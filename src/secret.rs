@@ -167,24 +167,246 @@ impl Credential {
     }
 }
 
-/// Keys whose values are secrets in the three APIs, in WHM `data` and in
-/// appform's own files.
-const SECRET_KEYS: &[&str] = &[
-    "client_secret",
-    "password",
-    "token",
-    "access_token",
-    "refresh_token",
-    "secret",
-    "api_key",
-    "apikey",
-    "private_key",
-    "passwd",
+/// Words that make a key name a secret's: `auth_token`, `webhookSecret`,
+/// `signing_key`, `db-password`, `clientCert`, `private`.
+const SECRET_WORDS: &[&str] = &[
+    "key",
+    "keys",
+    "auth",
+    "cert",
+    "certs",
+    "certificate",
+    "pwd",
+    "pin",
+    "otp",
+    "salt",
+    "sig",
+    "signing",
+    "cookie",
+    "bearer",
+    "jwk",
+    "pem",
+    "hmac",
+    "session",
+    "pass",
 ];
 
-/// Whether a key names a secret (case-insensitive).
+/// Parts that make a key a secret's wherever they appear in it, also run
+/// together (`apitoken`, `clientsecret`, `passwd`, `privatekey`).
+const SECRET_PARTS: &[&str] = &[
+    "secret",
+    "token",
+    "passw",
+    "passwd",
+    "credential",
+    "private",
+    "signature",
+    "apikey",
+];
+
+/// Whether a key names a secret: any of its words (split at `_`, `-`, `.`,
+/// spaces and camelCase) is one of [`SECRET_WORDS`], or it contains one of
+/// [`SECRET_PARTS`], in any case; unless its last word says it is about a
+/// secret ([`ABOUT_A_SECRET`]: `token_name`, `key_id`). Broad on purpose: a key masked by mistake
+/// costs a reviewer a value (its length and fingerprint still show), a
+/// secret shown by mistake cannot be taken back.
 pub fn is_secret_name(key: &str) -> bool {
-    SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str())
+    let words = words(key);
+    // `token_name`, `key_id`, `secret_ttl`, `auth_url`: about a secret, not one.
+    if words
+        .last()
+        .is_some_and(|w| ABOUT_A_SECRET.contains(&w.as_str()))
+    {
+        return false;
+    }
+    let lower = key.to_lowercase();
+    if SECRET_PARTS.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    // `public_key`, `public_cert`: published on purpose.
+    !words.iter().any(|w| w == "public") && words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+}
+
+/// Last words of keys that name something about a secret, not the secret.
+const ABOUT_A_SECRET: &[&str] = &[
+    "name",
+    "names",
+    "id",
+    "ids",
+    "type",
+    "types",
+    "url",
+    "uri",
+    "uris",
+    "count",
+    "ttl",
+    "length",
+    "expiry",
+    "expires",
+    "lifetime",
+    "validity",
+    "format",
+    "algorithm",
+    "alg",
+    "label",
+    "scope",
+    "scopes",
+    "endpoint",
+    "header",
+    "issuer",
+    "audience",
+    "enabled",
+];
+
+/// The words of a key, lower-cased: split at anything not alphanumeric and
+/// at camelCase boundaries.
+fn words(key: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut current));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    words.push(current);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a text looks like a credential whatever its key: a PEM block, a
+/// JWT, a token with a well-known prefix (`sk_live_`, `whsec_`, `ghp_`,
+/// `xoxb-`, `AKIA…`), or a long random-looking word (24 or more characters
+/// of letters, digits and `-_.+/=~`, with letters and digits, at least 4
+/// bits of entropy per character; not a URL or a path).
+pub fn looks_like_secret(text: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "sk_",
+        "sk-",
+        "rk_",
+        "pk_live_",
+        "whsec_",
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "ghu_",
+        "github_pat_",
+        "glpat-",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "xoxs-",
+        "akia",
+        "asia",
+        "atk_",
+        "shpat_",
+        "npm_",
+    ];
+    let t = text.trim();
+    if t.contains("-----BEGIN") || t.contains("PRIVATE KEY") {
+        return true;
+    }
+    let token_chars = |c: char| c.is_ascii_alphanumeric() || "-_.+/=~".contains(c);
+    if t.len() < 12 || !t.chars().all(token_chars) {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    if PREFIXES.iter().any(|p| lower.starts_with(p)) && t.len() >= 16 {
+        return true;
+    }
+    let jwt = t.starts_with("eyJ") && t.matches('.').count() == 2;
+    if jwt {
+        return true;
+    }
+    if t.len() < 24 || t.starts_with('/') || t.starts_with('.') || t.contains("://") {
+        return false;
+    }
+    let letters = t.chars().any(|c| c.is_ascii_alphabetic());
+    let digits = t.chars().any(|c| c.is_ascii_digit());
+    letters && digits && entropy_bits_per_char(t) >= 4.0
+}
+
+/// Shannon entropy of the characters of `text`, in bits per character.
+fn entropy_bits_per_char(text: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in text.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = text.chars().count() as f64;
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether a value holds a secret anywhere: a key named like one, or a
+/// string that looks like one, at any depth.
+pub fn holds_secret(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => looks_like_secret(s),
+        Value::Array(items) => items.iter().any(holds_secret),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| (is_secret_name(k) && !v.is_null()) || holds_secret(v)),
+        _ => false,
+    }
+}
+
+/// Like [`redact`], and strings shaped like a credential
+/// ([`looks_like_secret`]) are masked too, at any depth: for free-form
+/// objects (WHM `data`) whose keys say nothing.
+pub fn redact_shaped(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if looks_like_secret(s) => Value::String("(sensitive)".into()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    if is_secret_name(k) && !v.is_null() {
+                        (k.clone(), Value::String("(sensitive)".into()))
+                    } else {
+                        (k.clone(), redact_shaped(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_shaped).collect()),
+        other => other.clone(),
+    }
+}
+
+/// What a plan shows instead of a live value the config does not declare:
+/// its size, and a fingerprint for values long enough that it cannot be
+/// guessed back (enough to review that it goes, or that it stays).
+pub fn undeclared_mask(value: &serde_json::Value) -> serde_json::Value {
+    use sha2::Digest as _;
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let n = text.chars().count();
+    let fingerprint = if n >= 16 {
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!(", sha256:{hex}")
+    } else {
+        String::new()
+    };
+    serde_json::Value::String(format!(
+        "(sensitive: not in the config, {n} character{}{fingerprint})",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// A copy of `value` with every secret-named key's value replaced by `(sensitive)`.
@@ -411,6 +633,64 @@ pub trait SecretSource: Sync {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secret_names_are_told_by_their_words() {
+        for key in [
+            "auth_token",
+            "webhook_secret",
+            "signing_key",
+            "private_key",
+            "db-password",
+            "clientSecret",
+            "apitoken",
+            "PASSWD",
+            "credentials",
+            "hmacKey",
+            "session",
+            "x_auth",
+        ] {
+            assert!(is_secret_name(key), "{key}");
+        }
+        for key in [
+            "token_name",
+            "key_id",
+            "public_key",
+            "redirect_uris",
+            "authorization_grant_type",
+            "skip_authorization",
+            "monkey",
+            "author",
+            "description",
+            "iss",
+            "scope",
+        ] {
+            assert!(!is_secret_name(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn secret_values_are_told_by_their_shape() {
+        for value in [
+            "atk_LIVE_9f8e7d6c5b4a3928",
+            "whsec_LIVE_Q2hhbmdlTWUxMjM0NTY3",
+            "-----BEGIN PRIVATE KEY-----\nMIIE",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+            "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA",
+        ] {
+            assert!(looks_like_secret(value), "{value}");
+        }
+        for value in [
+            "https://billing.example.com/oauth2/callback/12345",
+            "Billing API Token",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "billing.example.com",
+            "/etc/ssl/certs/ca-certificates.crt",
+            "2026-01-03T10:00:00Z",
+        ] {
+            assert!(!looks_like_secret(value), "{value}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -85,6 +85,11 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
     for s in &exported.skipped {
         out.warn(&format!("not exported: {s}"));
     }
+    for w in &exported.withheld {
+        out.warn(&format!(
+            "not exported: {w} looks like a secret (by its name or its value); it stays on the server, carried unchanged by every save, as long as the app is not `authoritative: true`; never commit its value"
+        ));
+    }
     let yaml = match crate::config::source::to_yaml(&exported.document) {
         Ok(y) => y,
         Err(e) => return out.fail(&e),

@@ -157,8 +157,15 @@ fn an_exported_whm_instance_plans_no_changes_and_a_fleet_must_name_one() {
     std::fs::write(export_dir.path().join("whm.yaml"), &out.stdout).unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("private_key: billing-2023"),
-        "undeclared keys are exported: {text}"
+        text.contains("public_key: AAF6253E6A1225324305623EE") && !text.contains("billing-2023"),
+        "undeclared keys are exported, secrets never: {text}"
+    );
+    assert!(
+        texts(&out)
+            .1
+            .contains("`billing`: `data.private_key` looks like a secret"),
+        "{:?}",
+        texts(&out)
     );
     let plan = plan_file(export_dir.path(), ("WHM_TOKEN", "sandbox-whm-token"));
     assert_eq!(plan.status.code(), Some(0), "{:?}", texts(&plan));

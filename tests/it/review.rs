@@ -189,3 +189,135 @@ fn an_added_redirect_uri_is_shown_in_full_in_the_markdown_plan() {
         .success();
     world.assert_converged();
 }
+
+const BILLING: &str = "        billing:\n          data:\n            token_name: Billing API Token\n            jwt:\n              iss: https://billing.example.com\n";
+
+/// Live values no output may show: undeclared keys, and a secret nested in
+/// a key the config does declare.
+const LIVE_SECRETS: [&str; 4] = [
+    "atk_LIVE_9f8e7d6c5b4a3928",
+    "whsec_LIVE_Q2hhbmdlTWUxMjM0NTY3",
+    "sgk_5Jb8xQ2mV7rT1nL4pZ9wK3",
+    "billing-2024",
+];
+
+fn whm_with_live_secrets() -> crate::world::WhmWorld {
+    let world = crate::world::WhmWorld::fleet(1, appform::sandbox::Faults::default());
+    let live = serde_json::json!({
+        "token_name": "Billing API Token",
+        "jwt": {"iss": "https://old.example.com", "signing_key": LIVE_SECRETS[2]},
+        "auth_token": LIVE_SECRETS[0],
+        "webhook_secret": LIVE_SECRETS[1],
+        "note": LIVE_SECRETS[3],
+    });
+    world.sims[0].put("root", "billing", live);
+    world
+}
+
+#[test]
+fn a_pull_request_that_turns_on_authoritative_reads_no_live_whm_secret() {
+    let world = whm_with_live_secrets();
+    world.write_config("      authoritative: true\n", BILLING);
+    let plan_file = world.path("plan.json");
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "markdown"] {
+        let out = world
+            .cmd(&[
+                "plan",
+                "--format",
+                format,
+                "--out",
+                plan_file.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+        let (stdout, stderr) = texts(&out);
+        outputs.push((format.to_string(), format!("{stdout}{stderr}")));
+        outputs.push((
+            format!("{format} --out"),
+            std::fs::read_to_string(&plan_file).unwrap(),
+        ));
+    }
+    for (what, text) in &outputs {
+        for secret in LIVE_SECRETS {
+            assert!(
+                !text.contains(secret),
+                "{secret} in the {what} plan:\n{text}"
+            );
+        }
+    }
+    // The removals are still reviewable: key names and sizes.
+    let text = &outputs[0].1;
+    assert!(
+        text.contains(
+            "~ data.auth_token     = (sensitive: not in the config, 25 characters, sha256:"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "~ data.note           = (sensitive: not in the config, 12 characters) -> null"
+        ),
+        "{text}"
+    );
+    // A declared key shows its change, with the secret inside it masked.
+    assert!(text.contains("\"signing_key\": \"(sensitive)\""), "{text}");
+    assert!(
+        text.contains("+   \"iss\": \"https://billing.example.com\""),
+        "{text}"
+    );
+    // What is applied is what was planned, and a second plan is empty.
+    world.cmd(&["apply", "--auto-approve"]).assert().success();
+    world.assert_converged();
+}
+
+#[test]
+fn export_never_writes_a_secret_and_validate_warns_of_one_in_clear() {
+    let world = whm_with_live_secrets();
+    world.write_config("", BILLING);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let exported = elsewhere.path().join("exported.yaml");
+    let out = world
+        .cmd(&[
+            "export",
+            "--server",
+            &world.instance(0),
+            "--output",
+            exported.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let text = std::fs::read_to_string(&exported).unwrap();
+    for secret in &LIVE_SECRETS[..3] {
+        assert!(!text.contains(secret), "{secret} exported:\n{text}");
+    }
+    for key in ["data.auth_token", "data.webhook_secret", "data.jwt"] {
+        assert!(
+            stderr.contains(&format!("`billing`: `{key}` looks like a secret")),
+            "{stderr}"
+        );
+    }
+    // The export still plans as "No changes" (what it leaves out is carried).
+    let out = crate::support::appform()
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(elsewhere.path())
+        .env("WHM_TOKEN", "sandbox-whm-token")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+
+    // A private key written in clear: validate says so.
+    world.write_config(
+        "",
+        "        billing:\n          data:\n            private_key: \"-----BEGIN PRIVATE KEY-----\\nMIIE\"\n",
+    );
+    let out = world.cmd(&["validate"]).output().unwrap();
+    let (_, stderr) = texts(&out);
+    assert!(
+        stderr.contains("data.private_key` looks like a secret written in clear"),
+        "{stderr}"
+    );
+}

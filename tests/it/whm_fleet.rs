@@ -225,7 +225,8 @@ fn saves_carry_undeclared_keys_unless_authoritative() {
     fleet.write_config("      authoritative: true\n", BILLING);
     let (stdout, _) = texts(&fleet.cmd(&["plan"]).output().unwrap());
     assert!(
-        stdout.contains("~ data.private_key = (sensitive) -> null"),
+        stdout
+            .contains("~ data.private_key = (sensitive: not in the config, 12 characters) -> null"),
         "the plan shows the drop: {stdout}"
     );
     fleet.sims[0].clear_requests();
