@@ -25,6 +25,14 @@ pub struct Baseline {
 /// Why the configuration at a revision could not be had.
 #[derive(Debug)]
 pub enum BaselineError {
+    /// A short name that git finds more than one ref for (a tag named
+    /// `origin/main` beside the remote branch), or that is also a commit id.
+    Ambiguous(String),
+    /// The revision is not an ancestor of the checked-out commit.
+    NotAnAncestor(String),
+    /// A symbolic link on the way to the configuration, in the work tree or
+    /// at the revision: it would move what both sides read.
+    Symlink(String),
     /// `git` itself could not be run.
     NoGit(String),
     /// The config path is not inside a git work tree.
@@ -41,6 +49,9 @@ impl std::fmt::Display for BaselineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BaselineError::NoGit(m)
+            | BaselineError::Ambiguous(m)
+            | BaselineError::NotAnAncestor(m)
+            | BaselineError::Symlink(m)
             | BaselineError::NotARepository(m)
             | BaselineError::NoSuchRevision(m)
             | BaselineError::Read(m) => f.write_str(m),
@@ -86,24 +97,16 @@ pub fn load_at(
             m.trim()
         )),
     })?;
-    let commit = git(
-        &dir,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &format!("{reference}^{{commit}}"),
-        ],
-        None,
-    )
-    .map_err(|_| {
-        BaselineError::NoSuchRevision(format!(
-            "--baseline `{reference}`: no such commit in the repository of `{}` (a shallow CI checkout may need `fetch-depth: 0` or `git fetch` of that ref)",
-            dir.display()
-        ))
-    })?;
-    let commit = String::from_utf8_lossy(&commit).trim().to_string();
+    if let Some(link) = symlink_on_the_way(path) {
+        return Err(BaselineError::Symlink(format!(
+            "--baseline: `{}` is a symbolic link in the work tree, on the way to the configuration `{}`; with --baseline the configuration is read by its path at both sides, and a link would move both (point -c at the real directory)",
+            link.display(),
+            path.display()
+        )));
+    }
+    let commit = resolve(&dir, reference)?;
+    is_ancestor_of_head(&dir, reference, &commit)?;
+    no_symlink_at(&dir, reference, &commit)?;
     let spec = only.clone().unwrap_or_else(|| ".".into());
     let listing = git(&dir, &["ls-tree", "-r", "-z", &commit, "--", &spec], None)
         .map_err(|e| BaselineError::Read(format!("--baseline `{reference}`: {e}")))?;
@@ -131,26 +134,31 @@ pub fn load_at(
     })
 }
 
-/// Whether the file at `path` has the content it had at `commit`: `false`
-/// when it changed or did not exist then. A file outside the repository is
-/// not versioned, so only its path can be compared: `true`.
-pub fn same_content_at(path: &Path, commit: &str) -> bool {
+/// Whether the file at `path` has the content it had at `commit`, or why
+/// not. A symbolic link on the way to it (in the work tree, or the file at
+/// `commit`) is refused: the content is compared, never what a link points
+/// at. A file outside every work tree (`/etc/ssl/…`) is not versioned, so
+/// only its path can be compared: `Ok`.
+pub fn same_content_at(path: &Path, commit: &str) -> Result<(), String> {
+    if symlink_on_the_way(path).is_some() {
+        return Err("ca_file is a symbolic link in the work tree".into());
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().to_string()) else {
-        return false;
+        return Err("ca_file content".into());
     };
-    let inside = git(&dir, &["rev-parse", "--show-toplevel"], None)
-        .ok()
-        .map(|top| PathBuf::from(String::from_utf8_lossy(&top).trim()))
-        .zip(std::fs::canonicalize(path).ok())
-        .is_some_and(|(top, real)| {
-            std::fs::canonicalize(top).is_ok_and(|top| real.starts_with(top))
-        });
-    if !inside {
-        return true;
+    if !inside_work_tree(&dir) {
+        return Ok(());
+    }
+    let changed = || Err("ca_file content".to_string());
+    let entry = git(&dir, &["ls-tree", "-z", commit, "--", &name], None);
+    match entry.as_deref().map(|e| e.split(|b| *b == b' ').next()) {
+        Ok(Some(b"120000")) => return Err("ca_file is a symbolic link at the baseline".into()),
+        Ok(Some(mode)) if !mode.is_empty() => {}
+        _ => return changed(),
     }
     let then = git(
         &dir,
@@ -164,9 +172,188 @@ pub fn same_content_at(path: &Path, commit: &str) -> bool {
     );
     let now = git(&dir, &["hash-object", "--", &name], None);
     match (then, now) {
-        (Ok(then), Ok(now)) => then.trim_ascii() == now.trim_ascii(),
-        _ => false,
+        (Ok(then), Ok(now)) if then.trim_ascii() == now.trim_ascii() => Ok(()),
+        _ => changed(),
     }
+}
+
+/// Whether `dir` is inside a git work tree.
+fn inside_work_tree(dir: &Path) -> bool {
+    git(dir, &["rev-parse", "--is-inside-work-tree"], None)
+        .is_ok_and(|out| out.trim_ascii() == b"true")
+}
+
+/// The first symbolic link on the way to `path` (each component, from the
+/// current directory for a relative path, the file itself included) that
+/// lies inside a git work tree; links above every repository (`/tmp` on
+/// some systems) do not count.
+pub fn symlink_on_the_way(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut at = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().ok()?
+    };
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::RootDir | Component::Prefix(_) => at.push(component),
+            Component::Normal(part) => {
+                at.push(part);
+                let is_link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink());
+                let parent = at.parent().unwrap_or(Path::new("/"));
+                if is_link && inside_work_tree(parent) {
+                    return Some(at);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The commit `reference` names, when it names exactly one thing. A full
+/// ref name (`refs/remotes/origin/main`) and a full commit id are taken as
+/// given; a short name must match one ref only (git would prefer a tag
+/// named `origin/main` to the remote branch, and anyone who can push can
+/// push a tag), and a name that is also a commit id prefix is refused.
+/// `~N` and `^N` suffixes are kept; other revision syntax is refused.
+fn resolve(dir: &Path, reference: &str) -> Result<String, BaselineError> {
+    let no_such = || {
+        BaselineError::NoSuchRevision(format!(
+            "--baseline `{reference}`: no such commit in the repository of `{}` (a shallow CI checkout may need `fetch-depth: 0` or `git fetch` of that ref)",
+            dir.display()
+        ))
+    };
+    let (name, suffix) = reference.split_at(reference.find(['~', '^']).unwrap_or(reference.len()));
+    if name.contains("@{") || name.contains(':') || name.contains("..") || name.is_empty() {
+        return Err(BaselineError::NoSuchRevision(format!(
+            "--baseline `{reference}`: give a commit id, a full ref name (`refs/remotes/origin/main`) or a branch or tag name (with `~N` or `^N` at most)"
+        )));
+    }
+    let hex = |n: &str| n.chars().all(|c| c.is_ascii_hexdigit());
+    let full_id = hex(name) && (name.len() == 40 || name.len() == 64);
+    let pseudo = name.chars().all(|c| c.is_ascii_uppercase() || c == '_') && name.ends_with("HEAD");
+    let exact = if full_id || pseudo || name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        let forms = [
+            format!("refs/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{name}"),
+            format!("refs/remotes/{name}/HEAD"),
+        ];
+        let mut args = vec!["for-each-ref", "--format=%(refname)", "--"];
+        args.extend(forms.iter().map(String::as_str));
+        let listed = git(dir, &args, None)
+            .map_err(|e| BaselineError::Read(format!("--baseline `{reference}`: {e}")))?;
+        let listed = String::from_utf8_lossy(&listed).to_string();
+        let mut found: Vec<&str> = listed
+            .lines()
+            .filter(|l| forms.iter().any(|f| f == l))
+            .collect();
+        found.dedup();
+        // The objects whose ids start with `name` (refs play no part here).
+        let also_an_id = name.len() >= 4
+            && hex(name)
+            && git(dir, &["rev-parse", &format!("--disambiguate={name}")], None)
+                .is_ok_and(|ids| !ids.trim_ascii().is_empty());
+        match (found.as_slice(), also_an_id) {
+            ([], false) => return Err(no_such()),
+            ([], true) => name.to_string(),
+            ([one], false) => (*one).to_string(),
+            (many, id) => {
+                let mut names: Vec<String> = many.iter().map(|m| format!("`{m}`")).collect();
+                if id {
+                    names.push(format!("the commit id `{name}…`"));
+                }
+                return Err(BaselineError::Ambiguous(format!(
+                    "--baseline `{reference}` is ambiguous: it names {}; give the full ref name or the commit id (a tag or branch someone pushed must not stand in for the one you mean)",
+                    names.join(" and ")
+                )));
+            }
+        }
+    };
+    let commit = git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &format!("{exact}{suffix}^{{commit}}"),
+        ],
+        None,
+    )
+    .map_err(|_| no_such())?;
+    Ok(String::from_utf8_lossy(&commit).trim().to_string())
+}
+
+/// A baseline must be a commit the checkout descends from: the last applied
+/// state, or the pull request's target. A tag moved to a commit elsewhere
+/// (one whose config matches a hand edit on a server) would turn drift
+/// into "pending" and silence the drift alarm.
+fn is_ancestor_of_head(dir: &Path, reference: &str, commit: &str) -> Result<(), BaselineError> {
+    let mut command = Command::new("git");
+    command
+        .arg("-C")
+        .arg(dir)
+        .args(["merge-base", "--is-ancestor", commit, "HEAD"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let out = command.output().map_err(|e| {
+        BaselineError::NoGit(format!(
+            "--baseline needs the `git` command, which could not be run: {e}"
+        ))
+    })?;
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(BaselineError::NotAnAncestor(format!(
+            "--baseline `{reference}` ({}) is not an ancestor of the checked-out commit (HEAD): a baseline must be a commit this checkout descends from (the last applied commit, or the target branch of a pull request: check out its merge commit); a tag or branch moved elsewhere cannot stand for the applied state",
+            commit.chars().take(12).collect::<String>()
+        ))),
+        _ => Err(BaselineError::Read(format!(
+            "--baseline `{reference}`: `git merge-base --is-ancestor` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+    }
+}
+
+/// No directory on the way to the configuration (from the repository's top)
+/// is a symbolic link at `commit`.
+fn no_symlink_at(dir: &Path, reference: &str, commit: &str) -> Result<(), BaselineError> {
+    let prefix = git(dir, &["rev-parse", "--show-prefix"], None)
+        .map_err(|e| BaselineError::Read(format!("--baseline `{reference}`: {e}")))?;
+    let prefix = String::from_utf8_lossy(&prefix)
+        .trim()
+        .trim_end_matches('/')
+        .to_string();
+    if prefix.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<&str> = prefix.split('/').collect();
+    let ways: Vec<String> = (1..=parts.len())
+        .map(|n| parts.get(..n).unwrap_or_default().join("/"))
+        .collect();
+    let mut args = vec!["ls-tree", "--full-tree", "-z", commit, "--"];
+    args.extend(ways.iter().map(String::as_str));
+    let listing = git(dir, &args, None)
+        .map_err(|e| BaselineError::Read(format!("--baseline `{reference}`: {e}")))?;
+    for record in listing.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        if let (Some(("120000", _)), Some((_, name))) =
+            (record.split_once(' '), record.split_once('\t'))
+        {
+            return Err(BaselineError::Symlink(format!(
+                "--baseline `{reference}`: `{name}` is a symbolic link at that revision, on the way to the configuration; --baseline reads the configuration by its path, never through a link"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `(object id, path relative to the listed directory)` of the YAML files

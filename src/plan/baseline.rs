@@ -183,12 +183,13 @@ impl super::Change {
 /// that must not be
 /// contacted, with the reason, because their connection settings are not
 /// the same as in `then` (the config at `reference`). `same_ca_content` says
-/// whether a `ca_file` holds what it held at REF.
+/// whether a `ca_file` holds what it held at REF, or why not (`ca_file
+/// content`, `ca_file is a symbolic link`).
 pub fn withheld(
     targets: &[(&Server, &Instance)],
     then: &Config,
     reference: &str,
-    same_ca_content: &dyn Fn(&std::path::Path) -> bool,
+    same_ca_content: &dyn Fn(&std::path::Path) -> Result<(), String>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for &(server, instance) in targets {
@@ -199,9 +200,9 @@ pub fn withheld(
         };
         if changed.is_empty()
             && let Some(ca) = &server.options.ca_file
-            && !same_ca_content(ca)
+            && let Err(why) = same_ca_content(ca)
         {
-            changed.push("ca_file content".to_string());
+            changed.push(why);
         }
         if !changed.is_empty() {
             out.insert(

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::baseline::{apply_and_commit, git};
+use appform::sandbox::Simulator as _;
+
+use crate::baseline::{apply_and_commit, commit_all, git};
 use crate::support::{AwxWorld, texts};
 
 /// The Python of `target/lint-venv` (where `.ci/run` installs `cmarkgfm`,
@@ -319,5 +321,234 @@ fn export_never_writes_a_secret_and_validate_warns_of_one_in_clear() {
     assert!(
         stderr.contains("data.private_key` looks like a secret written in clear"),
         "{stderr}"
+    );
+}
+
+/// An AWX server `prod` at `url` with jenkins, as a config file's text;
+/// `extra`: more server options.
+fn prod_at(url: &str, extra: &str) -> String {
+    format!(
+        "servers:\n  prod:\n    awx:\n      url: {url}\n{extra}      auth:\n        token: env:AWX_TOKEN\n      applications:\n{JENKINS}"
+    )
+}
+
+/// `appform ARGS` run in `dir` with the AWX token, as CI runs it.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    crate::support::appform()
+        .current_dir(dir)
+        .args(args)
+        .env("AWX_TOKEN", crate::support::AWX_TOKEN)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_tag_named_like_the_target_branch_is_refused_as_ambiguous() {
+    let prod = AwxWorld::new();
+    let attacker = AwxWorld::new();
+    let repo = prod.dir.path();
+    std::fs::write(repo.join("appform.yaml"), prod_at(&prod.url(), "")).unwrap();
+    git(repo, &["init", "-q"]);
+    commit_all(repo, "target branch");
+    git(repo, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    // The pull request points prod at the attacker, and a pushed tag named
+    // `origin/main` points at the pull request's own commit.
+    std::fs::write(repo.join("appform.yaml"), prod_at(&attacker.url(), "")).unwrap();
+    git(repo, &["checkout", "-q", "-b", "pr"]);
+    commit_all(repo, "pull request");
+    git(repo, &["tag", "origin/main"]);
+
+    let out = run_in(repo, &["plan", "-c", ".", "--baseline", "origin/main"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("--baseline `origin/main` is ambiguous: it names `refs/remotes/origin/main` and `refs/tags/origin/main`"),
+        "{stderr}"
+    );
+    assert!(
+        attacker.sim.requests().is_empty(),
+        "the attacker got {:?}",
+        attacker.sim.requests()
+    );
+    // The full name means one thing: the changed URL is withheld, not contacted.
+    let out = run_in(
+        repo,
+        &["plan", "-c", ".", "--baseline", "refs/remotes/origin/main"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{:?}", texts(&out));
+    assert!(
+        texts(&out)
+            .0
+            .contains("connection changed in this change (url"),
+        "{:?}",
+        texts(&out)
+    );
+    assert!(
+        attacker.sim.requests().is_empty(),
+        "the attacker got {:?}",
+        attacker.sim.requests()
+    );
+    // A commit id is taken as given.
+    let base = String::from_utf8(
+        Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["rev-parse", "refs/remotes/origin/main"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let out = run_in(repo, &["plan", "-c", ".", "--baseline", base.trim()]);
+    assert!(
+        texts(&out)
+            .0
+            .contains("connection changed in this change (url"),
+        "{:?}",
+        texts(&out)
+    );
+    assert!(attacker.sim.requests().is_empty());
+}
+
+#[test]
+fn a_symlinked_config_directory_cannot_move_both_sides() {
+    let prod = AwxWorld::new();
+    let attacker = AwxWorld::new();
+    let repo = prod.dir.path();
+    for (dir, url) in [("appform", prod.url()), ("staging", attacker.url())] {
+        std::fs::create_dir(repo.join(dir)).unwrap();
+        std::fs::write(repo.join(dir).join("appform.yaml"), prod_at(&url, "")).unwrap();
+    }
+    git(repo, &["init", "-q"]);
+    commit_all(repo, "target branch");
+    git(repo, &["checkout", "-q", "-b", "pr"]);
+    std::fs::remove_dir_all(repo.join("appform")).unwrap();
+    std::os::unix::fs::symlink("staging", repo.join("appform")).unwrap();
+    commit_all(repo, "appform is staging now");
+
+    let out = run_in(repo, &["plan", "-c", "appform", "--baseline", "main"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("is a symbolic link in the work tree, on the way to the configuration"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("No changes"), "{stdout}");
+    assert!(
+        attacker.sim.requests().is_empty(),
+        "the attacker got {:?}",
+        attacker.sim.requests()
+    );
+
+    // A link at the baseline is refused too (the work tree holds a directory).
+    let linked = String::from_utf8(
+        Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::remove_file(repo.join("appform")).unwrap();
+    std::fs::create_dir(repo.join("appform")).unwrap();
+    std::fs::write(
+        repo.join("appform").join("appform.yaml"),
+        prod_at(&attacker.url(), ""),
+    )
+    .unwrap();
+    commit_all(repo, "a directory again");
+    let out = run_in(
+        repo,
+        &["plan", "-c", "appform", "--baseline", linked.trim()],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`appform` is a symbolic link at that revision"),
+        "{stderr}"
+    );
+    assert!(attacker.sim.requests().is_empty());
+}
+
+#[test]
+fn a_drift_tag_moved_off_the_history_cannot_silence_the_alarm() {
+    let world = AwxWorld::new();
+    let repo = world.dir.path();
+    world.write_config("", &format!("{JENKINS}          description: Jenkins CI\n"));
+    apply_and_commit(&world);
+    git(repo, &["tag", "appform-applied"]);
+    // A hand edit on the server.
+    assert!(
+        world
+            .sim
+            .set_app_field("jenkins", "description", "edited by hand".into())
+    );
+    let drift = |world: &AwxWorld| {
+        world
+            .cmd(&[
+                "plan",
+                "--baseline",
+                "appform-applied",
+                "--fail-on",
+                "drift",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        drift(&world).status.code(),
+        Some(2),
+        "{:?}",
+        texts(&drift(&world))
+    );
+    // Someone moves the tag to a commit off main whose config says the same
+    // as the hand edit: drift would read as "pending".
+    git(repo, &["checkout", "-q", "-b", "cover"]);
+    world.write_config(
+        "",
+        &format!("{JENKINS}          description: edited by hand\n"),
+    );
+    commit_all(repo, "cover the edit");
+    git(repo, &["tag", "-f", "appform-applied"]);
+    git(repo, &["checkout", "-q", "main"]);
+    let out = drift(&world);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("is not an ancestor of the checked-out commit"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_committed_ca_file_swapped_for_a_symlink_is_not_trusted() {
+    let world = AwxWorld::new();
+    let repo = world.dir.path();
+    std::fs::write(repo.join("ca.pem"), "the target branch's CA\n").unwrap();
+    std::fs::write(repo.join("bundle.pem"), "the system bundle, say\n").unwrap();
+    std::fs::write(
+        repo.join("appform.yaml"),
+        prod_at(&world.url(), "      ca_file: ca.pem\n"),
+    )
+    .unwrap();
+    git(repo, &["init", "-q"]);
+    commit_all(repo, "target branch");
+    git(repo, &["checkout", "-q", "-b", "pr"]);
+    std::fs::remove_file(repo.join("ca.pem")).unwrap();
+    std::os::unix::fs::symlink("bundle.pem", repo.join("ca.pem")).unwrap();
+    commit_all(repo, "ca.pem is a link");
+    let out = world.cmd(&["plan", "--baseline", "main"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("connection changed in this change (ca_file is a symbolic link"),
+        "{stdout}"
+    );
+    assert!(
+        world.sim.requests().is_empty(),
+        "contacted: {:?}",
+        world.sim.requests()
     );
 }
