@@ -24,7 +24,9 @@ fn label(value: &str) -> String {
 
 /// The last-success time the previous file recorded for `command`.
 fn previous_success(path: &Path, command: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(path).ok()?;
+    // A metrics file is small; anything else (a device, a huge file) has none.
+    let bytes = crate::secret::read_bounded(path, 16 * 1024 * 1024).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let prefix = format!("{LAST_SUCCESS}{{command=\"{command}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
@@ -147,13 +149,7 @@ pub fn write<Op>(
         previous_success(path, command),
     );
     let fail = |e: std::io::Error| format!("cannot write --metrics-out `{}`: {e}", path.display());
-    crate::secret::write_private(path, text.as_bytes()).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
-    }
-    Ok(())
+    crate::secret::write_atomically(path, text.as_bytes(), 0o644).map_err(fail)
 }
 
 #[cfg(test)]

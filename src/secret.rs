@@ -605,6 +605,13 @@ pub const MAX_SMALL_FILE_BYTES: u64 = 1024 * 1024;
 /// exclusively and 0600 from the start, renamed over `path`. A `path` that is
 /// a symbolic link is refused, never followed.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically(path, bytes, 0o600)
+}
+
+/// [`write_private`] with another final mode (`0o644` for a metrics file a
+/// collector reads), set on the temporary file's handle before the rename:
+/// never by path after it, where another process could have put something else.
+pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(std::io::Error::new(
@@ -620,6 +627,14 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".appform.")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }

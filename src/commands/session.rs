@@ -55,7 +55,13 @@ pub fn load_saved_config(
     saved: &crate::plan::SavedConfig,
     out: Output,
 ) -> Option<crate::model::Config> {
-    let base = saved.base();
+    let base = match saved.base() {
+        Ok(b) => b,
+        Err(e) => {
+            out.error_text(&e);
+            return None;
+        }
+    };
     let files = saved
         .files
         .iter()
@@ -341,10 +347,21 @@ pub fn problem_diagnostic(config: &Config, p: &InstanceProblem) -> Problem {
     d
 }
 
-/// Reads a JSON plan written by `appform plan`.
+/// The largest plan file `apply` and `report` read (a 50,000-app plan with
+/// its configuration is about 40 MiB).
+const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a JSON plan written by `appform plan`: a regular file of at most
+/// [`MAX_PLAN_BYTES`] (`/dev/zero` or a FIFO is refused at once).
 pub fn read_plan(path: &Path) -> Result<crate::plan::ReviewedPlan, String> {
-    let text = std::fs::read_to_string(path)
+    let bytes = crate::secret::read_bounded(path, MAX_PLAN_BYTES)
         .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "`{}` is not an appform JSON plan: not UTF-8",
+            path.display()
+        )
+    })?;
     let plan: crate::plan::ReviewedPlan = serde_json::from_str(&text)
         .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
     if plan.format_version != crate::plan::FORMAT_VERSION {

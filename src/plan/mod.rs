@@ -86,19 +86,37 @@ impl SavedConfig {
         }
     }
 
-    /// Where relative references (`ca_file`, `file:` secrets) resolve from:
-    /// the directory as given when it exists here (a CI checkout of the same
-    /// repository), else the absolute one (the same machine), else as given.
-    pub fn base(&self) -> std::path::PathBuf {
-        let given = std::path::PathBuf::from(&self.root);
-        let absolute = std::path::PathBuf::from(&self.root_absolute);
-        if given.is_dir() {
-            given
-        } else if absolute.is_dir() {
-            absolute
-        } else {
-            given
+    /// Where the embedded configuration is placed to be checked (relative
+    /// references, `ca_file` and `file:` secrets, resolve from it, confined
+    /// to it as `-c` confines them): `root` under the current directory. A
+    /// plan file is data anyone could have written: an absolute `root`, one
+    /// that climbs out (`..`), or a file path that does, is refused, so a
+    /// plan file can never widen what is read (`root: "/"` with
+    /// `file:proc/self/environ`). `root_absolute` is kept for information.
+    pub fn base(&self) -> Result<std::path::PathBuf, String> {
+        let inside = |path: &str| {
+            let p = std::path::Path::new(path);
+            !p.as_os_str().is_empty()
+                && p.components().all(|c| {
+                    matches!(
+                        c,
+                        std::path::Component::Normal(_) | std::path::Component::CurDir
+                    )
+                })
+        };
+        if !inside(&self.root) {
+            return Err(format!(
+                "the plan file's configuration root `{}` is not a relative path inside the current directory; apply a plan made with an absolute or climbing `-c` from the directory it was made in, or pass `-c` (a plan file never reads outside the directory it is applied from)",
+                self.root
+            ));
         }
+        if let Some(bad) = self.files.iter().find(|f| !inside(&f.path)) {
+            return Err(format!(
+                "the plan file names a configuration file `{}` outside its root; it was not written by `appform plan`",
+                bad.path
+            ));
+        }
+        Ok(std::path::PathBuf::from(&self.root))
     }
 }
 

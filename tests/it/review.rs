@@ -552,3 +552,71 @@ fn a_committed_ca_file_swapped_for_a_symlink_is_not_trusted() {
         world.sim.requests()
     );
 }
+
+#[test]
+fn a_tampered_plan_file_cannot_widen_what_is_read() {
+    let world = AwxWorld::new();
+    let repo = world.dir.path();
+    std::fs::create_dir(repo.join("configs")).unwrap();
+    std::fs::write(repo.join("configs/appform.yaml"), prod_at(&world.url(), "")).unwrap();
+    let out = run_in(repo, &["plan", "-c", "configs", "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join("plan.json")).unwrap()).unwrap();
+    // The file's own root and credential reference: the runner's environment.
+    let tamper = |root: &str, path: &str| {
+        let mut plan = saved.clone();
+        plan["config"]["root"] = root.into();
+        plan["config"]["root_absolute"] = root.into();
+        plan["config"]["files"][0]["path"] = path.into();
+        let text = plan["config"]["files"][0]["text"]
+            .as_str()
+            .unwrap()
+            .replace("token: env:AWX_TOKEN", "token: file:proc/self/environ");
+        plan["config"]["files"][0]["text"] = text.into();
+        std::fs::write(repo.join("tampered.json"), plan.to_string()).unwrap();
+    };
+    for (root, path, says) in [
+        (
+            "/",
+            "appform.yaml",
+            "the plan file's configuration root `/` is not a relative path",
+        ),
+        (
+            "../..",
+            "appform.yaml",
+            "the plan file's configuration root `../..` is not a relative path",
+        ),
+        (
+            "configs",
+            "../../../appform.yaml",
+            "names a configuration file `../../../appform.yaml` outside its root",
+        ),
+    ] {
+        tamper(root, path);
+        world.clear_requests();
+        let out = run_in(repo, &["apply", "tampered.json", "--auto-approve"]);
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(
+            world.sim.requests().is_empty(),
+            "{:?}",
+            world.sim.requests()
+        );
+    }
+}
+
+#[test]
+fn apply_and_report_of_an_endless_file_end_at_once() {
+    for args in [["apply", "/dev/zero"], ["report", "/dev/zero"]] {
+        let out = crate::support::appform()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let (_, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+}
