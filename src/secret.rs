@@ -460,9 +460,18 @@ pub fn sanitize_server_text(text: &str, in_use: &[String]) -> String {
         ])
     });
     let mut out = text.to_string();
-    // Shorter values would be words ("admin"), not credentials worth a mask.
-    for secret in in_use.iter().filter(|s| s.len() >= 6) {
-        out = out.replace(secret.as_str(), "(sensitive)");
+    // Longest first, so a value inside another (a password inside its
+    // base64 pair) cannot leave part of the longer one behind.
+    let mut in_use: Vec<&String> = in_use.iter().filter(|s| !s.is_empty()).collect();
+    in_use.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in in_use {
+        out = if secret.chars().count() >= 6 {
+            out.replace(secret.as_str(), "(sensitive)")
+        } else {
+            // A short credential is masked where it stands as a token of its
+            // own (`pw=abcd`, `"abcd"`), not inside longer words.
+            replace_whole(&out, secret, "(sensitive)")
+        };
     }
     let Some(patterns) = PATTERNS.as_ref() else {
         return "(the server's text is withheld: it could not be checked for credentials)".into();
@@ -471,6 +480,33 @@ pub fn sanitize_server_text(text: &str, in_use: &[String]) -> String {
         out = pattern.replace_all(&out, *replacement).into_owned();
     }
     printable(&out)
+}
+
+/// `text` with every occurrence of `word` that is not part of a longer run
+/// of letters and digits replaced by `with`.
+fn replace_whole(text: &str, word: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(word) {
+        let (head, tail) = rest.split_at(at);
+        let prev = head.chars().next_back().or(before);
+        let after = tail.get(word.len()..).unwrap_or_default();
+        let next = after.chars().next();
+        let alone = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        let first_is_word = word.chars().next().is_some_and(char::is_alphanumeric);
+        let last_is_word = word.chars().next_back().is_some_and(char::is_alphanumeric);
+        out.push_str(head);
+        if (alone(prev) || !first_is_word) && (alone(next) || !last_is_word) {
+            out.push_str(with);
+        } else {
+            out.push_str(word);
+        }
+        before = word.chars().next_back();
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with control characters and bidirectional-text controls written

@@ -276,7 +276,9 @@ enum Backend {
     Whm(whm::Whm),
 }
 
-/// The secret values of `server`'s credentials that resolve.
+/// The secret values of `server`'s credentials that resolve, and the forms
+/// they travel in: a Basic `Authorization` value is `user:password` in
+/// base64, which a server may echo back as it is.
 fn secrets_in_use(server: &Server, secrets: &dyn SecretSource) -> Vec<String> {
     let refs = match &server.auth {
         Auth::Token { token, .. } => vec![(token, "token")],
@@ -284,10 +286,28 @@ fn secrets_in_use(server: &Server, secrets: &dyn SecretSource) -> Vec<String> {
             vec![(password, "password")]
         }
     };
-    refs.into_iter()
+    let mut out: Vec<String> = refs
+        .into_iter()
         .filter_map(|(r, field)| secrets.secret(r, field).ok())
         .map(|s| s.expose().to_string())
-        .collect()
+        .collect();
+    if let Auth::Basic { username, password } = &server.auth
+        && let (Ok(user), Ok(password)) = (
+            secrets.credential(username, "username"),
+            secrets.secret(password, "password"),
+        )
+    {
+        use base64::Engine as _;
+        let pair = format!("{user}:{}", password.expose());
+        for engine in [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            out.push(engine.encode(pair.as_bytes()));
+        }
+    }
+    out
 }
 
 impl Client {

@@ -620,3 +620,65 @@ fn apply_and_report_of_an_endless_file_end_at_once() {
         assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
     }
 }
+
+/// A server whose error repeats the Basic credentials it got, as the header
+/// carried them (base64) and decoded, with a 4-character password.
+#[test]
+fn a_server_echoing_basic_credentials_in_any_form_is_redacted() {
+    use axum::Router;
+    use base64::Engine as _;
+    let server = appform::sandbox::serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let encoded = auth.trim_start_matches("Basic ").to_string();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(&encoded)
+                .map(|d| String::from_utf8_lossy(&d).to_string())
+                .unwrap_or_default();
+            let password = decoded
+                .split_once(':')
+                .map(|(_, p)| p.to_string())
+                .unwrap_or_default();
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({
+                    "detail": format!("credentials {encoded} ({decoded}) refused; pw {password}.")
+                })),
+            )
+        }),
+        appform::sandbox::Faults::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        format!(
+            "servers:\n  s:\n    awx:\n      url: {}\n      auth: {{username: admin, password: env:P}}\n      applications: {{}}\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode("admin:abcd");
+    for format in ["text", "json", "markdown"] {
+        let out = crate::support::appform()
+            .args(["plan", "--max-retries", "0", "--format", format, "-c"])
+            .arg(dir.path())
+            .env("P", "abcd")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        assert!(!all.contains(&encoded), "{format}: {all}");
+        assert!(!all.contains("abcd"), "{format}: {all}");
+        assert!(
+            all.contains("credentials (sensitive) (admin:(sensitive)) refused; pw (sensitive)."),
+            "{format}: {all}"
+        );
+    }
+}
