@@ -198,6 +198,9 @@ pub struct Instance {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerOptions {
     pub timeout: Duration,
+    /// A request with its retries never takes longer, and retries never wait
+    /// longer in all on one server in one run (default 10 × `timeout`).
+    pub deadline: Duration,
     pub max_in_flight: u32,
     pub prune: bool,
     pub protect: Vec<String>,

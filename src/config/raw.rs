@@ -67,6 +67,10 @@ pub struct RawServerBody<Auth, A> {
     pub tls_skip_verify: Option<bool>,
     /// Request timeout: seconds, or a duration such as `30s` (default `30s`).
     pub timeout: Option<RawDuration>,
+    /// The longest one request may take with all its retries and waits
+    /// (`Retry-After` included), and the most time retries may spend waiting
+    /// on one server in one run: seconds or a duration (default 10 × `timeout`).
+    pub deadline: Option<RawDuration>,
     /// Concurrent requests to one host (default 4).
     #[schemars(range(min = 1, max = 64))]
     pub max_in_flight: Option<u32>,

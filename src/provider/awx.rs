@@ -223,6 +223,7 @@ impl Awx {
     /// Every page of a list endpoint: the first, then the rest concurrently
     /// once `count` is known. Returns each page's `count` and all results.
     async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), Error> {
+        let since = self.http.received_bytes();
         let first = self
             .get(&format!("{base}?page_size={PAGE_SIZE}&page=1"))
             .await?;
@@ -234,18 +235,20 @@ impl Awx {
                 "unexpected response: the server reports {count} {what}s, {pages} pages of {PAGE_SIZE}; appform reads at most {MAX_PAGES} pages"
             )));
         }
-        let rest = stream::iter(2..=pages)
+        let mut rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self
                     .get(&format!("{base}?page_size={PAGE_SIZE}&page={page}"))
                     .await?;
+                if let Some(e) = super::http::listing_too_large(&self.http, since, what) {
+                    return Err(Error::malformed(e));
+                }
                 page_of(&reply.body, what).map_err(Error::malformed)
             })
-            .buffered(self.max_in_flight)
-            .collect::<Vec<_>>()
-            .await;
+            .buffered(self.max_in_flight);
         let mut counts = vec![count];
-        for page in rest {
+        // Pages in order; the first error (too many bytes) stops the rest.
+        while let Some(page) = rest.next().await {
             let (c, r) = page?;
             counts.push(c);
             results.extend(r);

@@ -5,7 +5,7 @@
 //! name the method, URL, status and the server's message.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,23 @@ use crate::secret::Secret;
 
 /// Responses larger than this are refused (SPEC §4.5).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most bytes one server's listing may take in all pages (about 170,000
+/// AWX applications): more is a broken or hostile server, refused before it
+/// fills the memory.
+pub const MAX_LISTING_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The error of a listing past [`MAX_LISTING_BYTES`], or `None`.
+pub fn listing_too_large(http: &Http, since: u64, what: &str) -> Option<String> {
+    let read = http.received_bytes().saturating_sub(since);
+    (read > MAX_LISTING_BYTES).then(|| {
+        format!(
+            "unexpected response: the {what} listing passed {} MiB in all its pages; appform reads at most {} MiB of one listing",
+            read / (1024 * 1024),
+            MAX_LISTING_BYTES / (1024 * 1024)
+        )
+    })
+}
 
 /// How a request authenticates.
 #[derive(Debug, Clone)]
@@ -184,6 +201,14 @@ pub struct Http {
     auth: Arc<std::sync::RwLock<AuthHeader>>,
     limiter: Arc<Semaphore>,
     max_retries: u32,
+    /// The server's `deadline`: no request with its retries takes longer,
+    /// and retries wait at most this long in all (`waited`).
+    deadline: Duration,
+    /// Time spent waiting before retries on this server, in milliseconds.
+    waited_ms: Arc<AtomicU64>,
+    /// Response body bytes received from this server (listings are bounded
+    /// by it, not only page by page).
+    received: Arc<AtomicU64>,
 }
 
 impl Http {
@@ -202,6 +227,9 @@ impl Http {
             auth: Arc::new(std::sync::RwLock::new(auth)),
             limiter: Arc::new(Semaphore::new(options.max_in_flight.max(1) as usize)),
             max_retries,
+            deadline: options.deadline.max(options.timeout),
+            waited_ms: Arc::new(AtomicU64::new(0)),
+            received: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -222,6 +250,23 @@ impl Http {
 
     pub fn max_retries(&self) -> u32 {
         self.max_retries
+    }
+
+    /// Response body bytes received from this server so far.
+    pub fn received_bytes(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// Whether waiting `wait` before another attempt stays within the
+    /// deadline: this request's (`started`) and the server's retry budget.
+    /// Counts the wait when it does.
+    fn may_wait(&self, started: Instant, wait: Duration) -> bool {
+        if started.elapsed() + wait + Duration::from_millis(1) > self.deadline {
+            return false;
+        }
+        let ms = wait.as_millis() as u64;
+        let waited = self.waited_ms.fetch_add(ms, Ordering::Relaxed) + ms;
+        waited <= self.deadline.as_millis() as u64
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -250,13 +295,22 @@ impl Http {
         auth: Option<&AuthHeader>,
     ) -> Result<Reply, TransportError> {
         let url = self.url(path);
+        let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
-            let outcome = self.attempt(&method, &url, body, auth).await;
+            let outcome = self.attempt(&method, &url, body, auth, started).await;
             let retries_left = retry == Retry::Idempotent && attempt < self.max_retries;
             match outcome {
                 Ok(reply) if retries_left && retryable_status(reply.status) => {
                     let wait = backoff(attempt, retry_after(&reply.headers));
+                    if !self.may_wait(started, wait) {
+                        return Err(self.past_deadline(
+                            &method,
+                            &url,
+                            wait,
+                            &format!("HTTP {}", reply.status),
+                        ));
+                    }
                     logging::log(1, || {
                         format!("{method} {url} -> {}; retrying in {wait:?}", reply.status)
                     });
@@ -265,6 +319,9 @@ impl Http {
                 Ok(reply) => return Ok(reply),
                 Err(e) if retries_left => {
                     let wait = backoff(attempt, None);
+                    if !self.may_wait(started, wait) {
+                        return Err(self.past_deadline(&method, &url, wait, &e.message));
+                    }
                     logging::log(1, || format!("{e}; retrying in {wait:?}"));
                     tokio::time::sleep(wait).await;
                 }
@@ -274,12 +331,35 @@ impl Http {
         }
     }
 
+    /// The error of a request whose next retry would pass the deadline.
+    fn past_deadline(
+        &self,
+        method: &Method,
+        url: &str,
+        wait: Duration,
+        last: &str,
+    ) -> TransportError {
+        TransportError {
+            method: method.clone(),
+            url: url.to_string(),
+            message: format!(
+                "{last}; not retried: waiting {} s more would pass the server's deadline of {} s (`deadline`, default 10 × `timeout`; it bounds a request with its retries and all retry waits of a run)",
+                wait.as_secs_f64().ceil(),
+                self.deadline.as_secs()
+            ),
+            // What was last seen is an answer or a failure without one: as
+            // ambiguous as a timeout, which the caller reads again after.
+            ambiguous: true,
+        }
+    }
+
     async fn attempt(
         &self,
         method: &Method,
         url: &str,
         body: Option<&Value>,
         auth: Option<&AuthHeader>,
+        started: Instant,
     ) -> Result<Reply, TransportError> {
         let fail = |message: String, ambiguous: bool| TransportError {
             method: method.clone(),
@@ -292,10 +372,21 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| fail("the request limiter was closed".into(), false))?;
+        // No attempt outlives the request's deadline.
+        let left = self.deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(fail(
+                format!(
+                    "the server's deadline of {} s passed",
+                    self.deadline.as_secs()
+                ),
+                false,
+            ));
+        }
         let mut request = self
             .client
             .request(method.clone(), url)
-            .timeout(self.timeout);
+            .timeout(self.timeout.min(left));
         request =
             match &auth.cloned().unwrap_or_else(|| self.current_auth()) {
                 AuthHeader::None => request,
@@ -358,6 +449,8 @@ impl Http {
                         ));
                     }
                     bytes.extend_from_slice(&chunk);
+                    self.received
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -508,6 +601,7 @@ mod tests {
     fn hosts_with_the_same_tls_settings_share_one_client() {
         let options = ServerOptions {
             timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(50),
             max_in_flight: 4,
             prune: false,
             protect: vec![],

@@ -14,11 +14,107 @@ pub fn render(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String 
         .with_width(width)
         .with_links(false);
     let mut out = String::new();
-    if handler.render_report(&mut out, diagnostic).is_err() {
+    // miette panics on a label past column 65,535 (and a line that long is
+    // no use on a terminal): such problems are shown without their source
+    // line, with where they are in words.
+    let rendered = if too_wide(diagnostic) {
+        let plain = WithoutSource::of(diagnostic);
+        handler.render_report(&mut out, &plain)
+    } else {
+        handler.render_report(&mut out, diagnostic)
+    };
+    if rendered.is_err() {
         // Rendering into a String cannot fail on I/O; fall back to the message.
         out = format!("error: {diagnostic}\n");
     }
     out
+}
+
+/// Source lines longer than this are not quoted in a diagnostic.
+const MAX_QUOTED_LINE: usize = 4_096;
+
+/// Whether a diagnostic (or one related to it) points into a line too long
+/// to quote.
+fn too_wide(diagnostic: &dyn Diagnostic) -> bool {
+    let labels_too_wide = match (diagnostic.source_code(), diagnostic.labels()) {
+        (Some(source), Some(labels)) => labels.into_iter().any(|label| {
+            source.read_span(label.inner(), 0, 0).map_or(true, |lines| {
+                lines.column() > MAX_QUOTED_LINE || lines.data().len() > MAX_QUOTED_LINE
+            })
+        }),
+        _ => false,
+    };
+    labels_too_wide || diagnostic.related().is_some_and(|mut r| r.any(too_wide))
+}
+
+/// A diagnostic shown without its source: the message with its place in
+/// words (`at line 7, column 70012`), the code and help kept.
+#[derive(Debug)]
+struct WithoutSource<'a> {
+    inner: &'a dyn Diagnostic,
+    message: String,
+    related: Vec<WithoutSource<'a>>,
+}
+
+impl<'a> WithoutSource<'a> {
+    fn of(inner: &'a dyn Diagnostic) -> Self {
+        let places: Vec<String> = match (inner.source_code(), inner.labels()) {
+            (Some(source), Some(labels)) => labels
+                .filter_map(|label| {
+                    let lines = source.read_span(label.inner(), 0, 0).ok()?;
+                    let name = lines.name().map(|n| format!("{n}: ")).unwrap_or_default();
+                    Some(format!(
+                        "{name}line {}, column {}",
+                        lines.line() + 1,
+                        lines.column() + 1
+                    ))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let message = if places.is_empty() {
+            inner.to_string()
+        } else {
+            format!(
+                "{inner} (at {}; the line is too long to show)",
+                places.join(", ")
+            )
+        };
+        WithoutSource {
+            inner,
+            message,
+            related: inner
+                .related()
+                .map(|r| r.map(WithoutSource::of).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Display for WithoutSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WithoutSource<'_> {}
+
+impl Diagnostic for WithoutSource<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+    }
 }
 
 /// The terminal width for diagnostics: `COLUMNS` when set, else 100.

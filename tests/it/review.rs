@@ -682,3 +682,162 @@ fn a_server_echoing_basic_credentials_in_any_form_is_redacted() {
         );
     }
 }
+
+fn serve(router: axum::Router) -> appform::sandbox::BackgroundServer {
+    appform::sandbox::serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        router,
+        appform::sandbox::Faults::default(),
+    )
+    .unwrap()
+}
+
+/// `appform plan` of one server block (`kind`, its url, extra options) with
+/// token `T`; (exit code, stdout and stderr, seconds taken).
+fn plan_one(kind: &str, url: &str, extra: &str, args: &[&str]) -> (Option<i32>, String, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        format!("servers:\n  s:\n    {kind}:\n      url: {url}\n{extra}      auth: {{token: env:T}}\n      applications: {{}}\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = crate::support::appform()
+        .arg("plan")
+        .args(args)
+        .arg("-c")
+        .arg(dir.path())
+        .env("T", "token")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code(),
+        format!("{stdout}{stderr}"),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+#[test]
+fn a_tpp_count_of_a_trillion_is_refused_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    let server = serve(axum::Router::new().fallback(move || {
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        async move {
+            // A trillion applications, and a new one on every page.
+            axum::Json(serde_json::json!({
+                "Result": 0, "Success": true, "ApplicationCount": 1_000_000_000_000u64,
+                "Applications": [{"ApplicationId": format!("id-{n}"), "Name": format!("app-{n}"), "Scope": "certificate"}],
+            }))
+        }
+    }));
+    let (code, out, _) = plan_one("tpp", &server.url(), "", &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("TotalCount reports 1000000000000 applications; appform reads at most 200000"),
+        "{out}"
+    );
+    assert!(
+        requests.load(Ordering::SeqCst) < 10,
+        "{} requests",
+        requests.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn an_awx_listing_is_bounded_in_total_bytes() {
+    use axum::extract::Query;
+    // 400 pages that each fit under the per-body limit (made once: the
+    // server side is not what is measured).
+    let body = axum::body::Bytes::from(
+        serde_json::json!({
+            "count": 80_000,
+            "next": "/api/v2/applications/?page=2",
+            "previous": null,
+            "results": [{"id": 1, "name": "x".repeat(15 * 1024 * 1024)}],
+        })
+        .to_string(),
+    );
+    let server = serve(axum::Router::new().fallback(
+        move |Query(_q): Query<std::collections::BTreeMap<String, String>>| {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        },
+    ));
+    let (code, out, _) = plan_one("awx", &server.url(), "", &["--max-retries", "0"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("listing passed")
+            && out.contains("appform reads at most 256 MiB of one listing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_server_that_always_says_retry_after_60_ends_within_the_deadline() {
+    let server = serve(axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "60")],
+            "slow down",
+        )
+    }));
+    let (code, out, seconds) = plan_one("awx", &server.url(), "      timeout: 2s\n", &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(seconds < 25.0, "took {seconds} s: {out}");
+    assert!(
+        out.contains("would pass the server's deadline of 20 s"),
+        "{out}"
+    );
+    // A deadline of its own.
+    let (code, out, seconds) = plan_one(
+        "awx",
+        &server.url(),
+        "      timeout: 2s\n      deadline: 5s\n",
+        &[],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(seconds < 10.0, "took {seconds} s: {out}");
+    assert!(out.contains("deadline of 5 s"), "{out}");
+}
+
+#[test]
+fn a_problem_on_a_very_long_line_is_a_clear_error_not_a_panic() {
+    for width in [70_000usize, 1024 * 1024] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("c.yaml"),
+            format!(
+                "servers:\n  s:\n    awx:\n      url: http://127.0.0.1:1\n      auth: {{token: env:T}}\n      applications: {{a: {{organization: Default, client_type: public, authorization_grant_type: password, description: \"{}\", bogus: 1}}}}\n",
+                "x".repeat(width)
+            ),
+        )
+        .unwrap();
+        for args in [
+            vec!["validate"],
+            vec!["plan"],
+            vec!["plan", "--format", "json"],
+            vec!["plan", "--format", "markdown"],
+        ] {
+            let out = crate::support::appform()
+                .args(&args)
+                .arg("-c")
+                .arg(dir.path())
+                .env("T", "token")
+                .output()
+                .unwrap();
+            let (stdout, stderr) = texts(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert!(
+                format!("{stdout}{stderr}").contains("unknown key `bogus`"),
+                "{args:?}: {stdout}{stderr}"
+            );
+            assert!(stderr.len() < 20_000, "{args:?}: the line was quoted");
+        }
+    }
+}

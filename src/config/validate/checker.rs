@@ -328,6 +328,26 @@ impl<'a, 'i> Checker<'a, 'i> {
                 }
             }
         };
+        let deadline = match &body.deadline {
+            None => timeout.saturating_mul(10),
+            Some(d) => {
+                let span = self.value_span(&["servers", name, k, "deadline"]);
+                match self.duration(d, span, "deadline") {
+                    Some(s) if Duration::from_secs(s) < timeout => {
+                        self.report(
+                            Code::OutOfRange,
+                            "`deadline` must be at least the `timeout`".into(),
+                            span,
+                            "shorter than the timeout",
+                            "the default is 10 × `timeout`",
+                        );
+                        timeout.saturating_mul(10)
+                    }
+                    Some(s) => Duration::from_secs(s),
+                    None => timeout.saturating_mul(10),
+                }
+            }
+        };
         let max_in_flight = body.max_in_flight.unwrap_or(4);
         if !(1..=64).contains(&max_in_flight) {
             let span = self.value_span(&["servers", name, k, "max_in_flight"]);
@@ -409,6 +429,7 @@ impl<'a, 'i> Checker<'a, 'i> {
             instances,
             ServerOptions {
                 timeout,
+                deadline,
                 max_in_flight,
                 prune: body.prune.unwrap_or(false),
                 protect,

@@ -38,11 +38,20 @@ const ORDER_BY_NAME: u64 = 1;
 /// How often a listing that changed while it was read is read again.
 const LIST_ATTEMPTS: u32 = 3;
 
+/// The most applications (and EnumerateApplications requests) of one
+/// listing: a count beyond it is a broken or hostile server, refused rather
+/// than paged for ever.
+const MAX_APPS: usize = 200_000;
+const MAX_PAGES: usize = 1_000;
+
 /// A connected TPP instance.
 pub struct Tpp {
     session: Session,
     /// The server's defaults once read (`Some(None)`: read, unknown).
     defaults: std::sync::Mutex<Option<Defaults>>,
+    /// Bytes received when the listing being read began (its pages are
+    /// bounded together by [`super::http::MAX_LISTING_BYTES`]).
+    listing_start: std::sync::atomic::AtomicU64,
 }
 
 impl Tpp {
@@ -56,6 +65,7 @@ impl Tpp {
         Ok(Tpp {
             session: Session::connect(http, grant).await?,
             defaults: std::sync::Mutex::new(None),
+            listing_start: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -75,15 +85,21 @@ impl Tpp {
             .call("TotalCount", &json!({}), Retry::Idempotent)
             .await
             .map_err(CallError::into_write)?;
-        body.get("ApplicationCount")
+        let url = self.session.http.url("/vedsdk/oauth/TotalCount");
+        let count = body
+            .get("ApplicationCount")
             .and_then(Value::as_u64)
-            .map(|n| n as usize)
             .ok_or_else(|| {
                 Error::malformed(format!(
-                    "POST {}: unexpected response: TotalCount has no numeric `ApplicationCount`",
-                    self.session.http.url("/vedsdk/oauth/TotalCount")
+                    "POST {url}: unexpected response: TotalCount has no numeric `ApplicationCount`"
                 ))
-            })
+            })?;
+        if count > MAX_APPS as u64 {
+            return Err(Error::malformed(format!(
+                "POST {url}: unexpected response: TotalCount reports {count} applications; appform reads at most {MAX_APPS}"
+            )));
+        }
+        Ok(count as usize)
     }
 
     /// The server's defaults (`OAuth/GetConfiguration`), read once per run;
@@ -130,6 +146,10 @@ impl Tpp {
         let mut first_count = Some(first_count);
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
+            self.listing_start.store(
+                self.session.http.received_bytes(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
             let before = match first_count.take() {
                 Some(count) => count?,
                 None => self.total_count().await?,
@@ -181,7 +201,7 @@ impl Tpp {
     ) -> Result<BTreeMap<String, LiveApp>, Error> {
         let mut apps = BTreeMap::new();
         let mut start = 1;
-        while apps.len() < total && start <= total.div_ceil(PAGE) + 1 {
+        while apps.len() < total && start <= (total.div_ceil(PAGE) + 1).min(MAX_PAGES) {
             let page = self
                 .page(start, PAGE, defaults)
                 .await
@@ -209,6 +229,14 @@ impl Tpp {
         let answer = self
             .call("EnumerateApplications", &body, Retry::Idempotent)
             .await?;
+        if let Some(e) = super::http::listing_too_large(
+            &self.session.http,
+            self.listing_start
+                .load(std::sync::atomic::Ordering::Relaxed),
+            "application",
+        ) {
+            return Err(CallError::Malformed(e));
+        }
         applications_of(&answer, defaults).map_err(CallError::Malformed)
     }
 
@@ -273,7 +301,7 @@ impl Tpp {
             (2, 1)
         };
         add(&mut apps, &second);
-        let budget = total.div_ceil(count.max(1)) + 2;
+        let budget = (total.div_ceil(count.max(1)) + 2).min(MAX_PAGES);
         let mut requests = 2;
         while apps.len() < total && requests < budget {
             let page = self
