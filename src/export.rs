@@ -173,7 +173,11 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
     }
     let mut body = Map::new();
     body.insert("url".into(), json!(instance.url));
-    body.insert("auth".into(), auth(&server.auth));
+    let mut credentials = auth(&server.auth);
+    if let (Some(read_only), Some(map)) = (&server.plan_auth, credentials.as_object_mut()) {
+        map.insert("plan".into(), auth(read_only));
+    }
+    body.insert("auth".into(), credentials);
     body.insert("applications".into(), Value::Object(apps));
     let mut kind = Map::new();
     kind.insert(server.kind.as_str().into(), Value::Object(body));

@@ -157,6 +157,19 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+impl Config {
+    /// Reads with each server's `auth.plan` where it has one: `plan` and
+    /// `export` never hold the write credentials of a server that names
+    /// read-only ones. `apply` never calls this.
+    pub fn use_plan_credentials(&mut self) {
+        for server in &mut self.servers {
+            if let Some(read_only) = server.plan_auth.take() {
+                server.auth = read_only;
+            }
+        }
+    }
+}
+
 /// `policy:` (SPEC §4.1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
@@ -180,6 +193,9 @@ pub struct Server {
     pub kind: Kind,
     pub instances: Vec<Instance>,
     pub auth: Auth,
+    /// `auth.plan`: read-only credentials for `plan` and `export`, never
+    /// used by `apply`.
+    pub plan_auth: Option<Auth>,
     pub options: ServerOptions,
     /// Sorted by key.
     pub apps: Vec<DesiredApp>,

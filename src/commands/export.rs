@@ -60,9 +60,15 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         Ok(rt) => rt,
         Err(e) => return out.fail(&e),
     };
+    // Read with the server's read-only `auth.plan` when it has one; the
+    // document keeps the config's own credential references.
+    let mut reading = target.server.clone();
+    if let Some(read_only) = reading.plan_auth.take() {
+        reading.auth = read_only;
+    }
     let live = rt.block_on(async {
         let client = Client::connect(
-            target.server,
+            &reading,
             target.instance,
             secrets,
             ConnectOptions {

@@ -45,6 +45,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         let instances: Vec<_> = targets.iter().map(|t| (t.server, t.instance)).collect();
         baseline::withheld(&instances, &b.config, &b.reference, &same_ca)
     });
+    // From here on, servers with read-only `auth.plan` credentials use them.
+    drop(targets);
+    config.use_plan_credentials();
+    let targets = match select_targets(&config, &args.servers) {
+        Ok(t) => t,
+        Err(e) => return out.fail(&e),
+    };
     let contacted: Vec<_> = targets
         .iter()
         .filter(|t| !withheld.contains_key(&t.instance.name))

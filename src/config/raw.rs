@@ -98,6 +98,9 @@ pub struct RawAwxAuth {
     /// `env:NAME` or `file:PATH`.
     #[schemars(regex(pattern = r"^(env|file):.+"))]
     pub password: Option<String>,
+    /// Read-only credentials of the same shape, used by `plan` (and
+    /// `export`) and never by `apply`: give pull-request plans only these.
+    pub plan: Option<Box<RawAwxAuth>>,
 }
 
 /// TPP credentials: `token`, or `client_id` + `username` + `password` (+ `scope`).
@@ -116,6 +119,9 @@ pub struct RawTppAuth {
     pub password: Option<String>,
     /// Scope requested for the token (default `admin:delete`).
     pub scope: Option<String>,
+    /// Read-only credentials of the same shape, used by `plan` (and
+    /// `export`) and never by `apply`: give pull-request plans only these.
+    pub plan: Option<Box<RawTppAuth>>,
 }
 
 /// WHM credentials: `username` with `token` (API token) or `password` (Basic).
@@ -130,6 +136,9 @@ pub struct RawWhmAuth {
     /// `env:NAME` or `file:PATH`.
     #[schemars(regex(pattern = r"^(env|file):.+"))]
     pub password: Option<String>,
+    /// Read-only credentials of the same shape, used by `plan` (and
+    /// `export`) and never by `apply`: give pull-request plans only these.
+    pub plan: Option<Box<RawWhmAuth>>,
 }
 
 /// An AWX OAuth2 application. The key is its name unless `name:` is given.

@@ -229,6 +229,9 @@ fn connection_differences(now: &Server, instance: &Instance, then: &Server) -> V
     if now.auth != then.auth {
         out.push("auth".to_string());
     }
+    if now.plan_auth != then.plan_auth {
+        out.push("auth.plan".to_string());
+    }
     let (a, b) = (&now.options, &then.options);
     if a.ca_file != b.ca_file {
         out.push("ca_file".to_string());

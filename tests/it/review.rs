@@ -841,3 +841,63 @@ fn a_problem_on_a_very_long_line_is_a_clear_error_not_a_panic() {
         }
     }
 }
+
+/// `auth.plan`: `plan` reads with the read-only token and never needs the
+/// write one; `apply` writes with the write token and never uses the other.
+#[test]
+fn plan_only_credentials_are_used_by_plan_and_never_by_apply() {
+    let world = AwxWorld::new();
+    let read = world.sim.issue_token("read");
+    std::fs::write(
+        world.path("appform.yaml"),
+        format!(
+            "servers:\n  prod:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_TOKEN\n        plan:\n          token: env:AWX_READ_TOKEN\n      applications:\n{JENKINS}",
+            world.url()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], write: Option<&str>, read: &str| {
+        let mut cmd = crate::support::appform();
+        cmd.args(args).arg("-c").arg(world.dir.path());
+        cmd.env("AWX_READ_TOKEN", read);
+        match write {
+            Some(w) => cmd.env("AWX_TOKEN", w),
+            None => cmd.env_remove("AWX_TOKEN"),
+        };
+        cmd.output().unwrap()
+    };
+    // A pull-request plan: only the read token is there.
+    let out = run(&["plan", "--detailed-exitcode"], None, &read);
+    assert_eq!(out.status.code(), Some(2), "{:?}", texts(&out));
+    assert!(texts(&out).0.contains("+ jenkins"), "{:?}", texts(&out));
+    // apply never uses it: with the read token broken, apply still works...
+    let out = run(
+        &["apply", "--auto-approve"],
+        Some(crate::support::AWX_TOKEN),
+        "broken",
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    // ... and without the write token, apply cannot run at all.
+    let out = run(&["apply", "--auto-approve"], None, &read);
+    assert_eq!(out.status.code(), Some(1), "{:?}", texts(&out));
+    assert!(texts(&out).1.contains("AWX_TOKEN"), "{:?}", texts(&out));
+    // The read token cannot write (the server says 403) had it been used.
+    let out = run(&["plan", "--detailed-exitcode"], Some("broken"), &read);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a second plan is empty: {:?}",
+        texts(&out)
+    );
+    std::fs::write(
+        world.path("appform.yaml"),
+        format!(
+            "servers:\n  prod:\n    awx:\n      url: {}\n      auth:\n        token: env:AWX_READ_TOKEN\n      applications:\n{JENKINS}          description: x\n",
+            world.url()
+        ),
+    )
+    .unwrap();
+    let out = run(&["apply", "--auto-approve"], None, &read);
+    assert_ne!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(texts(&out).0.contains("403"), "{:?}", texts(&out));
+}

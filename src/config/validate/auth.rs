@@ -95,13 +95,50 @@ impl Checker<'_, '_> {
         self.report(Code::BadReference, message, span, "bad reference", help);
     }
 
-    pub(super) fn auth_problem(&mut self, name: &str, k: &str, message: String, help: &str) {
-        let span = self.key_span(&["servers", name, k, "auth"]);
+    pub(super) fn auth_problem(&mut self, base: &KeyPath<'_>, message: String, help: &str) {
+        let span = self.key_span(base);
         self.report(Code::Auth, message, span, "incomplete credentials", help);
     }
 
-    pub(super) fn awx_auth(&mut self, name: &str, raw: &raw::RawAwxAuth) -> Option<Auth> {
-        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "awx", "auth", f] };
+    /// `auth` of a server and its `auth.plan` (read-only credentials for
+    /// `plan`), each checked by `check` at its own path; a `plan` inside
+    /// `plan` is a problem.
+    pub(super) fn auth_pair<R>(
+        &mut self,
+        name: &str,
+        kind: &'static str,
+        raw: &R,
+        plan: Option<&R>,
+        nested: impl Fn(&R) -> bool,
+        check: impl Fn(&mut Self, &str, &KeyPath<'_>, &R) -> Option<Auth>,
+    ) -> (Option<Auth>, Option<Option<Auth>>) {
+        let base = ["servers", name, kind, "auth"];
+        let auth = check(self, name, &base, raw);
+        let plan_base = ["servers", name, kind, "auth", "plan"];
+        let plan_auth = plan.map(|p| {
+            if nested(p) {
+                let span = self.key_span(&["servers", name, kind, "auth", "plan", "plan"]);
+                self.report(
+                    Code::Auth,
+                    format!("server `{name}`: `auth.plan` cannot have a `plan` of its own"),
+                    span,
+                    "nested",
+                    "`auth.plan` holds the read-only credentials `plan` uses",
+                );
+                return None;
+            }
+            check(self, name, &plan_base, p)
+        });
+        (auth, plan_auth)
+    }
+
+    pub(super) fn awx_auth(
+        &mut self,
+        name: &str,
+        base: &KeyPath<'_>,
+        raw: &raw::RawAwxAuth,
+    ) -> Option<Auth> {
+        let p = |f: &'static str| -> Vec<&str> { base.iter().copied().chain([f]).collect() };
         match (&raw.token, &raw.username, &raw.password) {
             (Some(t), None, None) => Some(Auth::Token {
                 username: None,
@@ -117,8 +154,7 @@ impl Checker<'_, '_> {
             }
             _ => {
                 self.auth_problem(
-                    name,
-                    "awx",
+                    base,
                     format!(
                         "server `{name}`: AWX auth needs `token`, or `username` with `password`"
                     ),
@@ -129,8 +165,13 @@ impl Checker<'_, '_> {
         }
     }
 
-    pub(super) fn tpp_auth(&mut self, name: &str, raw: &raw::RawTppAuth) -> Option<Auth> {
-        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "tpp", "auth", f] };
+    pub(super) fn tpp_auth(
+        &mut self,
+        name: &str,
+        base: &KeyPath<'_>,
+        raw: &raw::RawTppAuth,
+    ) -> Option<Auth> {
+        let p = |f: &'static str| -> Vec<&str> { base.iter().copied().chain([f]).collect() };
         match (&raw.token, &raw.client_id, &raw.username, &raw.password) {
             (Some(t), None, None, None) if raw.scope.is_none() => Some(Auth::Token {
                 username: None,
@@ -162,8 +203,7 @@ impl Checker<'_, '_> {
             }
             _ => {
                 self.auth_problem(
-                    name,
-                    "tpp",
+                    base,
                     format!(
                         "server `{name}`: TPP auth needs `token`, or `client_id`, `username` and `password` (with an optional `scope`)"
                     ),
@@ -174,8 +214,13 @@ impl Checker<'_, '_> {
         }
     }
 
-    pub(super) fn whm_auth(&mut self, name: &str, raw: &raw::RawWhmAuth) -> Option<Auth> {
-        let p = |f: &'static str| -> [&str; 5] { ["servers", name, "whm", "auth", f] };
+    pub(super) fn whm_auth(
+        &mut self,
+        name: &str,
+        base: &KeyPath<'_>,
+        raw: &raw::RawWhmAuth,
+    ) -> Option<Auth> {
+        let p = |f: &'static str| -> Vec<&str> { base.iter().copied().chain([f]).collect() };
         let username = self.credential(&p("username"), &raw.username);
         match (&raw.token, &raw.password) {
             (Some(t), None) => Some(Auth::Token {
@@ -188,8 +233,7 @@ impl Checker<'_, '_> {
             }),
             _ => {
                 self.auth_problem(
-                    name,
-                    "whm",
+                    base,
                     format!("server `{name}`: WHM auth needs `username` with exactly one of `token` or `password`"),
                     "for example `token: env:WHM_TOKEN`",
                 );

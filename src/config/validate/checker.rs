@@ -195,20 +195,41 @@ impl<'a, 'i> Checker<'a, 'i> {
         let (kind, server) = match raw {
             RawServer::Awx(body) => {
                 let common = self.common(name, Kind::Awx, body);
-                let auth = self.awx_auth(name, &body.auth);
+                let auth = self.auth_pair(
+                    name,
+                    "awx",
+                    &body.auth,
+                    body.auth.plan.as_deref(),
+                    |p| p.plan.is_some(),
+                    Self::awx_auth,
+                );
                 let apps = self.apps(name, Kind::Awx, body, Self::awx_app);
                 self.check_awx_identities(name, &apps);
                 (Kind::Awx, (common, auth, apps))
             }
             RawServer::Tpp(body) => {
                 let common = self.common(name, Kind::Tpp, body);
-                let auth = self.tpp_auth(name, &body.auth);
+                let auth = self.auth_pair(
+                    name,
+                    "tpp",
+                    &body.auth,
+                    body.auth.plan.as_deref(),
+                    |p| p.plan.is_some(),
+                    Self::tpp_auth,
+                );
                 let apps = self.apps(name, Kind::Tpp, body, Self::tpp_app);
                 (Kind::Tpp, (common, auth, apps))
             }
             RawServer::Whm(body) => {
                 let common = self.common(name, Kind::Whm, body);
-                let auth = self.whm_auth(name, &body.auth);
+                let auth = self.auth_pair(
+                    name,
+                    "whm",
+                    &body.auth,
+                    body.auth.plan.as_deref(),
+                    |p| p.plan.is_some(),
+                    Self::whm_auth,
+                );
                 let apps = self.apps(name, Kind::Whm, body, Self::whm_app);
                 (Kind::Whm, (common, auth, apps))
             }
@@ -219,11 +240,17 @@ impl<'a, 'i> Checker<'a, 'i> {
         }
         let (instances, options) = common?;
         let span = self.key_span(&["servers", name]);
+        let (auth, plan_auth) = auth;
+        let plan_auth = match plan_auth {
+            None => None,
+            Some(p) => Some(p?),
+        };
         Some(Server {
             name: name.to_string(),
             kind,
             instances,
             auth: auth?,
+            plan_auth,
             options,
             apps,
             origin: self.origin(span),

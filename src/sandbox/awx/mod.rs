@@ -363,6 +363,28 @@ impl AwxSim {
         }
     }
 
+    /// A personal access token of the admin with `scope` (`read` or
+    /// `write`), as `POST /api/v2/tokens/` would issue it (tests).
+    pub fn issue_token(&self, scope: &str) -> String {
+        let mut inner = self.lock();
+        let t = now();
+        let token = Token {
+            id: inner.state.next_token,
+            token: random_token(30),
+            refresh_token: None,
+            user: 1,
+            application: None,
+            scope: scope.into(),
+            description: String::new(),
+            created: t.clone(),
+            expires: t,
+        };
+        inner.state.next_token += 1;
+        let value = token.token.clone();
+        inner.state.tokens.push(token);
+        value
+    }
+
     /// Creates `count` applications named `<prefix>NNN` in organization 1 (benchmarks, tests).
     pub fn seed_apps(&self, prefix: &str, count: usize) {
         let mut inner = self.lock();
