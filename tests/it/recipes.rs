@@ -265,3 +265,148 @@ fn every_appform_command_in_the_recipes_parses_with_the_real_cli() {
         vec![vec!["plan", "--shard", "1/4", "--out", "1.json"]]
     );
 }
+
+/// A YAML recipe as JSON values.
+fn yaml(path: &Path) -> serde_json::Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The pull-request plan workflow never runs code the pull request controls
+/// with credentials: it is taken from the target branch
+/// (`pull_request_target`, protected branches only), installs appform before
+/// any file of the pull request is on the runner, checks the pull request out
+/// as data into a directory of its own without git credentials, never runs
+/// anything from there (no local action, no working directory in it, that
+/// directory named only as appform's `-c`), pins with a commit id from the
+/// event, and holds read-only credentials only.
+#[test]
+fn the_plan_workflow_never_runs_pull_request_code_with_credentials() {
+    let file = recipes().join("github/.github/workflows/appform-plan.yml");
+    let workflow = yaml(&file);
+    let on = &workflow["on"];
+    assert!(
+        on.get("pull_request").is_none(),
+        "runs the PR's own workflow file"
+    );
+    let target = &on["pull_request_target"];
+    assert!(
+        target["branches"].as_array().is_some_and(|b| !b.is_empty()),
+        "a branch filter limits targets to protected branches"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    for write_secret in [
+        "secrets.AWX_TOKEN",
+        "secrets.TPP_PASSWORD",
+        "secrets.WHM_TOKEN",
+    ] {
+        assert!(
+            !text.contains(write_secret),
+            "{write_secret} in the plan workflow"
+        );
+    }
+    let jobs = workflow["jobs"].as_object().unwrap();
+    for (name, job) in jobs {
+        let mut pr_dirs: Vec<String> = Vec::new();
+        for step in job["steps"].as_array().unwrap() {
+            let uses = step["uses"].as_str().unwrap_or_default();
+            assert!(
+                !uses.starts_with("./"),
+                "{name}: a local action runs PR code: {uses}"
+            );
+            let reference = step["with"]["ref"].as_str().unwrap_or_default();
+            if uses.starts_with("actions/checkout") {
+                let of_pr = reference.contains("pull_request") || reference.contains("refs/pull/");
+                assert!(
+                    of_pr,
+                    "{name}: a checkout of something else than the PR as data: {step}"
+                );
+                let path = step["with"]["path"].as_str().unwrap_or_default();
+                assert!(
+                    !path.is_empty() && path != "." && !path.starts_with(".."),
+                    "{name}: the PR is checked out where code runs: {step}"
+                );
+                assert_eq!(step["with"]["persist-credentials"], false, "{name}: {step}");
+                pr_dirs.push(format!("{}/", path.trim_end_matches('/')));
+            }
+            if let Some(dir) = step["working-directory"].as_str() {
+                assert!(
+                    !pr_dirs
+                        .iter()
+                        .any(|p| format!("{dir}/").starts_with(p.as_str())),
+                    "{name}: runs in the PR's directory"
+                );
+            }
+            let Some(run) = step["run"].as_str() else {
+                continue;
+            };
+            if run.contains("cargo install") {
+                assert!(
+                    pr_dirs.is_empty(),
+                    "{name}: appform is built after the PR is on the runner"
+                );
+                assert!(
+                    !run.contains("--path"),
+                    "{name}: appform built from a local path"
+                );
+            }
+            // Every mention of the PR's directory is appform's `-c` argument.
+            for dir in &pr_dirs {
+                for (at, _) in run.match_indices(dir.as_str()) {
+                    assert!(
+                        run[..at].ends_with("-c "),
+                        "{name}: `{dir}` used other than as `-c`: {run}"
+                    );
+                }
+            }
+            for command in appform_commands(run) {
+                if command.first().is_some_and(|c| c == "plan") {
+                    let at = command.iter().position(|w| w == "--baseline");
+                    if let Some(at) = at {
+                        assert_eq!(
+                            command[at + 1],
+                            "1",
+                            "{name}: the baseline is a variable: the event's commit id"
+                        );
+                        assert!(run.contains("BASE_SHA"), "{name}: {run}");
+                    }
+                }
+            }
+        }
+    }
+    let base = &jobs["plan"]["steps"];
+    let plan_env = base
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "plan")
+        .unwrap();
+    assert_eq!(
+        plan_env["env"]["BASE_SHA"],
+        "${{ github.event.pull_request.base.sha }}"
+    );
+}
+
+/// GitLab: a merge-request pipeline runs the merge request's own file, so
+/// the jobs it runs hold no credential; the plan with credentials runs in a
+/// pipeline of the protected target branch.
+#[test]
+fn the_gitlab_merge_request_pipeline_holds_no_credentials() {
+    let pipeline = yaml(&gitlab());
+    for (name, job) in pipeline.as_object().unwrap() {
+        let rules = job["rules"].to_string();
+        let script = job["script"].to_string();
+        if rules.contains("merge_request_event") {
+            for secret in ["TOKEN", "PASSWORD", "TPP_USER"] {
+                assert!(!script.contains(secret), "{name} holds {secret}");
+            }
+        }
+        if name == "appform-plan" {
+            assert!(rules.contains("CI_COMMIT_REF_PROTECTED"), "{rules}");
+            assert!(!rules.contains("merge_request_event"), "{rules}");
+            assert!(
+                script.contains("-c mr/appform --baseline \\\"$base\\\""),
+                "{script}"
+            );
+        }
+    }
+}
