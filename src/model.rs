@@ -251,6 +251,48 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// Every reference these credentials name, with the field that names it
+    /// (`token`, `password`, `username`, `client_id`), secrets first.
+    pub fn references(&self) -> Vec<(&'static str, &SecretRef)> {
+        fn push_credential<'c>(
+            field: &'static str,
+            c: &'c Credential,
+        ) -> Option<(&'static str, &'c SecretRef)> {
+            match c {
+                Credential::Ref(r) => Some((field, r)),
+                Credential::Literal(_) => None,
+            }
+        }
+        let mut out: Vec<(&'static str, &SecretRef)> = Vec::new();
+        match self {
+            Auth::Token { username, token } => {
+                out.push(("token", token));
+                out.extend(
+                    username
+                        .as_ref()
+                        .and_then(|u| push_credential("username", u)),
+                );
+            }
+            Auth::Basic { username, password } => {
+                out.push(("password", password));
+                out.extend(push_credential("username", username));
+            }
+            Auth::TppPassword {
+                client_id,
+                username,
+                password,
+                ..
+            } => {
+                out.push(("password", password));
+                out.extend(push_credential("username", username));
+                out.extend(push_credential("client_id", client_id));
+            }
+        }
+        out
+    }
+}
+
 /// The scope appform asks TPP for when the config sets none (enough to
 /// manage applications: tpp.md §4).
 pub const TPP_DEFAULT_SCOPE: &str = "admin:delete";

@@ -43,7 +43,15 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let withheld = then.as_ref().map_or_else(Default::default, |b| {
         let same_ca = |path: &std::path::Path| crate::config::git::same_content_at(path, &b.commit);
         let instances: Vec<_> = targets.iter().map(|t| (t.server, t.instance)).collect();
-        baseline::withheld(&instances, &b.config, &b.reference, &same_ca)
+        let secret_file =
+            |path: &std::path::Path| match crate::config::git::symlink_on_the_way(path) {
+                Some(link) => Err(format!(
+                    "a `file:` credential is read through the symbolic link `{}`",
+                    link.display()
+                )),
+                None => Ok(()),
+            };
+        baseline::withheld(&instances, &b.config, &b.reference, &same_ca, &secret_file)
     });
     // From here on, servers with read-only `auth.plan` credentials use them.
     drop(targets);

@@ -184,12 +184,14 @@ impl super::Change {
 /// contacted, with the reason, because their connection settings are not
 /// the same as in `then` (the config at `reference`). `same_ca_content` says
 /// whether a `ca_file` holds what it held at REF, or why not (`ca_file
-/// content`, `ca_file is a symbolic link`).
+/// content`, `ca_file is a symbolic link`); `secret_file` whether a `file:`
+/// credential may be read (not through a symbolic link in the work tree).
 pub fn withheld(
     targets: &[(&Server, &Instance)],
     then: &Config,
     reference: &str,
     same_ca_content: &dyn Fn(&std::path::Path) -> Result<(), String>,
+    secret_file: &dyn Fn(&std::path::Path) -> Result<(), String>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for &(server, instance) in targets {
@@ -203,6 +205,18 @@ pub fn withheld(
             && let Err(why) = same_ca_content(ca)
         {
             changed.push(why);
+        }
+        let files = std::iter::once(&server.auth)
+            .chain(&server.plan_auth)
+            .flat_map(crate::model::Auth::references)
+            .filter_map(|(_, r)| match r {
+                crate::secret::SecretRef::File(path) => Some(path),
+                crate::secret::SecretRef::Env(_) => None,
+            });
+        for path in files {
+            if let Err(why) = secret_file(path) {
+                changed.push(why);
+            }
         }
         if !changed.is_empty() {
             out.insert(

@@ -901,3 +901,38 @@ fn plan_only_credentials_are_used_by_plan_and_never_by_apply() {
     assert_ne!(out.status.code(), Some(0), "{:?}", texts(&out));
     assert!(texts(&out).0.contains("403"), "{:?}", texts(&out));
 }
+
+#[test]
+fn a_file_credential_behind_a_new_symlink_is_not_sent() {
+    let world = AwxWorld::new();
+    let repo = world.dir.path();
+    let config = |world: &AwxWorld| {
+        format!(
+            "servers:\n  prod:\n    awx:\n      url: {}\n      auth:\n        token: file:secrets/token\n      applications:\n{JENKINS}",
+            world.url()
+        )
+    };
+    std::fs::create_dir(repo.join("secrets")).unwrap();
+    std::fs::create_dir(repo.join("other")).unwrap();
+    std::fs::write(repo.join("secrets/token"), crate::support::AWX_TOKEN).unwrap();
+    std::fs::write(repo.join("other/token"), "another server's token").unwrap();
+    std::fs::write(repo.join("appform.yaml"), config(&world)).unwrap();
+    git(repo, &["init", "-q"]);
+    commit_all(repo, "target branch");
+    git(repo, &["checkout", "-q", "-b", "pr"]);
+    std::fs::remove_dir_all(repo.join("secrets")).unwrap();
+    std::os::unix::fs::symlink("other", repo.join("secrets")).unwrap();
+    commit_all(repo, "secrets is other now");
+    let out = world.cmd(&["plan", "--baseline", "main"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("a `file:` credential is read through the symbolic link"),
+        "{stdout}"
+    );
+    assert!(
+        world.sim.requests().is_empty(),
+        "contacted: {:?}",
+        world.sim.requests()
+    );
+}
