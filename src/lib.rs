@@ -29,8 +29,9 @@
 //! - [`apply`]      gates, saved-plan check, phases per server, secrets around
 //!   creates, read-back verification, the report (no printing).
 //! - [`export`]     live state → a config document (`appform export`).
-//! - [`render`]     terminal output: text, JSON and markdown plans, the apply
-//!   report, miette diagnostics.
+//! - [`render`]     terminal output: text, JSON and markdown plans (every name
+//!   and value of the markdown through one escaper, `render::markdown_safe`),
+//!   the apply report, miette diagnostics.
 //! - [`sandbox`]    the API simulators (axum on loopback), one start-up path (`fleet`) and one state-file format for `appform sandbox` and `--sandbox`; shares no code with `provider`.
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
