@@ -86,7 +86,9 @@ pub trait Hooks: Sync {
     /// "secret lost") makes the change incomplete.
     fn created(&self, server: &str, app: &str, created: &Created) -> Result<(), Error>;
     /// A create that carried a secret was refused: nothing was created.
-    fn create_refused(&self, server: &str, app: &str);
+    /// An error says the journal mark could not be cleared (harmless: the
+    /// next run finds the app absent and clears it; it is reported).
+    fn create_refused(&self, server: &str, app: &str) -> Result<(), Error>;
 }
 
 /// Why the rest of a server's changes are not attempted (set by the first
@@ -144,9 +146,12 @@ async fn run_change(
                 (Ok(()), Some(leftover)) => Outcome::Incomplete(applied.created, leftover),
             }
         }
-        Err(e) => {
-            if change.yields_secret && e.certainly_nothing_created() {
-                hooks.create_refused(server, &change.app);
+        Err(mut e) => {
+            if change.yields_secret
+                && e.certainly_nothing_created()
+                && let Err(mark) = hooks.create_refused(server, &change.app)
+            {
+                e.message = format!("{}; {}", e.message, mark.message);
             }
             if e.stops_server() {
                 let why = if e.is_auth() {

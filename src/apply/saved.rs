@@ -84,9 +84,10 @@ pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), String> {
 /// What differs between the reviewed plan and the plan made now.
 pub fn moved(saved: &ReviewedPlan, now: &Plan) -> Vec<String> {
     /// What must not have moved: the change as planned, without the
-    /// `--baseline` origins (apply plans without a baseline).
-    fn key<Op>(c: &Change<Op>) -> serde_json::Value {
-        let mut value = serde_json::to_value(c).unwrap_or_default();
+    /// `--baseline` origins (apply plans without a baseline). `None` when it
+    /// cannot be written out, which compares as moved (never as equal).
+    fn key<Op>(c: &Change<Op>) -> Option<serde_json::Value> {
+        let mut value = serde_json::to_value(c).ok()?;
         if let Some(change) = value.as_object_mut() {
             change.remove("origin");
             if let Some(serde_json::Value::Array(fields)) = change.get_mut("fields") {
@@ -98,7 +99,7 @@ pub fn moved(saved: &ReviewedPlan, now: &Plan) -> Vec<String> {
                     });
             }
         }
-        value
+        Some(value)
     }
     let mut out = Vec::new();
     for sp in &now.servers {
@@ -121,7 +122,7 @@ pub fn moved(saved: &ReviewedPlan, now: &Plan) -> Vec<String> {
                     "{}/{app}: a new change ({:?}) not in the saved plan",
                     sp.server, c.action
                 )),
-                Some(o) if key(o) != key(c) => {
+                Some(o) if key(o).is_none() || key(o) != key(c) => {
                     if o.before_fingerprint != c.before_fingerprint {
                         out.push(format!(
                             "{}/{app}: changed on the server since the plan was made",

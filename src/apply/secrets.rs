@@ -26,6 +26,10 @@ pub struct SecretKeeper<'a> {
     pub discard: bool,
 }
 
+/// What a pipe holds without a reader (Linux gives 64 KiB; POSIX promises
+/// at least 4 KiB, `PIPE_BUF`): the document is far smaller.
+const PIPE_ROOM: usize = 4096;
+
 /// Runs `--secrets-command` with the secret as JSON on stdin (never in its
 /// arguments or environment). `Err` says why it failed, with the secret
 /// masked in whatever the command printed.
@@ -36,7 +40,7 @@ pub fn hand_to_command(
     client_id: &str,
     secret: &crate::secret::Secret,
 ) -> Result<(), String> {
-    use std::io::Write;
+    use std::io::{Read, Write};
     use std::process::{Command, Stdio};
     let document = serde_json::json!({
         "server": server,
@@ -45,20 +49,53 @@ pub fn hand_to_command(
         "client_secret": secret.expose(),
     })
     .to_string();
-    let mut child = Command::new("sh")
+    // The command's stdin is a pipe appform keeps a reading end of: after
+    // the command ends, whatever is still in it was never read. A command
+    // that exits 0 without taking the secret has not stored it.
+    let (reader, mut writer) =
+        std::io::pipe().map_err(|e| format!("--secrets-command: cannot make a pipe: {e}"))?;
+    let unread = reader
+        .try_clone()
+        .map_err(|e| format!("--secrets-command: cannot make a pipe: {e}"))?;
+    if document.len() > PIPE_ROOM {
+        return Err(format!(
+            "--secrets-command: the secret's document is {} bytes, more than a pipe holds without a reader ({PIPE_ROOM})",
+            document.len()
+        ));
+    }
+    let child = Command::new("sh")
         .args(["-c", command])
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(reader))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("--secrets-command could not be started: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that exits without reading is judged by its exit code.
-        let _ = stdin.write_all(document.as_bytes());
-    }
+    // Fits in the pipe: never blocks, whether or not the command reads.
+    let written = writer.write_all(document.as_bytes());
+    drop(writer);
     let out = child
         .wait_with_output()
         .map_err(|e| format!("--secrets-command could not be waited for: {e}"))?;
+    if let Err(e) = written {
+        return Err(format!(
+            "--secrets-command did not take the secret on its standard input ({e}): it was not stored"
+        ));
+    }
+    let mut left = Vec::new();
+    let mut unread = unread;
+    if let Err(e) = unread.read_to_end(&mut left) {
+        return Err(format!(
+            "--secrets-command: cannot tell whether it read the secret ({e}): taken as not stored"
+        ));
+    }
+    if !left.is_empty() {
+        return Err(format!(
+            "--secrets-command ended ({}) without reading the secret from its standard input ({} of {} bytes unread): it was not stored",
+            out.status,
+            left.len(),
+            document.len()
+        ));
+    }
     if out.status.success() {
         return Ok(());
     }
@@ -160,9 +197,17 @@ impl Hooks for SecretKeeper<'_> {
         }
     }
 
-    fn create_refused(&self, server: &str, app: &str) {
-        if let Some(f) = self.file {
-            let _ = f.clear_pending(server, app);
+    fn create_refused(&self, server: &str, app: &str) -> Result<(), Error> {
+        match self.file {
+            Some(f) => f.clear_pending(server, app).map_err(|e| {
+                Error::new(
+                    FailureKind::Local,
+                    format!(
+                        "its journal mark could not be cleared from the secrets file ({e}); the next run clears it"
+                    ),
+                )
+            }),
+            None => Ok(()),
         }
     }
 }
@@ -180,6 +225,11 @@ pub fn interrupted_creates(
     let Some(file) = file else {
         return Vec::new();
     };
+    // `SecretsFile::check` read the file before anything was planned (apply
+    // stops there when it cannot be read), and every mark is written by this
+    // process through the same file; a read failing only now finds no marks
+    // of this run to report, and the next run, reading it again, reports
+    // the earlier ones.
     let Ok(pending) = file.pending() else {
         return Vec::new();
     };

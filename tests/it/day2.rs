@@ -368,6 +368,42 @@ fn secrets_go_to_a_command_on_stdin_with_the_file_as_fallback() {
         "{stderr}"
     );
     world.assert_converged();
+
+    // A command that exits 0 without reading its stdin has stored nothing:
+    // the secret goes to the fallback file, or is said to be lost.
+    world.write_config("", &CONFIDENTIAL.replace("portal", "portal-four"));
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--secrets-command",
+            "true",
+            "--secrets-out",
+            fallback.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("without reading the secret from its standard input")
+            && stderr.contains("written to"),
+        "{stderr}"
+    );
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&fallback).unwrap()).unwrap();
+    assert!(
+        kept["awx-test/portal-four"]["client_secret"].is_string(),
+        "{kept}"
+    );
+    world.write_config("", &CONFIDENTIAL.replace("portal", "portal-five"));
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--secrets-command", "exit 0"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(stderr.contains("the client secret is lost"), "{stderr}");
+    world.assert_converged();
 }
 
 /// The `age` and `age-keygen` commands (Debian's `age`, installed by
