@@ -12,9 +12,8 @@
 //! - [`semantics`]  per-kind rules as data: update style, field comparison,
 //!   replacement, required-to-create, server defaults.
 //! - [`config`]     YAML files → [`model::Config`]: discovery, parsing with spans
-//!   (`config::source`, the only user of the YAML crate, with a fast path
-//!   from the parser's events for the common shape; files checked on every
-//!   core by `config::parallel`), raw serde types
+//!   (`config::source`, the only user of the YAML crate, one path through
+//!   serde-saphyr; files checked on every core by `config::parallel`), raw serde types
 //!   (`config::raw`, also the source of `schema.json`), validation with every
 //!   problem reported at once (`config::validate`: structure, then semantics),
 //!   and the same files at a git revision (`config::git`, `--baseline`).
