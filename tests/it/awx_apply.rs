@@ -22,14 +22,15 @@ fn apply(world: &AwxWorld, extra: &[&str]) -> std::process::Output {
     world.cmd(&args).output().unwrap()
 }
 
-fn filtered(text: &str, world: &AwxWorld) -> String {
-    let mut t = text.replace(&world.url(), "http://127.0.0.1:[PORT]");
-    // client ids are random
-    while let Some(at) = t.find("(client_id ") {
-        let end = t[at..].find(')').map(|e| at + e).unwrap_or(t.len());
-        t.replace_range(at..=end.min(t.len() - 1), "(client_id [ID])");
-    }
-    t
+/// A plan snapshot with the simulator's port and the random client ids
+/// filtered out by insta.
+fn assert_plan_snapshot(name: &str, text: &str) {
+    insta::with_settings!({filters => vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\(client_id [^)]*\)", "(client_id [ID])"),
+    ]}, {
+        insta::assert_snapshot!(name, text);
+    });
 }
 
 #[test]
@@ -42,7 +43,7 @@ fn create_then_converged() {
         .unwrap();
     assert_eq!(plan.status.code(), Some(2));
     let (stdout, _) = texts(&plan);
-    insta::assert_snapshot!("awx_plan_create", filtered(&stdout, &world));
+    assert_plan_snapshot("awx_plan_create", &stdout);
     assert!(
         world.writes().is_empty(),
         "plan wrote: {:?}",
@@ -94,7 +95,7 @@ fn update_patches_only_the_changed_managed_fields() {
         .unwrap();
     assert_eq!(plan.status.code(), Some(2));
     let (stdout, _) = texts(&plan);
-    insta::assert_snapshot!("awx_plan_update", filtered(&stdout, &world));
+    assert_plan_snapshot("awx_plan_update", &stdout);
 
     let out = apply(&world, &[]);
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
@@ -132,7 +133,7 @@ fn ensure_absent_deletes() {
         ),
     );
     let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
-    insta::assert_snapshot!("awx_plan_delete", filtered(&stdout, &world));
+    assert_plan_snapshot("awx_plan_delete", &stdout);
     world.sim.clear_requests();
     let out = apply(&world, &[]);
     assert_eq!(out.status.code(), Some(0));
@@ -153,7 +154,7 @@ fn a_grant_type_change_is_a_replacement_that_needs_allow_replace() {
     let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
     assert!(stdout.contains("-/+ grafana"), "{stdout}");
     assert!(stdout.contains("# forces replacement"), "{stdout}");
-    insta::assert_snapshot!("awx_plan_replace", filtered(&stdout, &world));
+    assert_plan_snapshot("awx_plan_replace", &stdout);
 
     world.sim.clear_requests();
     let refused = apply(&world, &[]);
@@ -200,7 +201,7 @@ fn mixed_plan_runs_in_phases() {
         ),
     );
     let (stdout, _) = texts(&world.cmd(&["plan"]).output().unwrap());
-    insta::assert_snapshot!("awx_plan_mixed", filtered(&stdout, &world));
+    assert_plan_snapshot("awx_plan_mixed", &stdout);
     world.sim.clear_requests();
     let out = apply(&world, &[]);
     let (stdout, stderr) = texts(&out);

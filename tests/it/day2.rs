@@ -76,12 +76,9 @@ fn prometheus_python() -> Option<std::path::PathBuf> {
     if ok {
         return python;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "prometheus-client is not installed: .ci/run installs it into target/lint-venv"
-    );
-    eprintln!(
-        "SKIPPED: the Prometheus parser check (pip install prometheus-client, set APPFORM_LINT_BIN)"
+    crate::support::skipped(
+        "prometheus-client",
+        "pip install prometheus-client into target/lint-venv, set APPFORM_LINT_BIN",
     );
     None
 }
@@ -418,11 +415,7 @@ fn age_tool() -> Option<()> {
     if ok {
         return Some(());
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the age tool is not installed: .ci/run installs Debian's `age` package"
-    );
-    eprintln!("SKIPPED: the age decryption check (apt-get install age)");
+    crate::support::skipped("the age tool", "apt-get install age");
     None
 }
 

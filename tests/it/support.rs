@@ -58,3 +58,20 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// A check that cannot run here because `tool` is not installed: a failure
+/// under CI (`CI` set: `.ci/run` installs every tool), else one line on the
+/// real stderr that `cargo test` shows (the test harness captures only the
+/// print macros), so a skipped check never passes for a run one.
+pub fn skipped(tool: &str, install: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is not installed; .ci/run installs it ({install})"
+    );
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED ({}): {tool} is not installed ({install})",
+        std::thread::current().name().unwrap_or("a test")
+    );
+}
