@@ -183,10 +183,12 @@ pub struct ApplyArgs {
     /// Encrypt the --secrets-out file with age to this recipient (an X25519
     /// public key, `age1…`; repeatable). The file must not exist yet.
     #[arg(long, value_name = "AGE_PUBLIC_KEY", requires = "secrets_out")]
+    #[cfg_attr(not(feature = "age"), arg(hide = true))]
     pub secrets_recipient: Vec<String>,
     /// Encrypt the --secrets-out file with age to the recipients listed in
     /// FILE (one `age1…` key per line; `#` comments).
     #[arg(long, value_name = "FILE", requires = "secrets_out")]
+    #[cfg_attr(not(feature = "age"), arg(hide = true))]
     pub secrets_recipients_file: Vec<PathBuf>,
     /// Hand each captured client secret to CMD (run by `sh -c`) as a JSON
     /// document on its stdin, never in its arguments or environment; if CMD

@@ -24,7 +24,8 @@
 //! - [`provider`]   the only HTTP client code: retries, limits, AWX, TPP and WHM,
 //!   and their response parsers (strict JSON; server text sanitised).
 //! - [`targets`]    `--server` selection and the parallel fetch of live state.
-//! - [`secrets_file`] the `--secrets-out` file: merged, 0600, replaced atomically.
+//! - [`secrets_file`] the `--secrets-out` file: merged, 0600, replaced atomically;
+//!   [`seal`] encrypts it with age (default-on cargo feature `age`).
 //! - [`apply`]      gates, saved-plan check, phases per server, secrets around
 //!   creates, read-back verification, the report (no printing).
 //! - [`export`]     live state → a config document (`appform export`).
@@ -61,6 +62,7 @@ pub mod provider;
 pub mod render;
 pub mod sandbox;
 pub mod scope;
+pub mod seal;
 pub mod secret;
 pub mod secrets_file;
 pub mod semantics;

@@ -26,7 +26,7 @@ pub struct SecretsFile {
 
 /// An encrypted secrets file: its recipients and this run's entries.
 struct Sealed {
-    recipients: Vec<age::x25519::Recipient>,
+    recipients: Vec<crate::seal::Recipient>,
     entries: std::sync::Mutex<Map<String, Value>>,
 }
 
@@ -36,10 +36,13 @@ struct Sealed {
 pub fn recipients(
     keys: &[String],
     files: &[PathBuf],
-) -> Result<Vec<age::x25519::Recipient>, String> {
+) -> Result<Vec<crate::seal::Recipient>, String> {
+    if !crate::seal::AVAILABLE && !(keys.is_empty() && files.is_empty()) {
+        return Err(format!("--secrets-recipient: {}", crate::seal::UNAVAILABLE));
+    }
     let mut out = Vec::new();
     let parse = |key: &str, from: &str| {
-        key.parse::<age::x25519::Recipient>().map_err(|e| {
+        crate::seal::parse_recipient(key).map_err(|e| {
             format!("{from}: `{key}` is not an age public key (`age1…`, from `age-keygen -y`): {e}")
         })
     };
@@ -73,7 +76,7 @@ impl SecretsFile {
     }
 
     /// A secrets file encrypted to `recipients` (at least one).
-    pub fn encrypted(path: &Path, recipients: Vec<age::x25519::Recipient>) -> Self {
+    pub fn encrypted(path: &Path, recipients: Vec<crate::seal::Recipient>) -> Self {
         SecretsFile {
             path: path.to_path_buf(),
             sealed: Some(Sealed {
@@ -261,12 +264,13 @@ impl SecretsFile {
         let bytes = match &self.sealed {
             None => text.into_bytes(),
             Some(sealed) => {
-                let bytes = encrypt(&sealed.recipients, text.as_bytes()).map_err(|e| {
-                    format!(
-                        "cannot encrypt --secrets-out `{}`: {e}",
-                        self.path.display()
-                    )
-                })?;
+                let bytes =
+                    crate::seal::encrypt(&sealed.recipients, text.as_bytes()).map_err(|e| {
+                        format!(
+                            "cannot encrypt --secrets-out `{}`: {e}",
+                            self.path.display()
+                        )
+                    })?;
                 if let Ok(mut entries) = sealed.entries.lock() {
                     *entries = map;
                 }
@@ -286,24 +290,6 @@ impl SecretsFile {
         };
         write().map_err(|e| format!("cannot write --secrets-out `{}`: {e}", self.path.display()))
     }
-}
-
-/// `plaintext` encrypted to every recipient, ASCII-armoured.
-fn encrypt(recipients: &[age::x25519::Recipient], plaintext: &[u8]) -> Result<Vec<u8>, String> {
-    use age::armor::{ArmoredWriter, Format};
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let armored =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
-    writer.write_all(plaintext).map_err(|e| e.to_string())?;
-    writer
-        .finish()
-        .and_then(ArmoredWriter::finish)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -446,7 +432,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "age"))]
 mod encrypted_tests {
     use super::*;
 

@@ -405,6 +405,7 @@ fn secrets_go_to_a_command_on_stdin_with_the_file_as_fallback() {
 
 /// The `age` and `age-keygen` commands (Debian's `age`, installed by
 /// `.ci/run`), or `None` outside CI when they are not there.
+#[cfg(feature = "age")]
 fn age_tool() -> Option<()> {
     let ok = ["age", "age-keygen"].iter().all(|tool| {
         std::process::Command::new(tool)
@@ -421,6 +422,7 @@ fn age_tool() -> Option<()> {
 
 /// `--secrets-recipient`: the secrets file is age-encrypted; the real `age`
 /// tool decrypts it with the matching identity and finds the secret.
+#[cfg(feature = "age")]
 #[test]
 fn secrets_encrypted_with_age_are_decrypted_by_the_age_tool() {
     let Some(()) = age_tool() else { return };
