@@ -37,7 +37,8 @@ pub fn recipients(
     keys: &[String],
     files: &[PathBuf],
 ) -> Result<Vec<crate::seal::Recipient>, String> {
-    if !crate::seal::AVAILABLE && !(keys.is_empty() && files.is_empty()) {
+    let asked = !keys.is_empty() || !files.is_empty();
+    if asked && !crate::seal::AVAILABLE {
         return Err(format!("--secrets-recipient: {}", crate::seal::UNAVAILABLE));
     }
     let mut out = Vec::new();
