@@ -1,6 +1,6 @@
 //! The reserved name an AWX application carries while it is being replaced.
 //!
-//! A replacement is create-before-destroy (SPEC §3.2): the old application is
+//! A replacement is create-before-destroy (docs/reference.md §3.2): the old application is
 //! renamed `<name>~appform-replaced-<id>` (its own id), the new one is created
 //! under the real name, then the old one is deleted. A run interrupted between
 //! those steps leaves the renamed copy behind; planning recognises it by this

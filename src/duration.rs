@@ -1,4 +1,4 @@
-//! Durations as the config writes them (SPEC §1.1): an integer number of seconds,
+//! Durations as the config writes them (docs/reference.md §1.1): an integer number of seconds,
 //! or a string with one unit suffix `s m h d w y` (`90d`, `1y` = 365 days).
 
 /// Parses `"90d"`, `"30s"`, `"1y"` or `"3600"` into seconds.

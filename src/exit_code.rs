@@ -1,4 +1,4 @@
-//! The exit codes of every command (SPEC §4.2): the public interface CI
+//! The exit codes of every command (docs/reference.md §4.2): the public interface CI
 //! scripts branch on.
 
 /// Success; for `plan`, also "changes present" unless `--detailed-exitcode`.

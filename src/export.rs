@@ -1,5 +1,5 @@
 //! `appform export`: a server's live applications as a config document in the
-//! shape of SPEC §1.1, such that planning it against the same server shows no
+//! shape of docs/reference.md §1.1, such that planning it against the same server shows no
 //! changes. Pure: live state in, a JSON value (written out as YAML) out.
 
 use serde_json::{Map, Value, json};

@@ -6,7 +6,7 @@
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
 //! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
-//! - [`exit_code`]  the exit codes of every command (SPEC §4.2).
+//! - [`exit_code`]  the exit codes of every command (docs/reference.md §4.2).
 //! - [`fanout`]     one future per instance, at most `--parallelism` at once,
 //!   results in input order (no head-of-line blocking).
 //! - [`semantics`]  per-kind rules as data: update style, field comparison,

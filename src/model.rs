@@ -151,7 +151,7 @@ pub struct Config {
     /// Files skipped by the default discovery as not appform's (no `servers:`
     /// or `policy:`), relative to the root.
     pub skipped: Vec<String>,
-    /// `sha256:<hex>` over every file's relative path and bytes (SPEC §2.6 `config_digest`).
+    /// `sha256:<hex>` over every file's relative path and bytes (docs/reference.md §2.6 `config_digest`).
     pub digest: String,
     /// Non-fatal remarks found while loading (for example `tls_skip_verify`).
     pub warnings: Vec<String>,
@@ -170,7 +170,7 @@ impl Config {
     }
 }
 
-/// `policy:` (SPEC §4.1).
+/// `policy:` (docs/reference.md §4.1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
     pub max_deletes: u32,

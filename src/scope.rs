@@ -1,6 +1,6 @@
 //! TPP scope strings (tpp.md §3): `scope[:restriction,restriction][;scope...]`,
 //! e.g. `certificate:manage,revoke;configuration`. Parsed into a canonical map so
-//! that order, case of scope names and spaces never make a difference (SPEC §2.2).
+//! that order, case of scope names and spaces never make a difference (docs/reference.md §2.2).
 
 use std::collections::{BTreeMap, BTreeSet};
 

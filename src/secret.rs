@@ -122,7 +122,7 @@ pub enum ResolveError {
 
 impl SecretRef {
     /// Reads the value: the variable's value, or the file's contents with the
-    /// trailing newline trimmed (SPEC §1.1).
+    /// trailing newline trimmed (docs/reference.md §1.1).
     pub fn resolve(&self) -> Result<Secret, ResolveError> {
         match self {
             SecretRef::Env(name) => match std::env::var(name) {

@@ -1,4 +1,4 @@
-//! `--secrets-out FILE`: client secrets that a server shows once (SPEC §3.5),
+//! `--secrets-out FILE`: client secrets that a server shows once (docs/reference.md §3.5),
 //! merged into a JSON file created with mode 0600 and never truncated: each
 //! write reads what is there, adds the new entry and replaces the file atomically.
 //!

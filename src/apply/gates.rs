@@ -1,5 +1,5 @@
 //! Every refusal of apply, checked on the plan before any request that
-//! writes (SPEC §3.1, §3.5, §4.1): the safety policy, replacements without
+//! writes (docs/reference.md §3.1, §3.5, §4.1): the safety policy, replacements without
 //! `--allow-replace`, secrets shown once with nowhere to go, and `--replace`
 //! requests that cannot be honoured. Pure.
 

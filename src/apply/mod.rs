@@ -1,4 +1,4 @@
-//! Applying a plan (SPEC §3): what may be written (`gates`, `saved`), the
+//! Applying a plan (docs/reference.md §3): what may be written (`gates`, `saved`), the
 //! writes in phases on each server (`phases`), the client secrets shown once
 //! (`secrets`), and the read-back that checks the servers kept every value
 //! (`verify`), summed up in a [`Report`]. Talks to servers only through the

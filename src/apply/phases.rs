@@ -1,5 +1,5 @@
 //! The writes of one server instance: phases in a fixed order
-//! (creates, updates, replaces, deletes; SPEC §3.2), each sorted by app, up to
+//! (creates, updates, replaces, deletes; docs/reference.md §3.2), each sorted by app, up to
 //! `max_in_flight` writes at a time within a phase. A failed change does not
 //! stop the others; an authentication failure stops that server only.
 

@@ -1,6 +1,6 @@
 //! What an apply did, as numbers and words: the tallies, the closing line
-//! (SPEC §3.3: never a success message after a failure) and the exit code
-//! (SPEC §4.2). Pure; `render::apply` prints it.
+//! (docs/reference.md §3.3: never a success message after a failure) and the exit code
+//! (docs/reference.md §4.2). Pure; `render::apply` prints it.
 
 use super::phases::{ChangeOutcome, Outcome};
 use super::verify::Verification;

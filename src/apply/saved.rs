@@ -1,7 +1,7 @@
 //! `appform apply plan.json`: a reviewed plan is applied exactly or not at
 //! all. The config it was made from must be the same (digest), it decides the
 //! servers, and the plan made now must hold the same changes with the same
-//! `before_fingerprint`s (SPEC §3.1). Pure: plans in, words out.
+//! `before_fingerprint`s (docs/reference.md §3.1). Pure: plans in, words out.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Verification (SPEC §3.4): after the writes, the touched servers are read
+//! Verification (docs/reference.md §3.4): after the writes, the touched servers are read
 //! again and planned again; any change still wanted for an app that was
 //! written is a value the server did not keep. Pure: the plan made from the
 //! read-back and the outcomes in, the findings out.

@@ -55,7 +55,7 @@ impl Output {
     }
 
     /// Prints configuration errors on stderr, and in JSON mode also as a JSON
-    /// list of diagnostics on stdout (SPEC §7).
+    /// list of diagnostics on stdout (docs/reference.md §7).
     pub fn config_errors(&self, errors: &crate::config::ConfigErrors) {
         self.error(errors);
         if self.json {

@@ -156,7 +156,7 @@ fn load_baseline(args: &PlanArgs, out: Output) -> Result<Option<Baseline>, u8> {
     }
 }
 
-/// SPEC §4.2: an error wins, then a block, then (when asked with
+/// docs/reference.md §4.2: an error wins, then a block, then (when asked with
 /// `--detailed-exitcode` or `--fail-on`) changes, or drift only.
 pub fn exit_code<Op>(plan: &Plan<Op>, fail_on: Option<FailOn>) -> u8 {
     let drift = || {

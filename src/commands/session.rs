@@ -128,7 +128,7 @@ fn start_sandbox(args: &ServerArgs, targets: &[Target<'_>]) -> Result<Option<San
 }
 
 /// Unset `env:` variables and unreadable `file:` secrets of the selected
-/// servers, as diagnostics pointing at the reference in the YAML (SPEC §1.2:
+/// servers, as diagnostics pointing at the reference in the YAML (docs/reference.md §1.2:
 /// checked at plan/apply time only). The servers concerned also fail to plan.
 pub fn credential_problems(
     config: &Config,

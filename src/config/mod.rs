@@ -42,7 +42,7 @@ pub fn default_location() -> (PathBuf, Discovery) {
 /// How a directory's YAML files are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discovery {
-    /// Every file must be an appform file (`-c PATH`; SPEC §1.1).
+    /// Every file must be an appform file (`-c PATH`; docs/reference.md §1.1).
     Strict,
     /// Files without `servers:` or `policy:` are skipped (the default location).
     SkipUnrelated,

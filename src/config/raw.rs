@@ -16,7 +16,7 @@ use crate::model::{ClientType, Ensure, GrantType};
 #[serde(deny_unknown_fields)]
 #[schemars(title = "appform configuration file")]
 pub struct RawFile {
-    /// Safety thresholds checked before any write (SPEC §4.1). At most one file may set it.
+    /// Safety thresholds checked before any write (docs/reference.md §4.1). At most one file may set it.
     pub policy: Option<RawPolicy>,
     /// Servers by name. A name may be defined in one file only.
     pub servers: Option<BTreeMap<String, RawServer>>,

@@ -42,7 +42,7 @@ impl Origin {
     }
 }
 
-/// The revision a plan was classified against (an extension of SPEC §2.6).
+/// The revision a plan was classified against (an extension of docs/reference.md §2.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaselineRef {
     /// As given: `appform-applied`, `origin/main`.

@@ -16,7 +16,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// The order of apply phases (SPEC §3.2).
+    /// The order of apply phases (docs/reference.md §3.2).
     pub fn phase(self) -> u8 {
         match self {
             Action::Create => 0,
@@ -49,7 +49,7 @@ pub struct FieldDiff {
     /// Rendered as "(sensitive)" everywhere.
     pub sensitive: bool,
     /// With `plan --baseline`: whether this field drifted on the server or
-    /// changed in the config (an extension of SPEC §2.6).
+    /// changed in the config (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<super::baseline::Origin>,
 }
@@ -113,17 +113,17 @@ pub struct Change<Op = Operation> {
     /// SHA-256 over the normalized live object (null for a create).
     pub before_fingerprint: Option<String>,
     pub fields: Vec<FieldDiff>,
-    /// AWX: the application's organization, by name (an extension of SPEC §2.6;
+    /// AWX: the application's organization, by name (an extension of docs/reference.md §2.6;
     /// the same name can exist in several organizations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
-    /// What the reviewer must know beyond the fields (an extension of SPEC §2.6):
+    /// What the reviewer must know beyond the fields (an extension of docs/reference.md §2.6):
     /// a same-named app in another organization, the leftover of an
     /// interrupted replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// With `plan --baseline`: drift (changed on the server) or pending
-    /// (changed in the config) (an extension of SPEC §2.6).
+    /// (changed in the config) (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<super::baseline::Origin>,
     #[serde(skip)]

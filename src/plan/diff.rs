@@ -40,7 +40,7 @@ pub struct Diff {
     pub unmanaged_labels: Vec<String>,
 }
 
-/// SHA-256 over the normalized live object (SPEC §2.6 `before_fingerprint`).
+/// SHA-256 over the normalized live object (docs/reference.md §2.6 `before_fingerprint`).
 pub fn fingerprint(kind: Kind, live: &LiveApp) -> String {
     let rules = semantics::of(kind).fields;
     let fields: BTreeMap<&str, Value> = live
@@ -659,7 +659,7 @@ fn update_or_replace(
     let mut fields = Vec::new();
     let mut replace = false;
     // The body of the write: partial sends the changes; full replace sends the
-    // live object overlaid with the managed values (SPEC §2.3).
+    // live object overlaid with the managed values (docs/reference.md §2.3).
     let mut merged = live.fields.clone();
     for w in &wanted {
         let before = live.fields.get(&w.name).cloned();
@@ -686,7 +686,7 @@ fn update_or_replace(
         }
         // TPP without readable defaults: a field the server leaves out is at
         // its default, which nobody can tell; not a difference, but the
-        // configured value goes into the next full replace (SPEC §2.3).
+        // configured value goes into the next full replace (docs/reference.md §2.3).
         let unknown_default = sem.defaults_from_server
             && before.is_null()
             && !after.is_null()

@@ -1,5 +1,5 @@
 //! The plan: every selected server instance's changes, the summary, and the
-//! safety policy (SPEC §4.1). Pure: built from the config and live states that
+//! safety policy (docs/reference.md §4.1). Pure: built from the config and live states that
 //! the providers fetched; never talks to a server.
 
 pub mod baseline;
@@ -29,19 +29,19 @@ pub struct Plan<Op = Operation> {
     pub servers: Vec<ServerPlan<Op>>,
     pub summary: Summary,
     pub blocked: Vec<String>,
-    /// Server instances in sync / drifted / failed (an extension of SPEC §2.6).
+    /// Server instances in sync / drifted / failed (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub instances: InstanceCounts,
     /// `--app` globs: a partial plan holds only the changes of the matching
-    /// applications (an extension of SPEC §2.6; SPEC §7 `--app`).
+    /// applications (an extension of docs/reference.md §2.6; docs/reference.md §7 `--app`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only_apps: Vec<String>,
     /// In a plan file (`plan --out`): the configuration it was made from, so
-    /// that `apply PLANFILE` needs no `-c` (an extension of SPEC §2.6).
+    /// that `apply PLANFILE` needs no `-c` (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<SavedConfig>,
     /// `--baseline REF`: the revision the changes were classified against
-    /// (an extension of SPEC §2.6).
+    /// (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineRef>,
 }
@@ -152,21 +152,21 @@ pub struct ServerPlan<Op = Operation> {
     pub error: Option<String>,
     pub unmanaged: Vec<String>,
     pub changes: Vec<Change<Op>>,
-    /// Applications that already match (an extension of SPEC §2.6).
+    /// Applications that already match (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub noop: usize,
-    /// Live applications on the instance (an extension of SPEC §2.6).
+    /// Live applications on the instance (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub live: usize,
-    /// False when the server has `apply: false` (an extension of SPEC §2.6).
+    /// False when the server has `apply: false` (an extension of docs/reference.md §2.6).
     #[serde(default = "yes")]
     pub apply: bool,
     /// Whether `prune` is on: unmanaged apps are then the protected ones
-    /// (an extension of SPEC §2.6).
+    /// (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub prune: bool,
     /// AWX: the unmanaged apps as `name (organization)`, with a note when the
-    /// config has that name in another organization (an extension of SPEC §2.6).
+    /// config has that name in another organization (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged_labels: Vec<String>,
 }
@@ -184,7 +184,7 @@ pub struct Summary {
     pub noop: usize,
     pub unmanaged: usize,
     /// With `--baseline`: changes waiting in the config, and changes made
-    /// on the servers (an extension of SPEC §2.6).
+    /// on the servers (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -409,7 +409,7 @@ pub fn summarize<Op>(servers: &[ServerPlan<Op>]) -> Summary {
     s
 }
 
-/// The safety rules a plan breaks (SPEC §4.1), in words.
+/// The safety rules a plan breaks (docs/reference.md §4.1), in words.
 pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String> {
     let mut out = Vec::new();
     let destructive: usize = servers

@@ -1,4 +1,4 @@
-//! Canonical forms for comparison (SPEC §2.2), so that a second plan after an
+//! Canonical forms for comparison (docs/reference.md §2.2), so that a second plan after an
 //! apply is empty: trimmed strings, redirect URIs as sets, TPP scopes as maps,
 //! JSON by value.
 

@@ -156,7 +156,7 @@ pub fn parse_application_page(body: &[u8]) -> Result<(usize, Vec<LiveApp>), Stri
     Ok((count, apps))
 }
 
-/// Whether the pages of one listing agree with each other (SPEC §4.5): the same
+/// Whether the pages of one listing agree with each other (docs/reference.md §4.5): the same
 /// `count` on every page, no id twice, and as many ids as `count`. `Err` says
 /// what moved.
 pub fn check_listing(counts: &[usize], apps: &[LiveApp]) -> Result<(), String> {
@@ -457,7 +457,7 @@ impl Awx {
                     });
                 }
                 Ok(reply) if says_already_exists(&reply) => {
-                    // SPEC §4.5: "already exists" is read back, never a blind failure
+                    // docs/reference.md §4.5: "already exists" is read back, never a blind failure
                     // (an interrupted run's create can land after this run listed).
                     let how = "created by an earlier run that was interrupted, or by someone else, after the plan was made";
                     return match self.adopt(name, organization, fields, how).await? {
@@ -488,7 +488,7 @@ impl Awx {
                 }
                 Err(e) => Error::unreachable(&e),
             };
-            // SPEC §4.5: a create is not repeated blindly. Look first.
+            // docs/reference.md §4.5: a create is not repeated blindly. Look first.
             let how = "the answer to the create was lost";
             match self.adopt(name, organization, fields, how).await {
                 Ok(Some(created)) => return Ok(created),
@@ -543,7 +543,7 @@ impl Awx {
         }
     }
 
-    /// Create-before-destroy (SPEC §3.2): the old app `id` (now named
+    /// Create-before-destroy (docs/reference.md §3.2): the old app `id` (now named
     /// `live_name`) is renamed aside, the new one is created as `name` in
     /// `organization`, then the old one is deleted. If the create fails, the old
     /// app gets its name back. Every step that can fail leaves a state the next

@@ -18,7 +18,7 @@ use crate::logging;
 use crate::model::ServerOptions;
 use crate::secret::Secret;
 
-/// Responses larger than this are refused (SPEC §4.5).
+/// Responses larger than this are refused (docs/reference.md §4.5).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The most bytes one server's listing may take in all pages (about 170,000

@@ -106,7 +106,7 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         self.kind == FailureKind::Status(401)
     }
-    /// SPEC §3.3 and §4.5: an authentication failure or a host that does not
+    /// docs/reference.md §3.3 and §4.5: an authentication failure or a host that does not
     /// answer stops that server; its remaining changes are not attempted.
     pub fn stops_server(&self) -> bool {
         self.is_auth() || self.kind == FailureKind::Unreachable
@@ -176,7 +176,7 @@ impl Applied {
     }
 }
 
-/// The freshness check of full-replace kinds (SPEC §2.3): the object read
+/// The freshness check of full-replace kinds (docs/reference.md §2.3): the object read
 /// right before a write must still be the one the plan saw (`expected`
 /// fingerprint). `Ok(true)`: it is; `Ok(false)`: it is gone; `Err`: it
 /// changed, and the write is skipped as stale.
@@ -483,7 +483,7 @@ impl Client {
                 w.remove(id, expected).await.map(|_| Applied::done())
             }
             // The identity of a TPP or WHM app is its only key: a replacement
-            // would have to delete before it creates, which SPEC §3.2 forbids.
+            // would have to delete before it creates, which docs/reference.md §3.2 forbids.
             // `semantics` never plans one for these kinds.
             (Backend::Tpp(_) | Backend::Whm(_), Operation::Replace { .. }) => Err(Error::new(
                 FailureKind::Local,

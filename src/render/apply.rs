@@ -1,4 +1,4 @@
-//! The apply report (SPEC §3.3): one line per change, the verification
+//! The apply report (docs/reference.md §3.3): one line per change, the verification
 //! findings and the closing line as text, or the same as JSON. Secrets never
 //! appear: a created app shows its client id only.
 

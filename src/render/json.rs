@@ -1,4 +1,4 @@
-//! The versioned JSON plan (SPEC §2.6, `format_version` 1). Keys come out in the
+//! The versioned JSON plan (docs/reference.md §2.6, `format_version` 1). Keys come out in the
 //! declared order of the plan types; secrets are never part of a plan.
 
 use crate::plan::Plan;

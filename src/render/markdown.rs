@@ -1,4 +1,4 @@
-//! The plan as a pull-request comment (SPEC §2.7): a marker line so CI can
+//! The plan as a pull-request comment (docs/reference.md §2.7): a marker line so CI can
 //! update the comment in place, the summary first (failures before anything
 //! else: never "No changes" when a server could not be planned), then one
 //! section per server instance with a table, each cut at a byte budget with a

@@ -1,4 +1,4 @@
-//! The Terraform-style text plan (SPEC §2.5) and apply report. Colour only when
+//! The Terraform-style text plan (docs/reference.md §2.5) and apply report. Colour only when
 //! asked (TTY, no `--no-color`, no `NO_COLOR`); the words are the same either way.
 
 use std::fmt::Write;

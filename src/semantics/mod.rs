@@ -26,7 +26,7 @@ pub use tpp::{
 };
 pub use whm::WHM;
 
-/// How a server stores an update (SPEC §2.3).
+/// How a server stores an update (docs/reference.md §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateStyle {
@@ -53,7 +53,7 @@ impl UpdateStyle {
     }
 }
 
-/// How two values of a field are compared (SPEC §2.2).
+/// How two values of a field are compared (docs/reference.md §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compare {
     /// Strings with outer whitespace trimmed (AWX trims).
@@ -68,7 +68,7 @@ pub enum Compare {
     Json,
 }
 
-/// When a change of the field cannot be made in place (SPEC §2.4).
+/// When a change of the field cannot be made in place (docs/reference.md §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replacement {
     Never,
@@ -113,12 +113,12 @@ pub struct Semantics {
     pub update_style: UpdateStyle,
     /// The managed fields, sorted by name.
     pub fields: &'static [FieldRule],
-    /// The same fields in the order people write them (the SPEC's examples;
+    /// The same fields in the order people write them (the examples of docs/reference.md;
     /// `appform export` writes them so).
     pub display_order: &'static [&'static str],
     /// WHM: the body of a write is this object, and its top-level keys are the
     /// fields: declared keys are managed, other live keys are carried over (or
-    /// dropped under `authoritative`), each compared as JSON (SPEC §2.2–§2.3).
+    /// dropped under `authoritative`), each compared as JSON (docs/reference.md §2.2–§2.3).
     /// Live apps name those fields `<object>.<key>`.
     pub object_field: Option<&'static str>,
     /// What the server generates on create and never lets anyone compare, and
@@ -126,7 +126,7 @@ pub struct Semantics {
     pub generated: &'static [Generated],
     /// A create yields a client secret shown once when this field has this value.
     pub secret_when: Option<(&'static str, &'static str)>,
-    /// Whether an app can be replaced create-before-destroy (SPEC §3.2): the
+    /// Whether an app can be replaced create-before-destroy (docs/reference.md §3.2): the
     /// old one must be able to step aside (AWX renames it); a TPP ID or a WHM
     /// name is the only key, so the old app would have to go first.
     pub replaceable: bool,

@@ -443,7 +443,7 @@ fn an_unset_credential_is_a_clear_error() {
         stdout.contains("environment variable `AWX_TOKEN` is not set"),
         "{stdout}"
     );
-    // A diagnostic pointing at the reference in the YAML (SPEC §1.2).
+    // A diagnostic pointing at the reference in the YAML (docs/reference.md §1.2).
     assert!(
         stderr.contains("appform::config::unresolved_credential"),
         "{stderr}"
@@ -498,7 +498,7 @@ fn the_json_plan_has_the_spec_fields() {
     assert_eq!(server["kind"], "awx");
     assert_eq!(server["update_style"], "partial");
     let change = &server["changes"][0];
-    // The SPEC's keys in its order, then the organization (an extension).
+    // The keys of docs/reference.md in its order, then the organization (an extension).
     assert_eq!(
         keys(change),
         [

@@ -29,7 +29,7 @@ fn unrelated_yaml_is_skipped_with_a_warning_by_default_only() {
         stderr.contains("skipped `./docker-compose.yml`: not an appform file"),
         "{stderr}"
     );
-    // Named with -c, the directory is read whole, as the SPEC says.
+    // Named with -c, the directory is read whole, as docs/reference.md §1.1 says.
     let out = appform()
         .current_dir(dir.path())
         .args(["validate", "-c", "."])

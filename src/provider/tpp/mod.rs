@@ -139,7 +139,7 @@ impl Tpp {
 
     /// Every application, from a listing that `TotalCount` confirms before and
     /// after (read again, up to three times, when another client changed the
-    /// list meanwhile; SPEC §4.5).
+    /// list meanwhile; docs/reference.md §4.5).
     pub async fn fetch(&self) -> Result<LiveState, Error> {
         // The defaults and the first count go out together.
         let (defaults, first_count) = tokio::join!(self.defaults(), self.total_count());
@@ -371,7 +371,7 @@ impl Tpp {
             match self.call("CreateApplication", &body, Retry::Never).await {
                 Ok(_) => return Ok(created()),
                 // No answer, or a 5xx/429 that may have come after the server
-                // acted: SPEC §4.5, look before sending a create again.
+                // acted: docs/reference.md §4.5, look before sending a create again.
                 Err(e @ (CallError::Transport(_) | CallError::Status(429 | 500..=599, _))) => {
                     if self
                         .adopt(id, fields, "the answer to the create was lost")
