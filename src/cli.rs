@@ -54,6 +54,24 @@ pub enum Command {
     Sandbox(SandboxArgs),
 }
 
+/// `--kind` of `export`: the server kinds, as the command line spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Awx,
+    Tpp,
+    Whm,
+}
+
+impl From<KindArg> for crate::model::Kind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Awx => crate::model::Kind::Awx,
+            KindArg::Tpp => crate::model::Kind::Tpp,
+            KindArg::Whm => crate::model::Kind::Whm,
+        }
+    }
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -309,7 +327,7 @@ pub struct ExportArgs {
     pub config: ConfigArg,
     /// Export a server that no config names (a first export): its kind...
     #[arg(long, value_enum, requires = "url", conflicts_with = "config")]
-    pub kind: Option<crate::model::Kind>,
+    pub kind: Option<KindArg>,
     /// ...and its URL; credentials from the `--*-env` options.
     #[arg(long, requires = "kind", value_name = "URL")]
     pub url: Option<String>,

@@ -33,6 +33,8 @@
 //!   and value of the markdown through one escaper, `render::markdown_safe`),
 //!   the apply report, miette diagnostics.
 //! - [`sandbox`]    the API simulators (axum on loopback), one start-up path (`fleet`) and one state-file format for `appform sandbox` and `--sandbox`; shares no code with `provider`.
+//! - [`metrics`]    `--metrics-out`: Prometheus text of a run, written atomically.
+//! - [`progress`]   progress on stderr, on a terminal only.
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
 //!

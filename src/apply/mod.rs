@@ -41,6 +41,9 @@ pub trait Ui {
     fn show_plan(&self, plan: &Plan);
     fn skipped(&self, server: &str);
     fn confirm(&self) -> Result<(), String>;
+    /// What tells the user, at once, that Ctrl-C was taken while writing
+    /// (a plain function: it runs on the signal watcher's task).
+    fn interrupt_notice(&self) -> fn();
 }
 
 /// How an apply ended.
@@ -121,9 +124,16 @@ pub async fn run(
         command: options.secrets_command,
         discard: options.allow.discard_secrets,
     };
-    report
-        .results
-        .extend(write(&work, fetched, &keeper, options.parallelism).await);
+    report.results.extend(
+        write(
+            &work,
+            fetched,
+            &keeper,
+            options.parallelism,
+            ui.interrupt_notice(),
+        )
+        .await,
+    );
     report.verification = read_back(config, fetched, &report.results, options.parallelism).await;
     Ending::Wrote(report)
 }
@@ -152,6 +162,7 @@ pub async fn write(
     fetched: &[Fetched<'_>],
     hooks: &dyn Hooks,
     parallelism: usize,
+    interrupt_notice: fn(),
 ) -> Vec<ChangeOutcome> {
     let by_name: BTreeMap<&str, &Fetched<'_>> = fetched
         .iter()
@@ -159,10 +170,10 @@ pub async fn write(
         .collect();
     let total: usize = work.iter().map(|sp| sp.changes.len()).sum();
     crate::progress::begin("writes", total as u64);
-    let watcher = tokio::spawn(async {
+    let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             phases::interrupt();
-            eprintln!("Interrupted: finishing the writes in flight, starting no new ones.");
+            interrupt_notice();
         }
     });
     let results: Vec<Vec<ChangeOutcome>> = crate::fanout::in_order(

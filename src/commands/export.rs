@@ -125,7 +125,7 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
 /// config file, so the export starts from nothing but a URL.
 fn config_from_flags(args: &ExportArgs, out: Output) -> Option<crate::model::Config> {
     use serde_json::{Map, Value, json};
-    let kind = args.kind?;
+    let kind = crate::model::Kind::from(args.kind?);
     let mut auth = Map::new();
     let mut put = |key: &str, value: Option<String>| {
         if let Some(v) = value {

@@ -1,5 +1,6 @@
 //! One module per CLI verb. Each takes plain option structs and returns an exit
-//! code; the work is done by `config`, `plan`, `provider`, `execute` and `render`.
+//! code; the work is done by `config`, `plan`, `targets`, `provider`, `apply`,
+//! `export` and `render`. Only here (and `main.rs`) is anything printed.
 
 pub mod apply;
 pub mod export;
@@ -27,12 +28,12 @@ pub struct Output {
 
 impl Output {
     pub fn stderr_color(&self) -> bool {
-        crate::render::use_color(self.color, crate::render::stderr_is_tty())
+        use_color(self.color, crate::render::stderr_is_tty())
     }
 
     pub fn stdout_style(&self) -> crate::render::text::Style {
         crate::render::text::Style {
-            color: crate::render::use_color(self.color, crate::render::stdout_is_tty()),
+            color: use_color(self.color, crate::render::stdout_is_tty()),
         }
     }
 
@@ -117,4 +118,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 pub fn exit(code: u8) -> ExitCode {
     ExitCode::from(code)
+}
+
+/// `--color auto` colours only a TTY, and never with a non-empty `NO_COLOR`;
+/// `always` and `never` win over both (no-color.org: a flag beats the variable).
+pub fn use_color(choice: crate::cli::ColorChoice, stream_is_tty: bool) -> bool {
+    use crate::cli::ColorChoice;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            stream_is_tty && !no_color_env
+        }
+    }
 }

@@ -106,7 +106,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     }
     if let Some(path) = &args.out {
         let file = Plan {
-            config: Some(crate::plan::SavedConfig::of(&config)),
+            config: Some(crate::plan::SavedConfig::of(
+                &config,
+                std::fs::canonicalize(&config.root)
+                    .unwrap_or_else(|_| config.root.clone())
+                    .display()
+                    .to_string(),
+            )),
             ..plan.clone()
         };
         if let Err(e) = crate::secret::write_private(path, render::json::plan(&file).as_bytes()) {

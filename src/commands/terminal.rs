@@ -48,6 +48,10 @@ impl apply::Ui for ApplyTerminal<'_> {
             _ => Err("Apply cancelled.".into()),
         }
     }
+
+    fn interrupt_notice(&self) -> fn() {
+        || eprintln!("Interrupted: finishing the writes in flight, starting no new ones.")
+    }
 }
 
 /// Prints how the apply ended; returns the exit code.

@@ -67,11 +67,9 @@ pub struct SavedFile {
 }
 
 impl SavedConfig {
-    pub fn of(config: &Config) -> SavedConfig {
-        let root_absolute = std::fs::canonicalize(&config.root)
-            .unwrap_or_else(|_| config.root.clone())
-            .display()
-            .to_string();
+    /// `root_absolute`: the configuration directory made absolute by the
+    /// caller (plan/ reads no file system).
+    pub fn of(config: &Config, root_absolute: String) -> SavedConfig {
         SavedConfig {
             root: config.root.display().to_string(),
             root_absolute,
