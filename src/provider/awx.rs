@@ -611,6 +611,57 @@ impl Awx {
     }
 }
 
+impl super::Provider for Awx {
+    fn fetch(&self) -> super::BoxFuture<'_, Result<LiveState, Error>> {
+        Box::pin(Awx::fetch(self))
+    }
+
+    fn execute<'a>(
+        &'a self,
+        operation: &'a crate::plan::Operation,
+        _expected: Option<&'a str>,
+    ) -> super::BoxFuture<'a, Result<Applied, Error>> {
+        use crate::plan::Operation;
+        let no_org = || {
+            Error::new(
+                FailureKind::Local,
+                "the plan has no organization id for this AWX application",
+            )
+        };
+        Box::pin(async move {
+            match operation {
+                Operation::Create {
+                    name,
+                    organization,
+                    fields,
+                } => self
+                    .create(name, organization.ok_or_else(no_org)?, fields)
+                    .await
+                    .map(Applied::created),
+                Operation::Update { id, fields } => {
+                    self.update(id, fields).await.map(|_| Applied::done())
+                }
+                Operation::Replace {
+                    id,
+                    live_name,
+                    name,
+                    organization,
+                    fields,
+                } => {
+                    self.replace(
+                        id,
+                        live_name,
+                        name,
+                        organization.ok_or_else(no_org)?,
+                        fields,
+                    )
+                    .await
+                }
+                Operation::Delete { id } => self.delete(id).await.map(|_| Applied::done()),
+            }
+        })
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

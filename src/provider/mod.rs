@@ -265,16 +265,41 @@ fn sanitized(e: Error, in_use: &[String]) -> Error {
 /// sanitised ([`crate::secret::sanitize_server_text`]): the credentials in
 /// use redacted, control characters made visible.
 pub struct Client {
-    backend: Backend,
+    backend: Box<dyn Provider>,
     /// The secret values this client sends (token, password).
     in_use: Vec<String>,
 }
 
-enum Backend {
-    Awx(awx::Awx),
-    Tpp(tpp::Tpp),
-    Whm(whm::Whm),
+/// What one kind's client does, the one shape every kind implements:
+/// read every application (its listing checked for consistency, its errors
+/// recognised the way the API signals them), carry out one planned
+/// operation, and end the session. Added kinds implement it in their own
+/// module; nothing here branches on the kind but the choice of constructor
+/// in [`Client::connect`].
+pub(crate) trait Provider: Send + Sync {
+    /// The live state: every application, and what the kind reads beside
+    /// them (AWX organizations, TPP defaults).
+    fn fetch(&self) -> BoxFuture<'_, Result<LiveState, Error>>;
+    /// Carries out one planned operation. `expected`: the fingerprint the
+    /// plan saw, for kinds that read before they write (full replace).
+    fn execute<'a>(
+        &'a self,
+        operation: &'a Operation,
+        expected: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Applied, Error>>;
+    /// Ends the session (TPP revokes the token it obtained).
+    fn close(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// Credentials obtained during the session, to redact from server text.
+    fn obtained_credentials(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
+
+/// A boxed future borrowing its provider (trait objects cannot have async fns).
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// The secret values of `server`'s credentials that resolve, and the forms
 /// they travel in: a Basic `Authorization` value is `user:password` in
@@ -327,9 +352,7 @@ impl Client {
     /// `e` with the server's text made safe to show.
     fn clean(&self, e: Error) -> Error {
         let mut in_use = self.in_use.clone();
-        if let Backend::Tpp(t) = &self.backend {
-            in_use.extend(t.tokens_in_use());
-        }
+        in_use.extend(self.backend.obtained_credentials());
         sanitized(e, &in_use)
     }
 
@@ -338,70 +361,34 @@ impl Client {
         instance: &Instance,
         secrets: &dyn SecretSource,
         opts: ConnectOptions,
-    ) -> Result<Backend, Error> {
+    ) -> Result<Box<dyn Provider>, Error> {
         let auth = auth_header(server, secrets)?;
         let http =
             Http::new(&instance.url, &server.options, auth, opts.max_retries).map_err(|e| {
                 Error::new(FailureKind::Tls, format!("server `{}`: {e}", instance.name))
             })?;
+        // The one choice by kind: which client to build.
         match server.kind {
-            Kind::Awx => Ok(Backend::Awx(awx::Awx::new(
-                http,
-                server.options.max_in_flight,
-            ))),
-            Kind::Tpp => {
-                let grant = match &server.auth {
-                    Auth::TppPassword {
-                        client_id,
-                        username,
-                        password,
-                        scope,
-                    } => {
-                        let ctx = |e: ResolveError| {
-                            Error::new(
-                                FailureKind::Credentials,
-                                format!("server `{}`: {e}", server.name),
-                            )
-                        };
-                        Some(tpp::PasswordGrant {
-                            client_id: secrets.credential(client_id, "client_id").map_err(ctx)?,
-                            username: secrets.credential(username, "username").map_err(ctx)?,
-                            password: secrets.secret(password, "password").map_err(ctx)?,
-                            scope: scope
-                                .clone()
-                                .unwrap_or_else(|| crate::model::TPP_DEFAULT_SCOPE.into()),
-                        })
-                    }
-                    _ => None,
-                };
-                tpp::Tpp::connect(http, grant)
-                    .await
-                    .map(Backend::Tpp)
-                    .map_err(|e| Error::new(e.kind, format!("server `{}`: {e}", instance.name)))
-            }
-            Kind::Whm => Ok(Backend::Whm(whm::Whm::new(http))),
+            Kind::Awx => Ok(Box::new(awx::Awx::new(http, server.options.max_in_flight))),
+            Kind::Tpp => Ok(Box::new(
+                tpp::Tpp::connect_for(http, server, instance, secrets).await?,
+            )),
+            Kind::Whm => Ok(Box::new(whm::Whm::new(http))),
         }
     }
 
     pub async fn fetch(&self) -> Result<LiveState, Error> {
-        match &self.backend {
-            Backend::Awx(a) => a.fetch().await,
-            Backend::Tpp(t) => t.fetch().await,
-            Backend::Whm(w) => w.fetch().await,
-        }
-        .map_err(|e| self.clean(e))
+        self.backend.fetch().await.map_err(|e| self.clean(e))
     }
 
     /// Ends the session: revokes a token appform obtained.
     /// `Err`: a token appform obtained could not be revoked.
     pub async fn close(&self) -> Result<(), String> {
-        let Backend::Tpp(t) = &self.backend else {
-            return Ok(());
-        };
         // Captured before the revocation forgets them.
         let mut in_use = self.in_use.clone();
-        in_use.extend(t.tokens_in_use());
-        t.close()
+        in_use.extend(self.backend.obtained_credentials());
+        self.backend
+            .close()
             .await
             .map_err(|e| crate::secret::sanitize_server_text(&e, &in_use))
     }
@@ -418,77 +405,8 @@ impl Client {
     }
 
     async fn execute_raw(&self, change: &Change) -> Result<Applied, Error> {
-        let operation = &change.operation;
-        let expected = change.before_fingerprint.as_deref();
-        let no_org = || {
-            Error::new(
-                FailureKind::Local,
-                "the plan has no organization id for this AWX application",
-            )
-        };
-        match (&self.backend, operation) {
-            (
-                Backend::Awx(a),
-                Operation::Create {
-                    name,
-                    organization,
-                    fields,
-                },
-            ) => a
-                .create(name, organization.ok_or_else(no_org)?, fields)
-                .await
-                .map(Applied::created),
-            (Backend::Awx(a), Operation::Update { id, fields }) => {
-                a.update(id, fields).await.map(|_| Applied::done())
-            }
-            (
-                Backend::Awx(a),
-                Operation::Replace {
-                    id,
-                    live_name,
-                    name,
-                    organization,
-                    fields,
-                },
-            ) => {
-                a.replace(
-                    id,
-                    live_name,
-                    name,
-                    organization.ok_or_else(no_org)?,
-                    fields,
-                )
-                .await
-            }
-            (Backend::Awx(a), Operation::Delete { id }) => {
-                a.delete(id).await.map(|_| Applied::done())
-            }
-            (Backend::Tpp(t), Operation::Create { name, fields, .. }) => {
-                t.create(name, fields).await.map(Applied::created)
-            }
-            (Backend::Tpp(t), Operation::Update { id, fields }) => t
-                .update(id, fields, expected)
-                .await
-                .map(|_| Applied::done()),
-            (Backend::Tpp(t), Operation::Delete { id }) => {
-                t.delete(id, expected).await.map(|_| Applied::done())
-            }
-            (Backend::Whm(w), Operation::Create { name, fields, .. }) => {
-                w.save(name, fields, None).await.map(|_| Applied::done())
-            }
-            (Backend::Whm(w), Operation::Update { id, fields }) => {
-                w.save(id, fields, expected).await.map(|_| Applied::done())
-            }
-            (Backend::Whm(w), Operation::Delete { id }) => {
-                w.remove(id, expected).await.map(|_| Applied::done())
-            }
-            // The identity of a TPP or WHM app is its only key: a replacement
-            // would have to delete before it creates, which docs/reference.md §3.2 forbids.
-            // `semantics` never plans one for these kinds.
-            (Backend::Tpp(_) | Backend::Whm(_), Operation::Replace { .. }) => Err(Error::new(
-                FailureKind::Local,
-                "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
-            )),
-        }
+        self.backend
+            .execute(&change.operation, change.before_fingerprint.as_deref())
+            .await
     }
 }

@@ -233,6 +233,41 @@ impl Whm {
     }
 }
 
+impl super::Provider for Whm {
+    fn fetch(&self) -> super::BoxFuture<'_, Result<LiveState, Error>> {
+        Box::pin(Whm::fetch(self))
+    }
+
+    fn execute<'a>(
+        &'a self,
+        operation: &'a crate::plan::Operation,
+        expected: Option<&'a str>,
+    ) -> super::BoxFuture<'a, Result<super::Applied, Error>> {
+        use super::Applied;
+        use crate::plan::Operation;
+        Box::pin(async move {
+            match operation {
+                Operation::Create { name, fields, .. } => {
+                    self.save(name, fields, None).await.map(|_| Applied::done())
+                }
+                Operation::Update { id, fields } => self
+                    .save(id, fields, expected)
+                    .await
+                    .map(|_| Applied::done()),
+                Operation::Delete { id } => {
+                    self.remove(id, expected).await.map(|_| Applied::done())
+                }
+                // The identity is the app's only key: a replacement would delete
+                // before it creates, which docs/reference.md §3.2 forbids; the
+                // semantics table never plans one for this kind.
+                Operation::Replace { .. } => Err(Error::new(
+                    FailureKind::Local,
+                    "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
+                )),
+            }
+        })
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

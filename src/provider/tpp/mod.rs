@@ -60,6 +60,43 @@ impl Tpp {
         self.session.tokens_in_use()
     }
 
+    /// Connects to `instance` of `server`: with `client_id`, `username` and
+    /// `password` credentials, a token is obtained first (tpp.md §4).
+    pub async fn connect_for(
+        http: Http,
+        server: &crate::model::Server,
+        instance: &crate::model::Instance,
+        secrets: &dyn crate::secret::SecretSource,
+    ) -> Result<Tpp, Error> {
+        let grant = match &server.auth {
+            crate::model::Auth::TppPassword {
+                client_id,
+                username,
+                password,
+                scope,
+            } => {
+                let ctx = |e: crate::secret::ResolveError| {
+                    Error::new(
+                        super::FailureKind::Credentials,
+                        format!("server `{}`: {e}", server.name),
+                    )
+                };
+                Some(PasswordGrant {
+                    client_id: secrets.credential(client_id, "client_id").map_err(ctx)?,
+                    username: secrets.credential(username, "username").map_err(ctx)?,
+                    password: secrets.secret(password, "password").map_err(ctx)?,
+                    scope: scope
+                        .clone()
+                        .unwrap_or_else(|| crate::model::TPP_DEFAULT_SCOPE.into()),
+                })
+            }
+            _ => None,
+        };
+        Tpp::connect(http, grant)
+            .await
+            .map_err(|e| Error::new(e.kind, format!("server `{}`: {e}", instance.name)))
+    }
+
     /// Connects; with a password grant, obtains a token first.
     pub async fn connect(http: Http, grant: Option<PasswordGrant>) -> Result<Tpp, Error> {
         Ok(Tpp {
@@ -477,5 +514,49 @@ impl Tpp {
             },
             Err(e) => Err(e.into_write()),
         }
+    }
+}
+
+impl super::Provider for Tpp {
+    fn fetch(&self) -> super::BoxFuture<'_, Result<LiveState, Error>> {
+        Box::pin(Tpp::fetch(self))
+    }
+
+    fn execute<'a>(
+        &'a self,
+        operation: &'a crate::plan::Operation,
+        expected: Option<&'a str>,
+    ) -> super::BoxFuture<'a, Result<super::Applied, Error>> {
+        use super::Applied;
+        use crate::plan::Operation;
+        Box::pin(async move {
+            match operation {
+                Operation::Create { name, fields, .. } => {
+                    self.create(name, fields).await.map(Applied::created)
+                }
+                Operation::Update { id, fields } => self
+                    .update(id, fields, expected)
+                    .await
+                    .map(|_| Applied::done()),
+                Operation::Delete { id } => {
+                    self.delete(id, expected).await.map(|_| Applied::done())
+                }
+                // The identity is the app's only key: a replacement would delete
+                // before it creates, which docs/reference.md §3.2 forbids; the
+                // semantics table never plans one for this kind.
+                Operation::Replace { .. } => Err(Error::new(
+                    FailureKind::Local,
+                    "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
+                )),
+            }
+        })
+    }
+
+    fn close(&self) -> super::BoxFuture<'_, Result<(), String>> {
+        Box::pin(Tpp::close(self))
+    }
+
+    fn obtained_credentials(&self) -> Vec<String> {
+        self.tokens_in_use()
     }
 }
