@@ -35,6 +35,8 @@
 //! - [`sandbox`]    the API simulators (axum on loopback), one start-up path (`fleet`) and one state-file format for `appform sandbox` and `--sandbox`; shares no code with `provider`.
 //! - [`metrics`]    `--metrics-out`: Prometheus text of a run, written atomically.
 //! - [`progress`]   progress on stderr, on a terminal only.
+//! - [`ops`]        the operations layer: sessions with the servers, as
+//!   functions over plain option structs returning values (no clap, no printing).
 //! - [`commands`]   one module per CLI verb; thin, they call the modules above.
 //! - [`cli`]        clap types only.
 //!
@@ -58,6 +60,7 @@ pub mod fanout;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod progress;
 pub mod provider;

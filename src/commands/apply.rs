@@ -91,7 +91,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         let (fetched, plan, problems) = fetch_and_plan(
             &config,
             &targets,
-            &args.servers,
+            &super::session::reach(&args.servers),
             &forced,
             &apps,
             &unreviewed,

@@ -110,10 +110,7 @@ impl Output {
 /// The runtime for the network commands: one thread is enough for this
 /// I/O-bound fan-out.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+    crate::ops::session::runtime()
 }
 
 pub fn exit(code: u8) -> ExitCode {

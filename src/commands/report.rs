@@ -1,10 +1,10 @@
 //! `appform report FILE...`: several JSON plans (the shards of a fleet, say)
 //! merged into one text, JSON or markdown report.
 
-use super::plan::exit_code;
 use super::session::read_plan;
 use super::{EXIT_ERROR, Output};
 use crate::cli::{Format, ReportArgs};
+use crate::ops::plan::exit_code;
 use crate::plan;
 use crate::render;
 
