@@ -2,10 +2,9 @@
 //! YAML, credentials as the same references, secrets never.
 
 use super::session::load_config;
-use super::{EXIT_ERROR, EXIT_OK, Output, runtime};
+use super::{EXIT_ERROR, EXIT_OK, Output};
 use crate::cli::ExportArgs;
-use crate::provider::{Client, ConnectOptions, RealSecrets, SecretSource};
-use crate::targets::Target;
+use crate::ops::{self, Reach};
 
 pub fn run(args: &ExportArgs, out: Output) -> u8 {
     let loaded = match args.url {
@@ -15,103 +14,22 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
     let Some(config) = loaded else {
         return EXIT_ERROR;
     };
-    let mut matches: Vec<Target<'_>> = Vec::new();
-    for server in &config.servers {
-        for instance in &server.instances {
-            if server.name == args.server || instance.name == args.server {
-                matches.push(Target { server, instance });
-            }
-        }
-    }
-    let target = match matches.as_slice() {
-        [one] => *one,
-        [] => {
-            let known: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
-            return out.fail(&format!(
-                "no server `{}` in the configuration (servers: {})",
-                args.server,
-                known.join(", ")
-            ));
-        }
-        many => {
-            let names: Vec<&str> = many.iter().map(|t| t.instance.name.as_str()).collect();
-            return out.fail(&format!(
-                "server `{}` has {} instances; export one of them: --server {}",
-                args.server,
-                many.len(),
-                names.join(" | --server ")
-            ));
-        }
+    let reach = Reach {
+        sandbox: args.sandbox,
+        max_retries: args.max_retries,
+        parallelism: 1,
     };
-    let secrets: &dyn SecretSource = if args.sandbox {
-        &crate::sandbox::from_config::SandboxSecrets
-    } else {
-        &RealSecrets
-    };
-    let sandbox = if args.sandbox {
-        match super::session::start_for(&[target], secrets) {
-            Ok(s) => Some(s),
-            Err(e) => return out.fail(&e),
-        }
-    } else {
-        None
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let exported = match ops::export::target(&config, &args.server)
+        .and_then(|target| ops::export::run(target, &reach))
+    {
+        Ok(e) => e,
         Err(e) => return out.fail(&e),
     };
-    // Read with the server's read-only `auth.plan` when it has one; the
-    // document keeps the config's own credential references.
-    let mut reading = target.server.clone();
-    if let Some(read_only) = reading.plan_auth.take() {
-        reading.auth = read_only;
-    }
-    let live = rt.block_on(async {
-        let client = Client::connect(
-            &reading,
-            target.instance,
-            secrets,
-            ConnectOptions {
-                max_retries: args.max_retries,
-            },
-        )
-        .await?;
-        let live = client.fetch().await;
-        if let Err(e) = client.close().await {
-            out.warn(&format!("{}: {e}", target.instance.name));
-        }
-        live
-    });
-    drop(sandbox);
-    let live = match live {
-        Ok(l) => l,
-        Err(e) => return out.fail(&e.message),
-    };
-    let exported = crate::export::document(target.server, target.instance, &live);
-    for s in &exported.skipped {
-        out.warn(&format!("not exported: {s}"));
-    }
-    for w in &exported.withheld {
-        out.warn(&format!(
-            "not exported: {w} looks like a secret (by its name or its value); it stays on the server, carried unchanged by every save, as long as the app is not `authoritative: true`; never commit its value"
-        ));
-    }
-    let yaml = match crate::config::source::to_yaml(&exported.document) {
-        Ok(y) => y,
-        Err(e) => return out.fail(&e),
-    };
-    let text = format!(
-        "# Exported by appform from {} ({}). Review it before committing.\n{yaml}",
-        target.instance.url,
-        match live.apps.len() - exported.skipped.len() {
-            1 => "1 application".to_string(),
-            n => format!("{n} applications"),
-        }
-    );
+    exported.warnings.iter().for_each(|w| out.warn(w));
     match &args.output {
-        None => print!("{text}"),
+        None => print!("{}", exported.text),
         Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
+            if let Err(e) = std::fs::write(path, &exported.text) {
                 return out.fail(&format!("cannot write `{}`: {e}", path.display()));
             }
             out.info(&format!("Wrote {}.", path.display()));

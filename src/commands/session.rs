@@ -13,7 +13,7 @@ use crate::plan::{InstanceProblem, Plan};
 use crate::sandbox::fleet::Sandbox;
 use crate::targets::{Fetched, Target};
 
-pub use crate::ops::session::{fetch_and_plan, problem_diagnostic, read_plan, start_for};
+pub use crate::ops::session::{fetch_and_plan, problem_diagnostic, read_plan};
 
 /// Where `-c` (or the default location) says the configuration is.
 pub fn config_location(arg: &crate::cli::ConfigArg) -> (std::path::PathBuf, config::Discovery) {

@@ -3,7 +3,9 @@
 //! layer). No clap type and no printing here: `commands/` maps its
 //! arguments to these structs and prints what comes back.
 
+pub mod export;
 pub mod plan;
+pub mod sandbox;
 pub mod session;
 
 /// How to reach the servers (`--sandbox`, `--max-retries`, `--parallelism`).
