@@ -3,7 +3,7 @@
 
 use super::session::{
     close_all, fetch_and_plan, load_config, load_saved_config, prepare, problem_diagnostic,
-    read_plan, select_targets, server_errors_to_stderr,
+    read_plan, selection, server_errors_to_stderr,
 };
 use super::{EXIT_ERROR, Output};
 use crate::apply::{self, gates, saved};
@@ -31,7 +31,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     // A saved plan decides the servers; otherwise `--server`.
     let targets = match &saved_plan {
         Some(p) => saved::targets(&config, p),
-        None => select_targets(&config, &args.servers),
+        None => crate::ops::session::select_targets(&config, &selection(&args.servers)),
     };
     let Ok(targets) = targets.map_err(|e| out.fail(&e)) else {
         return EXIT_ERROR;

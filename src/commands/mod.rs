@@ -28,12 +28,12 @@ pub struct Output {
 
 impl Output {
     pub fn stderr_color(&self) -> bool {
-        use_color(self.color, crate::render::stderr_is_tty())
+        terminal::use_color(self.color, crate::render::stderr_is_tty())
     }
 
     pub fn stdout_style(&self) -> crate::render::text::Style {
         crate::render::text::Style {
-            color: use_color(self.color, crate::render::stdout_is_tty()),
+            color: terminal::use_color(self.color, crate::render::stdout_is_tty()),
         }
     }
 
@@ -107,26 +107,8 @@ impl Output {
     }
 }
 
-/// The runtime for the network commands: one thread is enough for this
-/// I/O-bound fan-out.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    crate::ops::session::runtime()
-}
+pub use crate::ops::session::runtime;
 
 pub fn exit(code: u8) -> ExitCode {
     ExitCode::from(code)
-}
-
-/// `--color auto` colours only a TTY, and never with a non-empty `NO_COLOR`;
-/// `always` and `never` win over both (no-color.org: a flag beats the variable).
-pub fn use_color(choice: crate::cli::ColorChoice, stream_is_tty: bool) -> bool {
-    use crate::cli::ColorChoice;
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            stream_is_tty && !no_color_env
-        }
-    }
 }

@@ -1,8 +1,6 @@
-//! A session with the servers, as `plan`, `apply` and `export` open one: load
-//! the config, select the targets (`--server`, `--shard`), resolve their
-//! credentials (diagnostics for unset ones), start the embedded sandbox if
-//! asked, connect and fetch live state, build the plan, and close (revoking
-//! tokens appform obtained). Problems are diagnostics pointing into the YAML.
+//! The printing side of a session with the servers (the work is
+//! `ops::session`): the config loaded with its diagnostics shown, the
+//! flags mapped to `ops` options, problems and warnings printed.
 
 use super::Output;
 use crate::cli::ServerArgs;
@@ -23,7 +21,7 @@ pub fn config_location(arg: &crate::cli::ConfigArg) -> (std::path::PathBuf, conf
 /// Loads the config (`-c`, else the default location) and prints its
 /// diagnostics and warnings. `None`: invalid.
 pub fn load_config(arg: &crate::cli::ConfigArg, out: Output) -> Option<Config> {
-    let (path, discovery) = crate::ops::session::config_location(arg.config.as_deref());
+    let (path, discovery) = config_location(arg);
     reported(config::load_with(&path, discovery), out)
 }
 
@@ -80,14 +78,6 @@ pub fn selection(args: &ServerArgs) -> Selection {
     }
 }
 
-/// `--server` globs, then `--shard`.
-pub fn select_targets<'a>(
-    config: &'a Config,
-    args: &ServerArgs,
-) -> Result<Vec<Target<'a>>, String> {
-    crate::ops::session::select_targets(config, &selection(args))
-}
-
 /// [`crate::ops::session::prepare`], with the credential problems and what
 /// was started printed.
 pub fn prepare(
@@ -97,20 +87,18 @@ pub fn prepare(
     out: Output,
 ) -> Result<(tokio::runtime::Runtime, Option<Sandbox>), String> {
     let prepared = crate::ops::session::prepare(config, targets, &reach(args))?;
-    for problem in &prepared.credential_problems {
-        out.error(problem);
-    }
-    if let Some(started) = &prepared.started {
-        out.info(started);
-    }
+    prepared
+        .credential_problems
+        .iter()
+        .for_each(|p| out.error(p));
+    prepared.started.iter().for_each(|s| out.info(s));
     Ok((prepared.runtime, prepared.sandbox))
 }
 
 /// Ends every session, printing each token that could not be revoked.
 pub async fn close_all(fetched: &[Fetched<'_>], out: Output) {
-    for warning in crate::ops::session::close_all(fetched).await {
-        out.warn(&warning);
-    }
+    let warnings = crate::ops::session::close_all(fetched).await;
+    warnings.iter().for_each(|w| out.warn(w));
 }
 
 /// Servers that could not be read or planned, on stderr too (Terraform's

@@ -104,3 +104,17 @@ pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending)
         report.exit_code_without_writes()
     }
 }
+
+/// `--color auto` colours only a TTY, and never with a non-empty `NO_COLOR`;
+/// `always` and `never` win over both (no-color.org: a flag beats the variable).
+pub(super) fn use_color(choice: crate::cli::ColorChoice, stream_is_tty: bool) -> bool {
+    use crate::cli::ColorChoice;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            stream_is_tty && !no_color_env
+        }
+    }
+}
