@@ -46,11 +46,29 @@ pub trait Ui {
     fn interrupt_notice(&self) -> fn();
 }
 
+/// Why an apply stopped before any write (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The reviewed plan file no longer holds.
+    Stale,
+    /// Nobody said yes.
+    Confirmation,
+}
+
+impl Stopped {
+    /// The JSON report's `error.kind`.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Stopped::Stale => "stale",
+            Stopped::Confirmation => "confirmation",
+        }
+    }
+}
+
 /// How an apply ended.
 pub enum Ending {
     /// Nothing was written: a stale saved plan, or no confirmation (exit 1).
-    /// `kind` is the JSON report's `error.kind`: `stale` or `confirmation`.
-    Failed { kind: &'static str, message: String },
+    Failed { why: Stopped, message: String },
     /// Refused by a gate before any write (exit 3).
     Refused(String),
     /// Nothing to write; the report holds only what an earlier run left (lost secrets).
@@ -70,7 +88,7 @@ pub async fn run(
 ) -> Ending {
     if let Some(Err(e)) = options.saved.map(|s| saved::check(s, plan)) {
         return Ending::Failed {
-            kind: "stale",
+            why: Stopped::Stale,
             message: e,
         };
     }
@@ -114,7 +132,7 @@ pub async fn run(
         && let Err(e) = ui.confirm()
     {
         return Ending::Failed {
-            kind: "confirmation",
+            why: Stopped::Confirmation,
             message: e,
         };
     }

@@ -57,7 +57,8 @@ impl apply::Ui for ApplyTerminal<'_> {
 /// Prints how the apply ended; returns the exit code.
 pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending) -> u8 {
     let (report, wrote) = match ending {
-        apply::Ending::Failed { kind, message } => {
+        apply::Ending::Failed { why, message } => {
+            let kind = why.kind_name();
             if args.format == Format::Json {
                 print!("{}", render::apply::json_stopped(plan, kind, &message));
             }
@@ -105,8 +106,7 @@ pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending)
     }
 }
 
-/// `--color auto` colours only a TTY, and never with a non-empty `NO_COLOR`;
-/// `always` and `never` win over both (no-color.org: a flag beats the variable).
+/// `--color auto` colours only a TTY without `NO_COLOR`; `always`/`never` win (no-color.org).
 pub(super) fn use_color(choice: crate::cli::ColorChoice, stream_is_tty: bool) -> bool {
     use crate::cli::ColorChoice;
     match choice {
