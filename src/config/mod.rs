@@ -2,6 +2,7 @@
 //! The only module that reads config files. It reports every problem of every
 //! file at once ([`ConfigErrors`]) and never panics, whatever the bytes.
 
+mod checking;
 pub mod git;
 mod parallel;
 pub mod problem;
@@ -10,16 +11,12 @@ pub mod source;
 pub mod tree_deserializer;
 pub mod validate;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
-use crate::model::{Config, Policy, SourceText};
+use crate::model::Config;
 pub use problem::{Code, ConfigErrors, Problem, SharedText};
 use source::Span;
-use validate::{FileInput, check_file};
 
 /// Config files larger than this are refused: a reviewed config is far smaller,
 /// and the limit keeps a stray data file from eating memory.
@@ -100,10 +97,6 @@ pub fn load_with(path: &Path, discovery: Discovery) -> Result<Config, ConfigErro
     }
 }
 
-/// Stack for checking: the YAML deserializer recurses per nesting level and
-/// debug builds use large frames; nesting is capped at `source::MAX_DEPTH`.
-const CHECK_STACK_BYTES: usize = 64 * 1024 * 1024;
-
 /// Validates files already in memory (`root` is the directory names are relative
 /// to, for the digest). No file or network access.
 pub fn load_files(root: &Path, files: Vec<(PathBuf, Vec<u8>)>) -> Result<Config, ConfigErrors> {
@@ -116,279 +109,7 @@ pub fn load_files_with(
     files: Vec<(PathBuf, Vec<u8>)>,
     discovery: Discovery,
 ) -> Result<Config, ConfigErrors> {
-    check_files(root, files, discovery).unwrap_or_else(|parallel::Panicked| {
-        // A panic in the checker is a bug; report it as a problem rather than crash.
-        Err(ConfigErrors {
-            problems: vec![Problem::new(
-                Code::Internal,
-                "internal error while checking the configuration (please report it)",
-            )],
-        })
-    })
-}
-
-/// One file after decoding and parsing (the first parallel stage).
-enum Read {
-    /// Too large or not UTF-8: the problem says which.
-    Unreadable(Problem),
-    /// Not an appform file, skipped (with `Discovery::SkipUnrelated`).
-    Skipped { name: String, relative: String },
-    Parsed {
-        name: String,
-        relative: String,
-        text: String,
-        tree: Result<source::Node, source::SyntaxError>,
-    },
-}
-
-fn read_file(root: &Path, file: &Path, bytes: &[u8], discovery: Discovery) -> Read {
-    let name = file.display().to_string();
-    let mut problems = Vec::new();
-    let Some(text) = utf8_text(bytes, &name, &mut problems) else {
-        return match problems.pop() {
-            Some(problem) => Read::Unreadable(problem),
-            None => Read::Unreadable(Problem::new(Code::Io, format!("cannot read `{name}`"))),
-        };
-    };
-    let relative = file.strip_prefix(root).unwrap_or(file);
-    let relative = relative.to_string_lossy().to_string();
-    let tree = source::parse(&text);
-    if discovery == Discovery::SkipUnrelated
-        && let Ok(tree) = &tree
-        && !validate::is_appform_file(tree, &text)
-    {
-        return Read::Skipped { name, relative };
-    }
-    Read::Parsed {
-        name,
-        relative,
-        text,
-        tree,
-    }
-}
-
-/// What checking one file found (the second parallel stage).
-struct Checked {
-    parts: validate::FileParts,
-    problems: Vec<Problem>,
-    warnings: Vec<String>,
-}
-
-/// Reads and checks every file on every core, then merges them in file
-/// order, so problems, warnings, source indexes and the digest are those of
-/// a sequential pass.
-fn check_files(
-    root: &Path,
-    files: Vec<(PathBuf, Vec<u8>)>,
-    discovery: Discovery,
-) -> Result<Result<Config, ConfigErrors>, parallel::Panicked> {
-    let paths: Vec<PathBuf> = files.iter().map(|(file, _)| file.clone()).collect();
-    let read = parallel::map(files, CHECK_STACK_BYTES, |(file, bytes)| {
-        read_file(root, &file, &bytes, discovery)
-    })?;
-
-    let mut skipped = Vec::new();
-    let mut sources = Vec::new();
-    let mut hasher = Sha256::new();
-    let mut shared: Vec<SharedText> = Vec::new();
-    // Per file, in order: the problem that stopped it or the warning that
-    // skipped it, or the index of its source and (when it parsed) its tree.
-    let mut first_problems: Vec<Vec<Problem>> = Vec::with_capacity(read.len());
-    let mut skip_warnings: Vec<Option<String>> = Vec::with_capacity(read.len());
-    let mut to_check = Vec::new();
-    for (position, (read, file)) in read.into_iter().zip(&paths).enumerate() {
-        let mut problems = Vec::new();
-        let mut warning = None;
-        match read {
-            Read::Unreadable(problem) => problems.push(problem),
-            Read::Skipped { name, relative } => {
-                warning = Some(format!(
-                    "skipped `{name}`: not an appform file (no top-level `servers:` or `policy:`); pass -c to choose the files"
-                ));
-                skipped.push(relative);
-            }
-            Read::Parsed {
-                name,
-                relative,
-                text,
-                tree,
-            } => {
-                hasher.update(relative.as_bytes());
-                hasher.update([0]);
-                hasher.update((text.len() as u64).to_le_bytes());
-                hasher.update(text.as_bytes());
-                let index = sources.len();
-                let shared_text: Arc<str> = Arc::from(text.as_str());
-                let src = SharedText::new(&name, shared_text.clone());
-                sources.push(SourceText {
-                    name,
-                    relative,
-                    text,
-                });
-                shared.push(src.clone());
-                match tree {
-                    Ok(tree) => {
-                        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-                        to_check.push((position, index, src, shared_text, dir, tree));
-                    }
-                    Err(e) => problems.push(
-                        Problem::new(
-                            Code::YamlSyntax,
-                            format!("YAML syntax error: {}", e.message),
-                        )
-                        .at(&src, e.span, "here")
-                        .help(if shared_text.contains('\t') {
-                            "fix the YAML syntax; indentation uses spaces, never tabs"
-                        } else {
-                            "fix the YAML syntax"
-                        }),
-                    ),
-                }
-            }
-        }
-        first_problems.push(problems);
-        skip_warnings.push(warning);
-    }
-
-    let checked = parallel::map(
-        to_check,
-        CHECK_STACK_BYTES,
-        |(position, index, src, text, dir, tree)| {
-            let input = FileInput {
-                index,
-                source: &src,
-                text: &text,
-                dir: &dir,
-                root,
-            };
-            let mut problems = Vec::new();
-            let mut warnings = Vec::new();
-            let parts = check_file(&input, tree, &mut problems, &mut warnings);
-            (
-                position,
-                index,
-                src,
-                Checked {
-                    parts,
-                    problems,
-                    warnings,
-                },
-            )
-        },
-    )?;
-    let mut checked = checked.into_iter().peekable();
-
-    let mut problems = Vec::new();
-    let mut warnings = Vec::new();
-    let mut policy: Option<Policy> = None;
-    let mut policy_file: Option<String> = None;
-    let mut declared: BTreeMap<String, String> = BTreeMap::new();
-    let mut servers: BTreeMap<String, (crate::model::Server, usize, Span)> = BTreeMap::new();
-    for (position, (first, warning)) in first_problems.into_iter().zip(skip_warnings).enumerate() {
-        problems.extend(first);
-        warnings.extend(warning);
-        let Some((_, index, src, file)) = checked.next_if(|(p, ..)| *p == position) else {
-            continue;
-        };
-        let name = src.name().to_string();
-        problems.extend(file.problems);
-        warnings.extend(file.warnings);
-        let parts = file.parts;
-
-        if let Some(span) = parts.policy_key {
-            match &policy_file {
-                Some(first) => problems.push(
-                    Problem::new(
-                        Code::DuplicatePolicy,
-                        "`policy` is set in more than one file",
-                    )
-                    .at(&src, span, "second policy")
-                    .help(format!(
-                        "keep a single `policy:` block (the first is in {first})"
-                    )),
-                ),
-                None => policy_file = Some(name.clone()),
-            }
-        }
-        if let Some(p) = parts.policy {
-            policy.get_or_insert(p);
-        }
-        for (server, span) in parts.declared {
-            match declared.get(&server) {
-                Some(first) => problems.push(
-                    Problem::new(
-                        Code::DuplicateServer,
-                        format!("server `{server}` is defined in more than one file"),
-                    )
-                    .at(&src, span, "defined again here")
-                    .help(format!(
-                        "a server may be defined in one file only (first in {first})"
-                    )),
-                ),
-                None => {
-                    declared.insert(server, name.clone());
-                }
-            }
-        }
-        for server in parts.servers {
-            let span = Span {
-                offset: server.origin.offset,
-                len: server.origin.len,
-            };
-            servers
-                .entry(server.name.clone())
-                .or_insert((server, index, span));
-        }
-    }
-
-    // Instance names must be unique across servers (`a` with urls vs a server named `a@h`
-    // cannot happen: `@` is not allowed in server names), so only check URL reuse.
-    let mut by_url: BTreeMap<String, String> = BTreeMap::new();
-    for (server, index, span) in servers.values() {
-        for inst in &server.instances {
-            let previous =
-                by_url.insert(format!("{}|{}", server.kind, inst.url), server.name.clone());
-            if let (Some(other), Some(src)) = (previous, shared.get(*index)) {
-                problems.push(
-                    Problem::new(
-                        Code::DuplicateUrl,
-                        format!(
-                            "servers `{other}` and `{}` both manage {} at {}",
-                            server.name, server.kind, inst.url
-                        ),
-                    )
-                    .at(src, *span, "same host as another server")
-                    .help("two entries for one host would fight over its applications; merge them"),
-                );
-            }
-        }
-    }
-
-    if discovery == Discovery::SkipUnrelated && sources.is_empty() && problems.is_empty() {
-        problems.push(
-            Problem::new(
-                Code::NoFiles,
-                format!(
-                    "no appform configuration under `{}`: {} YAML file(s) skipped as not appform's",
-                    root.display(),
-                    skipped.len()
-                ),
-            )
-            .help("pass the configuration with `-c PATH`, or keep it in an `appform/` directory"),
-        );
-    }
-    if !problems.is_empty() {
-        return Ok(Err(ConfigErrors { problems }));
-    }
-    Ok(Ok(Config {
-        policy: policy.unwrap_or_default(),
-        servers: servers.into_values().map(|(s, _, _)| s).collect(),
-        root: root.to_path_buf(),
-        sources,
-        skipped,
-        digest: format!("sha256:{:x}", hasher.finalize()),
-        warnings,
-    }))
+    checking::check_files(root, files, discovery)
 }
 
 /// The YAML files named by `path`, sorted; hidden entries and `target/` skipped.
@@ -482,7 +203,7 @@ fn too_large(name: &str, size: u64) -> Problem {
     .help("split the configuration into several files in one directory")
 }
 
-fn utf8_text(bytes: &[u8], name: &str, problems: &mut Vec<Problem>) -> Option<String> {
+pub(super) fn utf8_text(bytes: &[u8], name: &str, problems: &mut Vec<Problem>) -> Option<String> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         problems.push(too_large(name, bytes.len() as u64));
         return None;
