@@ -96,7 +96,7 @@ fn entry(
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone())))
             .filter(|(k, v)| {
-                let secret = crate::secret::is_secret_name(k) || crate::secret::holds_secret(v);
+                let secret = crate::redact::is_secret_name(k) || crate::redact::holds_secret(v);
                 if secret {
                     withheld.push(format!("`{}`: `{object}.{k}`", app.name));
                 }

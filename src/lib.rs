@@ -4,6 +4,9 @@
 //!
 //! - [`model`]      the validated configuration and the live state, as plain data.
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
+//! - [`redact`]     what must never be shown: secret-looking keys and values,
+//!   masks, credentials in server text, invisible characters made visible.
+//! - [`files`]      bounded reads, paths confined to their roots, atomic private writes.
 //! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
 //! - [`exit_code`]  the exit codes of every command (docs/reference.md §4.2).
@@ -57,6 +60,7 @@ pub mod duration;
 pub mod exit_code;
 pub mod export;
 pub mod fanout;
+pub mod files;
 pub mod logging;
 pub mod metrics;
 pub mod model;
@@ -64,6 +68,7 @@ pub mod ops;
 pub mod plan;
 pub mod progress;
 pub mod provider;
+pub mod redact;
 pub mod render;
 pub mod sandbox;
 pub mod scope;

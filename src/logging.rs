@@ -23,7 +23,7 @@ pub fn log(level: u8, message: impl FnOnce() -> String) {
     }
 }
 
-pub use crate::secret::redact;
+pub use crate::redact::redact;
 
 /// Redacted text of a body for logs: JSON is redacted by key; anything else is
 /// shown only as its size (it could hold anything).

@@ -25,7 +25,7 @@ fn label(value: &str) -> String {
 /// The last-success time the previous file recorded for `command`.
 fn previous_success(path: &Path, command: &str) -> Option<f64> {
     // A metrics file is small; anything else (a device, a huge file) has none.
-    let bytes = crate::secret::read_bounded(path, 16 * 1024 * 1024).ok()?;
+    let bytes = crate::files::read_bounded(path, 16 * 1024 * 1024).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let prefix = format!("{LAST_SUCCESS}{{command=\"{command}\"}} ");
     text.lines()
@@ -149,7 +149,7 @@ pub fn write<Op>(
         previous_success(path, command),
     );
     let fail = |e: std::io::Error| format!("cannot write --metrics-out `{}`: {e}", path.display());
-    crate::secret::write_atomically(path, text.as_bytes(), 0o644).map_err(fail)
+    crate::files::write_atomically(path, text.as_bytes(), 0o644).map_err(fail)
 }
 
 #[cfg(test)]

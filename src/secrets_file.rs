@@ -51,7 +51,7 @@ pub fn recipients(
         out.push(parse(key.trim(), "--secrets-recipient")?);
     }
     for file in files {
-        let bytes = crate::secret::read_bounded(file, crate::secret::MAX_SMALL_FILE_BYTES)
+        let bytes = crate::files::read_bounded(file, crate::files::MAX_SMALL_FILE_BYTES)
             .map_err(|e| format!("--secrets-recipients-file `{}`: {e}", file.display()))?;
         let text = String::from_utf8_lossy(&bytes);
         let from = format!("--secrets-recipients-file `{}`", file.display());

@@ -49,7 +49,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     }
     if let Some(path) = &args.out {
         let file = ops::plan::saved_file(&planned);
-        if let Err(e) = crate::secret::write_private(path, render::json::plan(&file).as_bytes()) {
+        if let Err(e) = crate::files::write_private(path, render::json::plan(&file).as_bytes()) {
             return out.fail(&format!(
                 "cannot write the plan to `{}`: {e}",
                 path.display()

@@ -67,7 +67,7 @@ pub fn load_with(path: &Path, discovery: Discovery) -> Result<Config, ConfigErro
     for file in files {
         // A file found in the directory (not one named by `-c`) that is a
         // link out of it is not read: its content is never shown.
-        if path.is_dir() && !crate::secret::stays_within(&file, &roots) {
+        if path.is_dir() && !crate::files::stays_within(&file, &roots) {
             problems.push(
                 Problem::new(
                     Code::OutsideRoot,
@@ -176,7 +176,7 @@ fn read_bytes(file: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
         problems.push(too_large(&name, size));
         return None;
     }
-    match crate::secret::read_bounded(file, MAX_FILE_BYTES) {
+    match crate::files::read_bounded(file, MAX_FILE_BYTES) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             problems.push(

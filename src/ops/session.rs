@@ -311,7 +311,7 @@ const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 /// Reads a JSON plan written by `appform plan`: a regular file of at most
 /// [`MAX_PLAN_BYTES`] (`/dev/zero` or a FIFO is refused at once).
 pub fn read_plan(path: &Path) -> Result<crate::plan::ReviewedPlan, String> {
-    let bytes = crate::secret::read_bounded(path, MAX_PLAN_BYTES)
+    let bytes = crate::files::read_bounded(path, MAX_PLAN_BYTES)
         .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!(

@@ -145,7 +145,7 @@ fn shared_client(base: &str, options: &ServerOptions) -> Result<reqwest::Client,
         builder = builder.tls_certs_only(Vec::new());
     }
     if let Some(path) = &key.ca_file {
-        let pem = crate::secret::read_bounded(path, crate::secret::MAX_SMALL_FILE_BYTES)
+        let pem = crate::files::read_bounded(path, crate::files::MAX_SMALL_FILE_BYTES)
             .map_err(|e| format!("cannot read ca_file `{}`: {e}", path.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
             format!(

@@ -256,13 +256,13 @@ fn auth_header(server: &Server, secrets: &dyn SecretSource) -> Result<AuthHeader
 /// `e` with its text sanitised against `in_use`.
 fn sanitized(e: Error, in_use: &[String]) -> Error {
     Error {
-        message: crate::secret::sanitize_server_text(&e.message, in_use),
+        message: crate::redact::sanitize_server_text(&e.message, in_use),
         ..e
     }
 }
 
 /// A connected server instance. Every error it returns has the server's text
-/// sanitised ([`crate::secret::sanitize_server_text`]): the credentials in
+/// sanitised ([`crate::redact::sanitize_server_text`]): the credentials in
 /// use redacted, control characters made visible.
 pub struct Client {
     backend: Box<dyn Provider>,
@@ -390,7 +390,7 @@ impl Client {
         self.backend
             .close()
             .await
-            .map_err(|e| crate::secret::sanitize_server_text(&e, &in_use))
+            .map_err(|e| crate::redact::sanitize_server_text(&e, &in_use))
     }
 
     /// Carries out one planned change; a leftover's text is sanitised too.

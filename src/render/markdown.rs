@@ -92,7 +92,7 @@ fn code_span(text: &str) -> String {
 /// Text inside an HTML element (`<code>` of a `<summary>`): entities, and
 /// invisible characters made visible.
 fn escape_html(text: &str) -> String {
-    crate::secret::printable(text)
+    crate::redact::printable(text)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -18,7 +18,7 @@ pub enum Place {
 /// `text` as an inline code span that shows exactly `text` (with invisible
 /// characters made visible), whatever it holds.
 pub fn code(text: &str, place: Place) -> String {
-    let mut visible = crate::secret::printable(text);
+    let mut visible = crate::redact::printable(text);
     if place == Place::Table {
         visible = visible.replace('|', "\\|");
     }

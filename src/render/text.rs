@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::plan::baseline::Origin;
 use crate::plan::{Action, Change, FieldDiff, Plan, Reason, ServerPlan};
-use crate::secret::printable;
+use crate::redact::printable;
 use crate::semantics::{self, UpdateStyle};
 
 /// ANSI styling that can be switched off.

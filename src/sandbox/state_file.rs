@@ -119,7 +119,7 @@ impl StateFile {
                 .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         }
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-        crate::secret::write_private(&self.path, text.as_bytes())
+        crate::files::write_private(&self.path, text.as_bytes())
             .map_err(|e| format!("cannot write `{}`: {e}", self.path.display()))
     }
 

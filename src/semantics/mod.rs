@@ -172,7 +172,7 @@ impl Semantics {
         }
         self.object_field
             .and_then(|object| field.strip_prefix(object)?.strip_prefix('.'))
-            .is_some_and(crate::secret::is_secret_name)
+            .is_some_and(crate::redact::is_secret_name)
     }
 
     /// Whether creating an app with these fields yields a secret shown once.

@@ -423,8 +423,8 @@ impl Checker<'_, '_> {
                 return None;
             }
             for (k, v) in data.iter() {
-                let secret = (crate::secret::is_secret_name(k) && !v.is_null())
-                    || crate::secret::holds_secret(v);
+                let secret = (crate::redact::is_secret_name(k) && !v.is_null())
+                    || crate::redact::holds_secret(v);
                 if secret {
                     self.warnings.push(format!(
                         "`servers.{server}.whm.applications.{key}.data.{k}` looks like a secret written in clear in the configuration (by its name or its value): anyone who can read the repository can read it; plans mask it, but keep the value off the repository (leave the key out: the server keeps it, and every save carries it unchanged unless the app is `authoritative: true`)"

@@ -60,8 +60,8 @@ impl Checker<'_, '_> {
             return Some(r);
         };
         let mut allowed = vec![self.input.root.to_path_buf()];
-        allowed.extend(crate::secret::secret_dirs());
-        if crate::secret::stays_within(path, &allowed) {
+        allowed.extend(crate::files::secret_dirs());
+        if crate::files::stays_within(path, &allowed) {
             return Some(r);
         }
         self.report(

@@ -416,8 +416,8 @@ impl<'a, 'i> Checker<'a, 'i> {
                 let root = [self.input.root.to_path_buf()];
                 // A system CA file (`/etc/ssl/…`) is fine; a path into the
                 // configuration must not lead out of it through a link.
-                let under_root = crate::secret::stays_within_by_name(&path, &root);
-                if under_root && !crate::secret::stays_within(&path, &root) {
+                let under_root = crate::files::stays_within_by_name(&path, &root);
+                if under_root && !crate::files::stays_within(&path, &root) {
                     let span = self.value_span(&["servers", name, k, "ca_file"]);
                     self.report(
                         Code::OutsideRoot,

@@ -24,7 +24,7 @@ pub(super) fn hide_secrets(changes: &mut [Change], semantics: &semantics::Semant
         // An object field's keys (WHM `data`) are free-form: a value shaped
         // like a credential is masked whatever its key, at any depth.
         let free_form = semantics.object_field.is_some();
-        let shaped = |v: &Value| v.as_str().is_some_and(crate::secret::looks_like_secret);
+        let shaped = |v: &Value| v.as_str().is_some_and(crate::redact::looks_like_secret);
         if (free_form && (shaped(&f.before) || shaped(&f.after)))
             || semantics.is_sensitive(&f.field)
         {
@@ -32,11 +32,11 @@ pub(super) fn hide_secrets(changes: &mut [Change], semantics: &semantics::Semant
             f.before = mask(&f.before);
             f.after = mask(&f.after);
         } else if free_form {
-            f.before = crate::secret::redact_shaped(&f.before);
-            f.after = crate::secret::redact_shaped(&f.after);
+            f.before = crate::redact::redact_shaped(&f.before);
+            f.after = crate::redact::redact_shaped(&f.after);
         } else {
-            f.before = crate::secret::redact(&f.before);
-            f.after = crate::secret::redact(&f.after);
+            f.before = crate::redact::redact(&f.before);
+            f.after = crate::redact::redact(&f.after);
         }
     }
 }
@@ -45,14 +45,14 @@ pub(super) fn hide_secrets(changes: &mut [Change], semantics: &semantics::Semant
 /// never shown, whatever their name: a live value is the server's, and a
 /// pull request that only turns on `authoritative` (their removal) or changes
 /// another key (they are carried) must not print it. Their size and a
-/// fingerprint are shown instead ([`crate::secret::undeclared_mask`]).
+/// fingerprint are shown instead ([`crate::redact::undeclared_mask`]).
 pub(super) fn mask_undeclared(fields: &mut [FieldDiff], wanted: &[Wanted]) {
     let declared = |name: &str| wanted.iter().any(|w| w.value.is_some() && w.name == name);
     for f in fields.iter_mut().filter(|f| !declared(&f.field)) {
         f.sensitive = true;
         for v in [&mut f.before, &mut f.after] {
             if !v.is_null() {
-                *v = crate::secret::undeclared_mask(v);
+                *v = crate::redact::undeclared_mask(v);
             }
         }
     }
