@@ -147,6 +147,10 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
             ));
             continue;
         }
+        if let Some(why) = &app.unmanageable {
+            skipped.push(format!("{:?}: {why}", app.name));
+            continue;
+        }
         if app.name.is_empty() || app.name.trim() != app.name {
             skipped.push(format!(
                 "`{}`: its name is empty or has spaces at an end, which a config key cannot hold",

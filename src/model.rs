@@ -341,6 +341,20 @@ pub struct LiveApp {
     /// Field values by config name, in the config's form (AWX `redirect_uris`
     /// as a list). Write-only fields (AWX `client_secret`) are never here.
     pub fields: BTreeMap<String, serde_json::Value>,
+    /// Why appform will never change or delete this app, when it cannot tell
+    /// what it is (an AWX app without an organization, an app with an empty
+    /// name): it is shown with the reason, never matched, pruned or exported.
+    pub unmanageable: Option<String>,
+}
+
+impl LiveApp {
+    /// Why an app with this name cannot be managed, if it cannot: a delete
+    /// the reviewer cannot read is never planned.
+    pub fn unmanageable_name(name: &str) -> Option<String> {
+        name.trim().is_empty().then(|| {
+            "its name is empty: appform never changes or deletes an application a reviewer cannot read (give it a name on the server to manage it)".to_string()
+        })
+    }
 }
 
 /// What one server instance holds.

@@ -435,6 +435,14 @@ fn unmatched(
         if matched.contains(c.id.as_str()) {
             continue;
         }
+        if let Some(why) = &c.unmanageable {
+            // Shown with the reason; never pruned, whatever `prune` says.
+            out.unmanaged.push(c.name.clone());
+            let place = org_label(live, c.organization).unwrap_or("no organization".into());
+            out.unmanaged_labels
+                .push(format!("{:?} ({place}): not managed: {why}", c.name));
+            continue;
+        }
         if server.options.prune && !is_protected(server, &c.name) {
             out.changes.push(Change {
                 app: c.name.clone(),
@@ -450,13 +458,14 @@ fn unmatched(
             });
         } else {
             out.unmanaged.push(c.name.clone());
-            if let Some(org) = org_label(live, c.organization) {
-                let mut label = format!("{} ({org})", c.name);
-                if let Some(note) = same_name_elsewhere(c, resolved, live).first() {
-                    label = format!("{label}: {note}");
-                }
-                out.unmanaged_labels.push(label);
-            }
+            let label = match org_label(live, c.organization) {
+                Some(org) => match same_name_elsewhere(c, resolved, live).first() {
+                    Some(note) => format!("{} ({org}): {note}", c.name),
+                    None => format!("{} ({org})", c.name),
+                },
+                None => c.name.clone(),
+            };
+            out.unmanaged_labels.push(label);
         }
     }
 }
@@ -476,6 +485,7 @@ fn decorate(server: &Server, live: &LiveState, matched: &BTreeSet<&str>, out: &m
         };
         for other in live.apps.iter().filter(|a| {
             a.aside.is_none()
+                && a.unmanageable.is_none()
                 && a.name.trim() == name
                 && a.organization != Some(*org)
                 && !matched.contains(a.id.as_str())

@@ -31,6 +31,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         organization: Some(1),
         aside: crate::aside::parse(name, &id.to_string()),
         fields,
+        unmanageable: None,
     }
 }
 

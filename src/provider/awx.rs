@@ -67,9 +67,13 @@ pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
             .ok_or_else(|| format!("unexpected response: `{key}` of {what} is not a string"))
     };
     let name = text("name")?;
-    let organization = field(obj, "organization", &what)?
-        .as_u64()
-        .ok_or_else(|| format!("unexpected response: `organization` of {what} is not a number"))?;
+    // `null` is legacy data the model allows: the app is listed, never managed.
+    let organization = match field(obj, "organization", &what)? {
+        Value::Null => None,
+        v => Some(v.as_u64().ok_or_else(|| {
+            format!("unexpected response: `organization` of {what} is not a number")
+        })?),
+    };
     let skip = field(obj, "skip_authorization", &what)?
         .as_bool()
         .ok_or_else(|| {
@@ -97,11 +101,19 @@ pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
     let id = id.to_string();
     Ok((
         LiveApp {
-            match_key: format!("{organization}/{}", name.trim()),
-            aside: crate::aside::parse(name.trim(), &id),
+            match_key: match organization {
+                Some(org) => format!("{org}/{}", name.trim()),
+                // Never the key of a desired app (those have an organization id).
+                None => format!("-/{}", name.trim()),
+            },
+            aside: organization.and_then(|_| crate::aside::parse(name.trim(), &id)),
+            unmanageable: match organization {
+                None => Some("its organization is null (legacy data AWX allows): appform never changes or deletes an application without an organization (set one on the server to manage it)".to_string()),
+                Some(_) => LiveApp::unmanageable_name(&name),
+            },
             name,
             id,
-            organization: Some(organization),
+            organization,
             fields,
         },
         org_name,

@@ -45,6 +45,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
         .collect();
     Ok(LiveApp {
         match_key: name.clone(),
+        unmanageable: LiveApp::unmanageable_name(&name),
         name: name.clone(),
         id: name,
         organization: None,

@@ -20,6 +20,7 @@ mod fault_convergence;
 mod fuzz_loader;
 mod hostile;
 mod never_lose;
+mod odd_data;
 mod plan_snapshots;
 mod recipes;
 mod request_counts;

@@ -191,6 +191,7 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
     Ok(LiveApp {
         match_key: id.clone(),
         name: id.clone(),
+        unmanageable: LiveApp::unmanageable_name(&id),
         id,
         organization: None,
         aside: None,
