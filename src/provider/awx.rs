@@ -172,25 +172,45 @@ pub fn parse_application_page(body: &[u8]) -> Result<(usize, Vec<LiveApp>), Stri
 /// `count` on every page, no id twice, and as many ids as `count`. `Err` says
 /// what moved.
 pub fn check_listing(counts: &[usize], apps: &[LiveApp]) -> Result<(), String> {
+    let ids: Vec<u64> = apps.iter().filter_map(|a| a.id.parse().ok()).collect();
+    if ids.len() != apps.len() {
+        return Err("an application id is not a number".into());
+    }
+    check_pages(counts, ids.into_iter(), "application")
+}
+
+/// [`check_listing`] for any listing: its pages' counts and its ids.
+fn check_pages(counts: &[usize], ids: impl Iterator<Item = u64>, what: &str) -> Result<(), String> {
     let first = counts.first().copied().unwrap_or(0);
     if let Some(other) = counts.iter().find(|c| **c != first) {
         return Err(format!(
-            "the application count changed from {first} to {other} between pages"
+            "the {what} count changed from {first} to {other} between pages"
         ));
     }
-    let mut ids = BTreeSet::new();
-    for app in apps {
-        if !ids.insert(app.id.as_str()) {
-            return Err(format!("application #{} was listed twice", app.id));
+    let mut seen = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(format!("{what} #{id} was listed twice"));
         }
     }
-    if ids.len() != first {
+    if seen.len() != first {
         return Err(format!(
-            "the pages held {} applications, but the count is {first}",
-            ids.len()
+            "the pages held {} {what}s, but the count is {first}",
+            seen.len()
         ));
     }
     Ok(())
+}
+
+/// The page size the server serves: the first page's length when it is
+/// shorter than asked and more are to come (a lowered `MAX_PAGE_SIZE`),
+/// else the size asked for.
+fn served_page_size(count: usize, first_page: usize) -> usize {
+    if first_page > 0 && first_page < PAGE_SIZE && first_page < count {
+        first_page
+    } else {
+        PAGE_SIZE
+    }
 }
 
 /// Whether a 400 says the (organization, name) pair is taken (awx.md, observed:
@@ -233,24 +253,29 @@ impl Awx {
     }
 
     /// Every page of a list endpoint: the first, then the rest concurrently
-    /// once `count` is known. Returns each page's `count` and all results.
+    /// once `count` is known. The page size is the server's: a site that
+    /// lowered `MAX_PAGE_SIZE` answers a first page shorter than asked, with
+    /// more to come, and the other pages are asked for in that size (the
+    /// minimal number of round trips). Returns each page's `count` and all
+    /// results.
     async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), Error> {
         let since = self.http.received_bytes();
         let first = self
             .get(&format!("{base}?page_size={PAGE_SIZE}&page=1"))
             .await?;
         let (count, mut results) = page_of(&first.body, what).map_err(Error::malformed)?;
-        let pages = count.div_ceil(PAGE_SIZE).max(1);
+        let size = served_page_size(count, results.len());
+        let pages = count.div_ceil(size).max(1);
         // A hostile or broken server must not make a plan page forever.
         if pages > MAX_PAGES {
             return Err(Error::malformed(format!(
-                "unexpected response: the server reports {count} {what}s, {pages} pages of {PAGE_SIZE}; appform reads at most {MAX_PAGES} pages"
+                "unexpected response: the server reports {count} {what}s, {pages} pages of {size}; appform reads at most {MAX_PAGES} pages"
             )));
         }
         let mut rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self
-                    .get(&format!("{base}?page_size={PAGE_SIZE}&page={page}"))
+                    .get(&format!("{base}?page_size={size}&page={page}"))
                     .await?;
                 if let Some(e) = super::http::listing_too_large(&self.http, since, what) {
                     return Err(Error::malformed(e));
@@ -268,29 +293,56 @@ impl Awx {
         Ok((counts, results))
     }
 
-    /// Every organization the credentials can see, by id.
+    /// Every organization the credentials can see, by id, from a listing
+    /// whose pages agree (read again, like the applications, when it moved).
     async fn organizations(&self) -> Result<BTreeMap<u64, String>, Error> {
-        let (_, results) = self
-            .all_pages("/api/v2/organizations/", "organization")
-            .await?;
-        let mut out = BTreeMap::new();
-        for o in &results {
-            let id = o.get("id").and_then(Value::as_u64);
-            let name = o.get("name").and_then(Value::as_str);
-            match (id, name) {
-                (Some(id), Some(name)) => {
-                    out.insert(id, name.to_string());
-                }
-                _ => {
-                    return Err(Error::malformed(
-                        "unexpected response: an organization has no numeric `id` or no `name`",
-                    ));
-                }
+        let mut why = String::new();
+        for attempt in 1..=LIST_ATTEMPTS {
+            let (counts, results) = self
+                .all_pages("/api/v2/organizations/", "organization")
+                .await?;
+            let ids: Vec<Option<u64>> = results
+                .iter()
+                .map(|o| o.get("id").and_then(Value::as_u64))
+                .collect();
+            match check_pages(&counts, ids.iter().flatten().copied(), "organization") {
+                Ok(()) => return organizations_of(&results),
+                Err(e) => why = e,
+            }
+            if attempt < LIST_ATTEMPTS {
+                tokio::time::sleep(super::http::backoff(attempt, None)).await;
             }
         }
-        Ok(out)
+        Err(Error::new(
+            FailureKind::InconsistentListing,
+            format!(
+                "the organization list kept changing while it was read ({why}), {LIST_ATTEMPTS} times; refusing to plan from an inconsistent list"
+            ),
+        ))
     }
+}
 
+/// Organizations by id from their listing's results.
+fn organizations_of(results: &[Value]) -> Result<BTreeMap<u64, String>, Error> {
+    let mut out = BTreeMap::new();
+    for o in results {
+        let id = o.get("id").and_then(Value::as_u64);
+        let name = o.get("name").and_then(Value::as_str);
+        match (id, name) {
+            (Some(id), Some(name)) => {
+                out.insert(id, name.to_string());
+            }
+            _ => {
+                return Err(Error::malformed(
+                    "unexpected response: an organization has no numeric `id` or no `name`",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Awx {
     /// Every application, from a listing whose pages agree (read again, up to
     /// three times, when another client changed the list between pages), and
     /// the organizations.

@@ -73,6 +73,51 @@ fn an_awx_plan_is_one_organization_list_and_the_pages_of_applications() {
     );
 }
 
+/// A site that lowered `MAX_PAGE_SIZE` to 100, with 1,500 applications: the
+/// page size is taken from the first page, so the plan reads the 15 pages
+/// once each (no "list kept changing"), in two round trips, and the export
+/// of the server plans as "No changes".
+#[test]
+fn an_awx_server_with_a_lower_page_cap_is_planned_in_its_page_size() {
+    let world: AwxWorld = World::of(
+        1,
+        |_| appform::sandbox::awx::AwxOptions {
+            max_page_size: 100,
+            ..Default::default()
+        },
+        latency(),
+    );
+    world.sim.seed_apps("app-", 1_500);
+    world.write_config("", "        app-000:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n");
+    world.clear_requests();
+    plan_ok(&world);
+    let mut seen = paths(&world, 0);
+    seen.sort();
+    let mut expected: Vec<String> = (2..=15)
+        .map(|p| format!("GET /api/v2/applications/?page_size=100&page={p}"))
+        .collect();
+    expected.push("GET /api/v2/applications/?page_size=200&page=1".into());
+    expected.push("GET /api/v2/organizations/?page_size=200&page=1".into());
+    expected.sort();
+    assert_eq!(seen, expected);
+    // The export of the whole server plans as "No changes".
+    let exported = world.path("exported");
+    std::fs::create_dir(&exported).unwrap();
+    let out = world
+        .cmd(&["export", "--server", "awx-test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    std::fs::write(exported.join("awx.yaml"), &out.stdout).unwrap();
+    let out = crate::support::appform()
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(&exported)
+        .env("AWX_TOKEN", crate::support::AWX_TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
+
 /// TPP with a token: the server's defaults and the count together, then one
 /// page that holds every application (a snapshot: the count is not read again).
 #[test]

@@ -11,7 +11,7 @@ pub(super) fn applications(
 ) -> Response {
     match *req.method {
         Method::GET | Method::HEAD => match list_apps(inner, req, principal, org) {
-            Ok(items) => match paginate(req, items) {
+            Ok(items) => match paginate(req, items, inner.options.max_page_size) {
                 Ok(v) => {
                     let first_page = req.query.iter().any(|(k, v)| k == "page" && v == "1");
                     if first_page && org.is_none() {

@@ -78,6 +78,9 @@ pub struct AwxOptions {
     /// Fields that PATCH and PUT silently ignore (as AWX does for the grant
     /// type): a test knob for verification after apply.
     pub ignore_on_update: BTreeSet<String>,
+    /// Django's `MAX_PAGE_SIZE` (200 by default; some sites lower it): a
+    /// larger `page_size` is cut to it, and the `next` link says so.
+    pub max_page_size: usize,
 }
 
 impl Default for AwxOptions {
@@ -87,6 +90,7 @@ impl Default for AwxOptions {
             admin_password: "password".into(),
             admin_tokens: vec!["sandbox-awx-token".into()],
             ignore_on_update: BTreeSet::new(),
+            max_page_size: MAX_PAGE_SIZE,
         }
     }
 }

@@ -4,13 +4,14 @@ use super::*;
 
 // ------------------------------------------------------------------ pagination
 
-pub(super) fn paginate(req: &Req<'_>, items: Vec<Value>) -> Result<Value, Response> {
+/// `cap`: the server's `MAX_PAGE_SIZE` (200 by default; some sites lower it).
+pub(super) fn paginate(req: &Req<'_>, items: Vec<Value>, cap: usize) -> Result<Value, Response> {
     let count = items.len();
     let raw_size = req.param("page_size");
     let (size, link_size): (usize, Option<String>) = match raw_size {
         None => (DEFAULT_PAGE_SIZE, None),
         Some(s) => match s.parse::<i64>() {
-            Ok(n) if n > MAX_PAGE_SIZE as i64 => (MAX_PAGE_SIZE, Some(MAX_PAGE_SIZE.to_string())),
+            Ok(n) if n > cap as i64 => (cap, Some(cap.to_string())),
             Ok(n) if n > 0 => (n as usize, Some(n.to_string())),
             Ok(n) => (DEFAULT_PAGE_SIZE, Some(n.to_string())),
             // AWX 24.6.1 bug (observed): a non-numeric page_size breaks the link

@@ -359,7 +359,7 @@ pub(super) fn organizations(inner: &mut Inner, req: &Req<'_>, principal: Princip
     }
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
     let items: Vec<Value> = orgs.iter().map(|o| org_json(o, false)).collect();
-    match paginate(req, items) {
+    match paginate(req, items, inner.options.max_page_size) {
         Ok(v) => json_response(StatusCode::OK, &v, Some(LIST_ALLOW), true),
         Err(r) => r,
     }
@@ -453,7 +453,7 @@ pub(super) fn tokens(
         })
         .map(|t| token_json(&inner.state, t, false))
         .collect();
-    match paginate(req, items) {
+    match paginate(req, items, inner.options.max_page_size) {
         Ok(v) => json_response(StatusCode::OK, &v, Some(LIST_ALLOW), true),
         Err(r) => r,
     }
