@@ -301,12 +301,13 @@ impl Awx {
             let (counts, results) = self
                 .all_pages("/api/v2/organizations/", "organization")
                 .await?;
-            let ids: Vec<Option<u64>> = results
+            // Their shape first (a malformed answer is that, not a moving list).
+            let organizations = organizations_of(&results)?;
+            let ids = results
                 .iter()
-                .map(|o| o.get("id").and_then(Value::as_u64))
-                .collect();
-            match check_pages(&counts, ids.iter().flatten().copied(), "organization") {
-                Ok(()) => return organizations_of(&results),
+                .filter_map(|o| o.get("id").and_then(Value::as_u64));
+            match check_pages(&counts, ids, "organization") {
+                Ok(()) => return Ok(organizations),
                 Err(e) => why = e,
             }
             if attempt < LIST_ATTEMPTS {
