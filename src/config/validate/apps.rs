@@ -488,6 +488,11 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     if host.chars().count() > 253 {
         return Err("has a host name longer than 253 characters".into());
     }
+    if !non_ascii_host_ok(host) {
+        return Err(format!(
+            "has the host `{host}`, which has an empty label or a label longer than 63 characters once written in punycode (the server converts a non-ASCII host name with IDNA and refuses it)"
+        ));
+    }
     // The server's pattern must match right after `//`: a host cannot start
     // with `-`, `.`, `_` or other punctuation.
     let starts_well = rest
@@ -504,6 +509,46 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
         return Err("has a #fragment, which OAuth forbids".into());
     }
     Ok(())
+}
+
+/// A host whose first character is not ASCII, as Django's `URLValidator`
+/// takes it (awx.md §11.8, observed): its pattern must match a
+/// `label(.label)*.tld` prefix (each label 1–63 characters, not starting or
+/// ending with `-`, the TLD starting with two letters), or the host must
+/// convert with IDNA (punycode), where an empty label or one longer than 63
+/// characters fails. ASCII hosts always meet the pattern's dotless form.
+fn non_ascii_host_ok(host: &str) -> bool {
+    if host.chars().next().is_none_or(|c| c.is_ascii()) {
+        return true;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let letter = |c: char| c.is_ascii_alphabetic() || u32::from(c) >= 0xa1;
+    let label_ok = |l: &str| {
+        let n = l.chars().count();
+        (1..=63).contains(&n)
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars()
+                .all(|c| letter(c) || c.is_ascii_digit() || c == '-')
+    };
+    let tld_start = |l: &str| l.chars().take(2).filter(|c| letter(*c)).count() == 2;
+    let pattern = (1..labels.len()).any(|k| {
+        labels
+            .get(..k)
+            .is_some_and(|ls| ls.iter().all(|l| label_ok(l)))
+            && labels.get(k).is_some_and(|l| tld_start(l))
+    });
+    if pattern {
+        return true;
+    }
+    let named: &[&str] = match labels.split_last() {
+        Some((&"", rest)) => rest,
+        _ => &labels,
+    };
+    named.iter().all(|label| {
+        !label.is_empty()
+            && idna::domain_to_ascii(label).is_ok_and(|ascii| (1..=63).contains(&ascii.len()))
+    })
 }
 
 #[cfg(test)]

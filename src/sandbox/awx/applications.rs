@@ -261,6 +261,13 @@ fn dot_redirect_uri(uri: &str) -> Result<(), String> {
     } else {
         hostinfo.split(':').next().unwrap_or("")
     };
+    // A host starting with a non-ASCII letter: the pattern needs its
+    // `hostname(.domain)*.tld` form at the start (the dotless form is ASCII
+    // only), else `punycode(netloc)` is retried and raises on an empty label
+    // or one over 63 characters: "Enter a valid URL." (observed).
+    if hostname.chars().next().is_some_and(|c| !c.is_ascii()) && !idn_retry_ok(hostname) {
+        return Err(INVALID.into());
+    }
     // `splitted_url.hostname is None or len(...) > 253`.
     if hostname.is_empty() || hostname.chars().count() > 253 {
         return Err(INVALID.into());
@@ -274,6 +281,38 @@ fn dot_redirect_uri(uri: &str) -> Result<(), String> {
         return Err(format!("Unauthorized redirect scheme: {scheme}"));
     }
     Ok(())
+}
+
+/// Django's host pattern at the start of a non-ASCII host, or its IDN retry.
+fn idn_retry_ok(hostname: &str) -> bool {
+    let parts: Vec<&str> = hostname.split('.').collect();
+    let ul = |c: char| c.is_ascii_alphabetic() || ('\u{a1}'..='\u{ffff}').contains(&c);
+    let hostname_label = |p: &str| {
+        !p.is_empty()
+            && p.chars().count() <= 63
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+            && p.chars().all(|c| ul(c) || c.is_ascii_digit() || c == '-')
+    };
+    let tld_prefix = |p: &str| {
+        let mut cs = p.chars();
+        matches!((cs.next(), cs.next()), (Some(a), Some(b)) if ul(a) && ul(b))
+    };
+    for k in 1..parts.len() {
+        let head_ok = parts.iter().take(k).all(|p| hostname_label(p));
+        if head_ok && parts.get(k).is_some_and(|p| tld_prefix(p)) {
+            return true;
+        }
+    }
+    // Python's idna codec: every label but a final empty one must encode to
+    // 1..=63 characters.
+    let encoded: Vec<&str> = match parts.split_last() {
+        Some((&"", rest)) => rest.to_vec(),
+        _ => parts.clone(),
+    };
+    encoded.iter().all(|p| {
+        !p.is_empty() && idna::domain_to_ascii(p).is_ok_and(|a| !a.is_empty() && a.len() <= 63)
+    })
 }
 
 /// DOT `clean()` plus the unique-together check (awx.md §4, observed order).

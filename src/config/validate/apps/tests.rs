@@ -35,4 +35,9 @@ pub(super) fn redirect_uri_rules() {
     assert!(check_redirect_uri("https://[::1]:8443/cb").is_ok());
     assert!(check_redirect_uri("https://user:pw@host/cb").is_ok());
     assert!(check_redirect_uri("https://intranet/cb").is_ok());
+    // Non-ASCII hosts as Django's IDNA retry takes them (awx.md §11.8).
+    assert!(check_redirect_uri("https://ñ..example.com/cb").is_err());
+    assert!(check_redirect_uri(&format!("https://ñ{}.example.com/cb", "a".repeat(63))).is_err());
+    assert!(check_redirect_uri("https://ñ.example.com/cb").is_ok());
+    assert!(check_redirect_uri("https://a..example.com/cb").is_ok());
 }
