@@ -203,23 +203,7 @@ pub fn holds_secret(value: &serde_json::Value) -> bool {
 /// ([`looks_like_secret`]) are masked too, at any depth: for free-form
 /// objects (WHM `data`) whose keys say nothing.
 pub fn redact_shaped(value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if looks_like_secret(s) => Value::String("(sensitive)".into()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    if is_secret_name(k) && !v.is_null() {
-                        (k.clone(), Value::String("(sensitive)".into()))
-                    } else {
-                        (k.clone(), redact_shaped(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact_shaped).collect()),
-        other => other.clone(),
-    }
+    redact_with(value, true)
 }
 
 /// What a plan shows instead of a live value the config does not declare:
@@ -247,20 +231,25 @@ pub fn undeclared_mask(value: &serde_json::Value) -> serde_json::Value {
 
 /// A copy of `value` with every secret-named key's value replaced by `(sensitive)`.
 pub fn redact(value: &serde_json::Value) -> serde_json::Value {
+    redact_with(value, false)
+}
+
+/// The walk of [`redact`] and [`redact_shaped`]: secret-named keys masked
+/// at any depth, and (`shaped`) strings that look like credentials.
+fn redact_with(value: &serde_json::Value, shaped: bool) -> serde_json::Value {
     use serde_json::Value;
+    let masked = || Value::String("(sensitive)".into());
     match value {
+        Value::String(s) if shaped && looks_like_secret(s) => masked(),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| {
-                    if is_secret_name(k) && !v.is_null() {
-                        (k.clone(), Value::String("(sensitive)".into()))
-                    } else {
-                        (k.clone(), redact(v))
-                    }
+                .map(|(k, v)| match is_secret_name(k) && !v.is_null() {
+                    true => (k.clone(), masked()),
+                    false => (k.clone(), redact_with(v, shaped)),
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact_with(v, shaped)).collect()),
         other => other.clone(),
     }
 }

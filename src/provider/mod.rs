@@ -297,6 +297,16 @@ pub(crate) trait Provider: Send + Sync {
     }
 }
 
+/// The answer of a kind whose identity is the app's only key (TPP, WHM) to
+/// a replacement: it would delete before it creates, which
+/// docs/reference.md §3.2 forbids; the semantics table never plans one.
+pub(crate) fn replacement_refused() -> Result<Applied, Error> {
+    Err(Error::new(
+        FailureKind::Local,
+        "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
+    ))
+}
+
 /// A boxed future borrowing its provider (trait objects cannot have async fns).
 pub(crate) type BoxFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -6,16 +6,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::support::{appform, texts};
-
-fn serve(router: Router) -> appform::sandbox::BackgroundServer {
-    appform::sandbox::serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        router,
-        appform::sandbox::Faults::default(),
-    )
-    .unwrap()
-}
+use crate::support::{appform, serve, texts};
 
 fn plan_against(kind_block: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::routing::get;
 use serde_json::json;
 
-use crate::support::{appform, texts};
+use crate::support::{appform, serve, texts};
 
 fn app(id: u64, name: &str, organization: serde_json::Value) -> serde_json::Value {
     json!({
@@ -28,8 +28,7 @@ fn a_null_organization_and_an_empty_name_neither_block_nor_get_pruned() {
         app(3, "", json!(1)),
     ]});
     let orgs = json!({"count": 1, "next": null, "previous": null, "results": [{"id": 1, "name": "Default"}]});
-    let server = appform::sandbox::serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
+    let server = serve(
         Router::new()
             .route(
                 "/api/v2/applications/",
@@ -39,9 +38,7 @@ fn a_null_organization_and_an_empty_name_neither_block_nor_get_pruned() {
                 "/api/v2/organizations/",
                 get(move || async move { axum::Json(orgs) }),
             ),
-        appform::sandbox::Faults::default(),
-    )
-    .unwrap();
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.yaml"),

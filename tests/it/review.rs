@@ -8,7 +8,7 @@ use std::process::Command;
 use appform::sandbox::Simulator as _;
 
 use crate::baseline::{apply_and_commit, commit_all, git};
-use crate::support::{AwxWorld, texts};
+use crate::support::{AwxWorld, serve, texts};
 
 /// The Python of `target/lint-venv` (where `.ci/run` installs `cmarkgfm`,
 /// GitHub's own markdown renderer), or `None` (after saying why) outside CI.
@@ -624,8 +624,7 @@ fn apply_and_report_of_an_endless_file_end_at_once() {
 fn a_server_echoing_basic_credentials_in_any_form_is_redacted() {
     use axum::Router;
     use base64::Engine as _;
-    let server = appform::sandbox::serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
+    let server = serve(
         Router::new().fallback(|headers: axum::http::HeaderMap| async move {
             let auth = headers
                 .get("authorization")
@@ -648,9 +647,7 @@ fn a_server_echoing_basic_credentials_in_any_form_is_redacted() {
                 })),
             )
         }),
-        appform::sandbox::Faults::default(),
-    )
-    .unwrap();
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.yaml"),
@@ -678,15 +675,6 @@ fn a_server_echoing_basic_credentials_in_any_form_is_redacted() {
             "{format}: {all}"
         );
     }
-}
-
-fn serve(router: axum::Router) -> appform::sandbox::BackgroundServer {
-    appform::sandbox::serve_in_background(
-        "127.0.0.1:0".parse().unwrap(),
-        router,
-        appform::sandbox::Faults::default(),
-    )
-    .unwrap()
 }
 
 /// `appform plan` of one server block (`kind`, its url, extra options) with

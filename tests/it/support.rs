@@ -75,3 +75,13 @@ pub fn skipped(tool: &str, install: &str) {
         std::thread::current().name().unwrap_or("a test")
     );
 }
+
+/// `router` served on a free loopback port until the value is dropped.
+pub fn serve(router: axum::Router) -> appform::sandbox::BackgroundServer {
+    appform::sandbox::serve_in_background(
+        "127.0.0.1:0".parse().unwrap(),
+        router,
+        appform::sandbox::Faults::default(),
+    )
+    .unwrap()
+}

@@ -541,13 +541,7 @@ impl super::Provider for Tpp {
                 Operation::Delete { id } => {
                     self.delete(id, expected).await.map(|_| Applied::done())
                 }
-                // The identity is the app's only key: a replacement would delete
-                // before it creates, which docs/reference.md §3.2 forbids; the
-                // semantics table never plans one for this kind.
-                Operation::Replace { .. } => Err(Error::new(
-                    FailureKind::Local,
-                    "TPP and WHM applications cannot be replaced (their identity is their only key); nothing was changed",
-                )),
+                Operation::Replace { .. } => super::replacement_refused(),
             }
         })
     }
