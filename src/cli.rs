@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "appform",
     version,
-    about = "Manage OAuth client / connected-application registrations (AWX, Venafi TPP, cPanel WHM) as code",
+    about = "Manage OAuth client / connected-application registrations (AWX, AAP gateway, Venafi TPP, cPanel WHM) as code",
     propagate_version = true
 )]
 pub struct Cli {
@@ -58,6 +58,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KindArg {
     Awx,
+    Gateway,
     Tpp,
     Whm,
 }
@@ -66,6 +67,7 @@ impl From<KindArg> for crate::model::Kind {
     fn from(kind: KindArg) -> Self {
         match kind {
             KindArg::Awx => crate::model::Kind::Awx,
+            KindArg::Gateway => crate::model::Kind::Gateway,
             KindArg::Tpp => crate::model::Kind::Tpp,
             KindArg::Whm => crate::model::Kind::Whm,
         }

@@ -113,6 +113,12 @@ fn entry(
             continue;
         };
         let v = field(app, name);
+        // A field unset on the server (the gateway's `app_url`: null, or the
+        // "" it also accepts) is left out: the config then leaves it alone.
+        let unset = rule.default.is_some_and(|d| d().is_null());
+        if v.is_null() || (unset && v.as_str() == Some("")) {
+            continue;
+        }
         if rule.compare == Compare::Scope && v.as_str().is_none_or(|s| ScopeSet::parse(s).is_err())
         {
             return Err(format!("its `{name}` {v} is not a valid scope string"));

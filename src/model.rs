@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::{Credential, SecretRef};
 
-/// The three kinds of server appform manages.
+/// The kinds of server appform manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Awx,
+    /// The AAP platform gateway (AAP 2.5+, django-ansible-base).
+    Gateway,
     Tpp,
     Whm,
 }
@@ -23,6 +25,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Awx => "awx",
+            Kind::Gateway => "gateway",
             Kind::Tpp => "tpp",
             Kind::Whm => "whm",
         }

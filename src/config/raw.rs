@@ -33,13 +33,16 @@ pub struct RawPolicy {
     pub max_change_ratio: Option<f64>,
 }
 
-/// A server entry holds exactly one of `awx`, `tpp`, `whm`.
+/// A server entry holds exactly one of `awx`, `gateway`, `tpp`, `whm`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(rename = "Server")]
 pub enum RawServer {
     /// AWX / Ansible Tower / AAP controller (`/api/v2/applications/`).
     Awx(RawServerBody<RawAwxAuth, RawAwxApp>),
+    /// AAP platform gateway, AAP 2.5+ (`/api/gateway/v1/applications/`);
+    /// `url` is the gateway's address, without the API path.
+    Gateway(RawServerBody<RawAwxAuth, RawGatewayApp>),
     /// Venafi TPP WebSDK OAuth applications.
     Tpp(RawServerBody<RawTppAuth, RawTppApp>),
     /// cPanel WHM API 1 connected applications.
@@ -86,7 +89,7 @@ pub struct RawServerBody<Auth, A> {
     pub applications: Option<BTreeMap<String, A>>,
 }
 
-/// AWX credentials: `token`, or `username` + `password`.
+/// AWX (and gateway) credentials: `token`, or `username` + `password`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "AwxAuth")]
@@ -166,7 +169,58 @@ pub struct RawAwxApp {
     pub renamed_from: Option<Vec<RawPrevious>>,
 }
 
-/// A previous identity of an AWX application (`renamed_from:` items).
+/// An AAP platform gateway OAuth2 application. The key is its name unless
+/// `name:` is given.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Gateway")]
+pub struct RawGatewayApp {
+    /// The application name on the server, when it differs from the key.
+    pub name: Option<String>,
+    /// Organization name, or its numeric id. Part of the identity.
+    pub organization: RawOrg,
+    pub ensure: Option<Ensure>,
+    /// Required to create.
+    pub client_type: Option<ClientType>,
+    /// Required to create; the gateway changes it in place.
+    pub authorization_grant_type: Option<GrantType>,
+    /// Redirect URIs (a list, or one space-separated string); the gateway checks none.
+    pub redirect_uris: Option<UriList>,
+    /// Where the application may send users after logout (a list, or one
+    /// space-separated string).
+    pub post_logout_redirect_uris: Option<UriList>,
+    /// OpenID Connect signing algorithm: `""` (none), `RS256` or `HS256`.
+    pub algorithm: Option<Algorithm>,
+    /// The application's home page: an http(s) URL of at most 200 characters.
+    pub app_url: Option<String>,
+    pub skip_authorization: Option<bool>,
+    pub description: Option<String>,
+    /// Identities the application had before, as for AWX: renamed or moved in
+    /// place, keeping its client id and secret.
+    pub renamed_from: Option<Vec<RawPrevious>>,
+}
+
+/// The gateway's `algorithm` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Algorithm {
+    /// No OpenID Connect signing.
+    #[serde(rename = "")]
+    None,
+    RS256,
+    HS256,
+}
+
+impl Algorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::None => "",
+            Algorithm::RS256 => "RS256",
+            Algorithm::HS256 => "HS256",
+        }
+    }
+}
+
+/// A previous identity of an AWX or gateway application (`renamed_from:` items).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawPrevious {
     /// An old name in the app's current organization.

@@ -1,8 +1,11 @@
-//! AWX `/api/v2/applications/` (docs/contracts/awx.md): list in as few requests as
+//! The AWX application API, as AWX (`/api/v2/applications/`, docs/contracts/awx.md)
+//! and the AAP platform gateway (`/api/gateway/v1/applications/`,
+//! docs/contracts/gateway.md) both serve it: list in as few requests as
 //! possible (and only from a consistent listing), the organizations the
 //! credentials can see, create (capturing the secret shown once, never
 //! repeating a create blindly), PATCH the changed fields, delete, and replace
-//! create-before-destroy. 403 is never read as absent.
+//! create-before-destroy. 403 is never read as absent. What differs between
+//! the two servers is a [`Dialect`] and the kind's semantics table.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +17,44 @@ use super::http::{Http, Reply, Retry, server_message};
 use super::{Applied, Created, Error, FailureKind, NewSecret};
 use crate::model::{Kind, LiveApp, LiveState};
 use crate::secret::Secret;
+use crate::semantics::{self, Compare, Semantics};
+
+/// What differs between the servers that speak this API, besides the
+/// fields (which come from the kind's semantics table).
+#[derive(Debug)]
+pub struct Dialect {
+    pub kind: Kind,
+    /// Where the API lives under the server's URL.
+    pub prefix: &'static str,
+    /// What a client secret reads as once it has been shown.
+    pub masked_secret: &'static str,
+    /// Texts of a 400 that say the (organization, name) pair is taken.
+    pub duplicate_markers: &'static [&'static str],
+}
+
+/// AWX 24.6.1.
+pub const AWX: Dialect = Dialect {
+    kind: Kind::Awx,
+    prefix: "/api/v2",
+    masked_secret: "************",
+    // awx.md, observed: `__all__` "already exists", or the database's
+    // unique-constraint message under concurrency.
+    duplicate_markers: &["already exists", "duplicate key value"],
+};
+
+/// The AAP platform gateway (django-ansible-base).
+pub const GATEWAY: Dialect = Dialect {
+    kind: Kind::Gateway,
+    prefix: "/api/gateway/v1",
+    masked_secret: "$encrypted$",
+    // gateway.md, observed: `non_field_errors` "must make a unique set"; the
+    // database's messages under concurrency (PostgreSQL, SQLite).
+    duplicate_markers: &[
+        "must make a unique set",
+        "duplicate key value",
+        "UNIQUE constraint failed",
+    ],
+};
 
 /// The most pages of one listing (200,000 objects): more is a broken or
 /// hostile server, refused rather than paged forever.
@@ -28,6 +69,7 @@ const LIST_ATTEMPTS: u32 = 3;
 pub struct Awx {
     http: Http,
     max_in_flight: usize,
+    dialect: &'static Dialect,
 }
 
 fn unexpected(http: &Http, method: &Method, path: &str, reply: &Reply) -> String {
@@ -50,9 +92,18 @@ fn field<'a>(obj: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a V
         .ok_or_else(|| format!("unexpected response: {what} has no `{key}`"))
 }
 
-/// One application object → the config's terms, and the name of its
+/// One AWX application object → the config's terms, and the name of its
 /// organization when the object carries it (`summary_fields`).
 pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
+    live_app_of(&semantics::AWX, value)
+}
+
+/// One application object of a server of this kind → the config's terms:
+/// each field of the kind's semantics table, read by its API name (a list
+/// of URIs from its space-separated string; a field whose default is null,
+/// such as the gateway's `app_url`, may be null or missing, as older servers
+/// lack it).
+pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<String>), String> {
     let obj = value
         .as_object()
         .ok_or("unexpected response: an application is not a JSON object")?;
@@ -60,13 +111,10 @@ pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
         .as_u64()
         .ok_or("unexpected response: an application id is not a number")?;
     let what = format!("application #{id}");
-    let text = |key: &str| -> Result<String, String> {
-        field(obj, key, &what)?
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("unexpected response: `{key}` of {what} is not a string"))
-    };
-    let name = text("name")?;
+    let name = field(obj, "name", &what)?
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("unexpected response: `name` of {what} is not a string"))?;
     // `null` is legacy data the model allows: the app is listed, never managed.
     let organization = match field(obj, "organization", &what)? {
         Value::Null => None,
@@ -74,24 +122,38 @@ pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
             format!("unexpected response: `organization` of {what} is not a number")
         })?),
     };
-    let skip = field(obj, "skip_authorization", &what)?
-        .as_bool()
-        .ok_or_else(|| {
-            format!("unexpected response: `skip_authorization` of {what} is not a boolean")
-        })?;
-    let redirect: Vec<Value> = text("redirect_uris")?
-        .split_whitespace()
-        .map(|s| Value::String(s.to_string()))
-        .collect();
     let mut fields = BTreeMap::new();
-    fields.insert("client_type".to_string(), json!(text("client_type")?));
-    fields.insert(
-        "authorization_grant_type".to_string(),
-        json!(text("authorization_grant_type")?),
-    );
-    fields.insert("redirect_uris".to_string(), Value::Array(redirect));
-    fields.insert("skip_authorization".to_string(), json!(skip));
-    fields.insert("description".to_string(), json!(text("description")?));
+    for rule in sem.fields {
+        let nullable = rule.default.is_some_and(|d| d().is_null());
+        let v = match obj.get(rule.api_name) {
+            None if nullable => continue,
+            None => return Err(format!("unexpected response: {what} has no `{}`", rule.api_name)),
+            Some(v) => v,
+        };
+        let value = match (rule.compare, v) {
+            (_, Value::Null) if nullable => Value::Null,
+            (Compare::TextSet, Value::String(s)) => Value::Array(
+                s.split_whitespace()
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            ),
+            (Compare::Exact, Value::Bool(b)) => Value::Bool(*b),
+            (Compare::TrimmedText, Value::String(s)) => Value::String(s.clone()),
+            (Compare::Exact, _) => {
+                return Err(format!(
+                    "unexpected response: `{}` of {what} is not a boolean",
+                    rule.api_name
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "unexpected response: `{}` of {what} is not a string",
+                    rule.api_name
+                ));
+            }
+        };
+        fields.insert(rule.name.to_string(), value);
+    }
     let org_name = obj
         .get("summary_fields")
         .and_then(|s| s.get("organization"))
@@ -120,13 +182,15 @@ pub fn live_app(value: &Value) -> Result<(LiveApp, Option<String>), String> {
     ))
 }
 
-/// Config-form fields → the API's body: `redirect_uris` space-joined in config order.
-fn api_body(fields: &BTreeMap<String, Value>) -> Map<String, Value> {
+/// Config-form fields → the API's body: lists of URIs space-joined in
+/// config order.
+fn api_body(sem: &Semantics, fields: &BTreeMap<String, Value>) -> Map<String, Value> {
     fields
         .iter()
         .map(|(k, v)| {
-            let v = match (k.as_str(), v) {
-                ("redirect_uris", Value::Array(items)) => Value::String(
+            let list = sem.rule(k).is_some_and(|r| r.compare == Compare::TextSet);
+            let v = match v {
+                Value::Array(items) if list => Value::String(
                     items
                         .iter()
                         .filter_map(Value::as_str)
@@ -213,27 +277,35 @@ fn served_page_size(count: usize, first_page: usize) -> usize {
     }
 }
 
-/// Whether a 400 says the (organization, name) pair is taken (awx.md, observed:
-/// `__all__` "already exists", or the database's unique-constraint message
-/// under concurrency).
-fn says_already_exists(reply: &Reply) -> bool {
+/// Whether a 400 says the (organization, name) pair is taken.
+fn says_already_exists(dialect: &Dialect, reply: &Reply) -> bool {
     if reply.status.as_u16() != 400 {
         return false;
     }
     let text = String::from_utf8_lossy(&reply.body);
-    text.contains("already exists") || text.contains("duplicate key value")
-}
-
-fn is_confidential(fields: &BTreeMap<String, Value>) -> bool {
-    crate::semantics::AWX.yields_secret(fields)
+    dialect.duplicate_markers.iter().any(|m| text.contains(m))
 }
 
 impl Awx {
-    pub fn new(http: Http, max_in_flight: u32) -> Self {
+    pub fn new(http: Http, max_in_flight: u32, dialect: &'static Dialect) -> Self {
         Awx {
             http,
             max_in_flight: max_in_flight.max(1) as usize,
+            dialect,
         }
+    }
+
+    fn semantics(&self) -> &'static Semantics {
+        semantics::of(self.dialect.kind)
+    }
+
+    fn is_confidential(&self, fields: &BTreeMap<String, Value>) -> bool {
+        self.semantics().yields_secret(fields)
+    }
+
+    /// The path of an API endpoint (`/applications/`) on this server.
+    fn api(&self, endpoint: &str) -> String {
+        format!("{}{endpoint}", self.dialect.prefix)
     }
 
     async fn get(&self, path: &str) -> Result<Reply, Error> {
@@ -299,7 +371,7 @@ impl Awx {
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
             let (counts, results) = self
-                .all_pages("/api/v2/organizations/", "organization")
+                .all_pages(&self.api("/organizations/"), "organization")
                 .await?;
             // Their shape first (a malformed answer is that, not a moving list).
             let organizations = organizations_of(&results)?;
@@ -350,9 +422,10 @@ impl Awx {
     pub async fn fetch(&self) -> Result<LiveState, Error> {
         // The organizations and the first application listing go out together:
         // two round trips in all (first pages, then the other pages at once).
+        let applications = self.api("/applications/");
         let (organizations, first) = tokio::join!(
             self.organizations(),
-            self.all_pages("/api/v2/applications/", "application")
+            self.all_pages(&applications, "application")
         );
         let mut organizations = organizations?;
         let mut first = Some(first);
@@ -360,12 +433,13 @@ impl Awx {
         for attempt in 1..=LIST_ATTEMPTS {
             let listing = match first.take() {
                 Some(listing) => listing,
-                None => self.all_pages("/api/v2/applications/", "application").await,
+                None => self.all_pages(&applications, "application").await,
             };
             let (counts, results) = listing?;
             let mut apps = Vec::with_capacity(results.len());
             for r in &results {
-                let (app, org_name) = live_app(r).map_err(Error::malformed)?;
+                let (app, org_name) =
+                    live_app_of(self.semantics(), r).map_err(Error::malformed)?;
                 if let (Some(org), Some(name)) = (app.organization, org_name) {
                     organizations.entry(org).or_insert(name);
                 }
@@ -410,7 +484,7 @@ impl Awx {
             .append_pair("organization", &organization.to_string())
             .append_pair("name", name)
             .finish();
-        let path = format!("/api/v2/applications/?{query}");
+        let path = format!("{}?{query}", self.api("/applications/"));
         let reply = self
             .http
             .send(Method::GET, &path, None, Retry::Idempotent)
@@ -426,7 +500,7 @@ impl Awx {
             .map_err(|e| Error::new(FailureKind::Malformed, e))?;
         match results.first() {
             None => Ok(None),
-            Some(v) => live_app(v)
+            Some(v) => live_app_of(self.semantics(), v)
                 .map(|(app, _)| {
                     let client_id = v
                         .get("client_id")
@@ -452,7 +526,7 @@ impl Awx {
         let Some((found, client_id)) = self.find(name, organization).await? else {
             return Ok(None);
         };
-        let differs = crate::plan::diff::differing_fields(Kind::Awx, &found, fields);
+        let differs = crate::plan::diff::differing_fields(self.dialect.kind, &found, fields);
         if !differs.is_empty() {
             return Err(Error::new(
                 FailureKind::Conflict,
@@ -468,7 +542,7 @@ impl Awx {
         }
         Ok(Some(Created {
             client_id,
-            secret: if is_confidential(fields) {
+            secret: if self.is_confidential(fields) {
                 NewSecret::Lost(how.to_string())
             } else {
                 NewSecret::None
@@ -482,11 +556,11 @@ impl Awx {
         organization: u64,
         fields: &BTreeMap<String, Value>,
     ) -> Result<Created, Error> {
-        let mut body = api_body(fields);
+        let mut body = api_body(self.semantics(), fields);
         body.insert("name".into(), json!(name));
         body.insert("organization".into(), json!(organization));
         let body = Value::Object(body);
-        let path = "/api/v2/applications/";
+        let path = &self.api("/applications/");
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -505,14 +579,14 @@ impl Awx {
                     let secret = created
                         .get("client_secret")
                         .and_then(Value::as_str)
-                        .filter(|s| !s.is_empty() && *s != "************")
+                        .filter(|s| !s.is_empty() && *s != self.dialect.masked_secret)
                         .map(Secret::new);
                     return Ok(Created {
                         client_id: created
                             .get("client_id")
                             .and_then(Value::as_str)
                             .map(str::to_string),
-                        secret: match (secret, is_confidential(fields)) {
+                        secret: match (secret, self.is_confidential(fields)) {
                             (Some(s), _) => NewSecret::Captured(s),
                             (None, true) => {
                                 NewSecret::Lost("the create answer carried no client secret".into())
@@ -521,7 +595,7 @@ impl Awx {
                         },
                     });
                 }
-                Ok(reply) if says_already_exists(&reply) => {
+                Ok(reply) if says_already_exists(self.dialect, &reply) => {
                     // docs/reference.md §4.5: "already exists" is read back, never a blind failure
                     // (an interrupted run's create can land after this run listed).
                     let how = "created by an earlier run that was interrupted, or by someone else, after the plan was made";
@@ -569,7 +643,7 @@ impl Awx {
     }
 
     async fn patch(&self, id: &str, body: Value) -> Result<(), Error> {
-        let path = format!("/api/v2/applications/{id}/");
+        let path = self.api(&format!("/applications/{id}/"));
         let reply = self
             .http
             .send(Method::PATCH, &path, Some(&body), Retry::Idempotent)
@@ -587,11 +661,12 @@ impl Awx {
 
     /// PATCH of the changed fields (and `name`/`organization` for a rename or a move).
     pub async fn update(&self, id: &str, fields: &BTreeMap<String, Value>) -> Result<(), Error> {
-        self.patch(id, Value::Object(api_body(fields))).await
+        self.patch(id, Value::Object(api_body(self.semantics(), fields)))
+            .await
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
-        let path = format!("/api/v2/applications/{id}/");
+        let path = self.api(&format!("/applications/{id}/"));
         let reply = self
             .http
             .send(Method::DELETE, &path, None, Retry::Idempotent)
@@ -690,7 +765,7 @@ impl super::Provider for Awx {
         let no_org = || {
             Error::new(
                 FailureKind::Local,
-                "the plan has no organization id for this AWX application",
+                "the plan has no organization id for this application",
             )
         };
         Box::pin(async move {

@@ -379,7 +379,16 @@ impl Client {
             })?;
         // The one choice by kind: which client to build.
         match server.kind {
-            Kind::Awx => Ok(Box::new(awx::Awx::new(http, server.options.max_in_flight))),
+            Kind::Awx => Ok(Box::new(awx::Awx::new(
+                http,
+                server.options.max_in_flight,
+                &awx::AWX,
+            ))),
+            Kind::Gateway => Ok(Box::new(awx::Awx::new(
+                http,
+                server.options.max_in_flight,
+                &awx::GATEWAY,
+            ))),
             Kind::Tpp => Ok(Box::new(
                 tpp::Tpp::connect_for(http, server, instance, secrets).await?,
             )),

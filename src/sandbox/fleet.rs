@@ -9,6 +9,7 @@ use axum::Router;
 use serde_json::Value;
 
 use super::awx::{AwxOptions, AwxSim};
+use super::gateway::{GatewayOptions, GatewaySim};
 use super::state_file::StateFile;
 use super::tpp::{TppOptions, TppSim};
 use super::whm::{WhmOptions, WhmSim};
@@ -19,6 +20,7 @@ use crate::model::Kind;
 #[derive(Debug, Clone)]
 pub enum SimOptions {
     Awx(AwxOptions),
+    Gateway(GatewayOptions),
     Tpp(TppOptions),
     Whm(WhmOptions),
 }
@@ -27,6 +29,7 @@ impl SimOptions {
     pub fn kind(&self) -> Kind {
         match self {
             SimOptions::Awx(_) => Kind::Awx,
+            SimOptions::Gateway(_) => Kind::Gateway,
             SimOptions::Tpp(_) => Kind::Tpp,
             SimOptions::Whm(_) => Kind::Whm,
         }
@@ -44,6 +47,7 @@ pub struct SimSpec {
 #[derive(Clone)]
 pub enum AnySim {
     Awx(AwxSim),
+    Gateway(GatewaySim),
     Tpp(TppSim),
     Whm(WhmSim),
 }
@@ -68,6 +72,7 @@ impl AnySim {
         }
         Ok(match options {
             SimOptions::Awx(o) => AnySim::Awx(one(o, saved, demo)?),
+            SimOptions::Gateway(o) => AnySim::Gateway(one(o, saved, demo)?),
             SimOptions::Tpp(o) => AnySim::Tpp(one(o, saved, demo)?),
             SimOptions::Whm(o) => AnySim::Whm(one(o, saved, demo)?),
         })
@@ -76,6 +81,7 @@ impl AnySim {
     pub fn kind(&self) -> Kind {
         match self {
             AnySim::Awx(_) => Kind::Awx,
+            AnySim::Gateway(_) => Kind::Gateway,
             AnySim::Tpp(_) => Kind::Tpp,
             AnySim::Whm(_) => Kind::Whm,
         }
@@ -84,6 +90,7 @@ impl AnySim {
     fn routes(&self) -> Router {
         match self {
             AnySim::Awx(s) => s.routes(),
+            AnySim::Gateway(s) => s.routes(),
             AnySim::Tpp(s) => s.routes(),
             AnySim::Whm(s) => s.routes(),
         }
@@ -93,6 +100,7 @@ impl AnySim {
     pub fn requests(&self) -> Vec<super::LoggedRequest> {
         match self {
             AnySim::Awx(s) => s.requests(),
+            AnySim::Gateway(s) => s.requests(),
             AnySim::Tpp(s) => s.requests(),
             AnySim::Whm(s) => s.requests(),
         }
@@ -101,6 +109,7 @@ impl AnySim {
     pub fn clear_requests(&self) {
         match self {
             AnySim::Awx(s) => s.clear_requests(),
+            AnySim::Gateway(s) => s.clear_requests(),
             AnySim::Tpp(s) => s.clear_requests(),
             AnySim::Whm(s) => s.clear_requests(),
         }
@@ -109,6 +118,7 @@ impl AnySim {
     pub fn state_json(&self) -> Value {
         match self {
             AnySim::Awx(s) => s.state_json(),
+            AnySim::Gateway(s) => s.state_json(),
             AnySim::Tpp(s) => s.state_json(),
             AnySim::Whm(s) => s.state_json(),
         }
@@ -127,6 +137,7 @@ impl Running {
         let url = self.server.url();
         match self.sim.kind() {
             Kind::Awx => format!("AWX simulator (AWX 24.6.1) at {url}"),
+            Kind::Gateway => format!("AAP gateway simulator (django-ansible-base) at {url}"),
             Kind::Tpp => format!("Venafi TPP simulator at {url}"),
             Kind::Whm => format!("cPanel WHM simulator at {url}"),
         }
@@ -143,6 +154,16 @@ pub fn default_login(kind: Kind) -> String {
                 awx.admin_username,
                 awx.admin_password,
                 awx.admin_tokens.first().map(String::as_str).unwrap_or("")
+            )
+        }
+        Kind::Gateway => {
+            let gateway = GatewayOptions::default();
+            format!(
+                "gateway: Basic auth {} / {}; Bearer token: {}; read-only token: {}; organization 1: Default",
+                gateway.admin_username,
+                gateway.admin_password,
+                gateway.admin_tokens.first().map(String::as_str).unwrap_or(""),
+                gateway.read_tokens.first().map(String::as_str).unwrap_or("")
             )
         }
         Kind::Tpp => {

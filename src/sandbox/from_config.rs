@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use super::awx::AwxOptions;
 use super::fleet::{SimOptions, SimSpec};
+use super::gateway::GatewayOptions;
 use super::tpp::TppOptions;
 use super::whm::WhmOptions;
 use crate::model::{Auth, Instance, Kind, Server};
@@ -107,6 +108,18 @@ fn login_for(
                 Auth::TppPassword { .. } => {}
             }
             SimOptions::Awx(options)
+        }
+        Kind::Gateway => {
+            let mut options = GatewayOptions::default();
+            match auth {
+                Auth::Token { token, .. } => options.admin_tokens = vec![secret(token, "token")?],
+                Auth::Basic { username, password } => {
+                    options.admin_username = secrets.credential(username, "username")?;
+                    options.admin_password = secret(password, "password")?;
+                }
+                Auth::TppPassword { .. } => {}
+            }
+            SimOptions::Gateway(options)
         }
         Kind::Tpp => {
             let mut options = TppOptions::default();

@@ -7,6 +7,7 @@ pub mod awx;
 mod faults;
 pub mod fleet;
 pub mod from_config;
+pub mod gateway;
 mod http;
 mod simulator;
 mod state_file;

@@ -36,6 +36,7 @@ pub struct StateFile {
 fn kind_named(name: &str) -> Option<Kind> {
     match name {
         "awx" => Some(Kind::Awx),
+        "gateway" => Some(Kind::Gateway),
         "tpp" => Some(Kind::Tpp),
         "whm" => Some(Kind::Whm),
         _ => None,

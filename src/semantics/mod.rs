@@ -1,5 +1,5 @@
 //! What differs between the kinds, as data: one [`Semantics`] value per kind
-//! (`awx.rs`, `tpp.rs`, `whm.rs`) with its update style, its field rules (how a
+//! (`awx.rs`, `gateway.rs`, `tpp.rs`, `whm.rs`) with its update style, its field rules (how a
 //! field is compared, whether a change forces replacement, whether it is
 //! required to create, its server default for `authoritative: true`, its API
 //! name), what the server generates on create, whether a create yields a
@@ -10,6 +10,7 @@
 //! in the provider when the API spells it differently).
 
 mod awx;
+mod gateway;
 mod tpp;
 mod whm;
 
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::model::Kind;
 
 pub use awx::AWX;
+pub use gateway::GATEWAY;
 pub use tpp::{
     TPP, TPP_DEFAULT_ACCESS_VALIDITY, TPP_DEFAULT_GRANT_VALIDITY, TPP_DEFAULT_RENEWABLE,
 };
@@ -151,6 +153,7 @@ pub struct Generated {
 pub fn of(kind: Kind) -> &'static Semantics {
     match kind {
         Kind::Awx => &awx::AWX,
+        Kind::Gateway => &gateway::GATEWAY,
         Kind::Tpp => &tpp::TPP,
         Kind::Whm => &whm::WHM,
     }
@@ -248,6 +251,22 @@ mod tests {
             .find(|r| r.name == "authorization_grant_type")
             .unwrap();
         assert!(grant.forces_replacement(&json!("password"), &json!("authorization-code")));
+    }
+
+    #[test]
+    fn gateway_rules_are_sorted_and_the_grant_type_is_changed_in_place() {
+        let names: Vec<_> = gateway::GATEWAY.fields.iter().map(|r| r.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let grant = gateway::GATEWAY.rule("authorization_grant_type").unwrap();
+        assert!(!grant.forces_replacement(&json!("password"), &json!("authorization-code")));
+        let client_type = gateway::GATEWAY.rule("client_type").unwrap();
+        assert!(client_type.forces_replacement(&json!("public"), &json!("confidential")));
+        assert_eq!(
+            gateway::GATEWAY.display_order.len(),
+            gateway::GATEWAY.fields.len()
+        );
     }
 
     #[test]

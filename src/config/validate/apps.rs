@@ -1,16 +1,14 @@
-//! Applications: keys, identities, and each kind's field rules (AWX redirect
-//! URIs and grant types, TPP scopes and validities, WHM `data`).
+//! Applications: keys, TPP scopes and validities, WHM `data`, and AWX's
+//! redirect URI rules (the AWX and gateway apps are in `org_apps.rs`).
 
 use crate::config::Code;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::super::problem::Problem;
-use super::super::raw::{self, RawOrg, RawServerBody};
-use super::super::source::{Node, NodeValue, Span};
+use super::super::raw::{self, RawServerBody};
 use super::checker::Checker;
-use crate::model::{AppIdentity, DesiredApp, Ensure, GrantType, Kind, OrgRef, PreviousIdentity};
+use crate::model::{AppIdentity, DesiredApp, Kind};
 use crate::scope::ScopeSet;
 
 impl Checker<'_, '_> {
@@ -43,211 +41,6 @@ impl Checker<'_, '_> {
         out
     }
 
-    pub(super) fn awx_app(
-        &mut self,
-        server: &str,
-        key: &str,
-        raw: &raw::RawAwxApp,
-    ) -> Option<DesiredApp> {
-        let base = ["servers", server, "awx", "applications", key];
-        let at =
-            |f: &'static str| -> [&str; 6] { ["servers", server, "awx", "applications", key, f] };
-        let before = self.problems.len();
-        let name = match &raw.name {
-            Some(n) => {
-                if n.trim().is_empty() || n.trim() != n || n.chars().count() > 255 {
-                    let span = self.value_span(&at("name"));
-                    self.report(
-                        Code::InvalidValue,
-                        format!(
-                            "application name `{n}` is empty, too long or has spaces at an end"
-                        ),
-                        span,
-                        "invalid name",
-                        "AWX names are 1 to 255 characters; the server trims outer spaces",
-                    );
-                }
-                n.clone()
-            }
-            None => {
-                if key.chars().count() > 255 {
-                    let span = self.key_span(&base);
-                    self.report(
-                        Code::InvalidValue,
-                        "an AWX application name has at most 255 characters".into(),
-                        span,
-                        "too long",
-                        "shorten the key, or set `name:`",
-                    );
-                }
-                key.to_string()
-            }
-        };
-        let organization = match &raw.organization {
-            RawOrg::Id(0) => {
-                let span = self.value_span(&at("organization"));
-                self.report(
-                    Code::InvalidValue,
-                    "organization id 0 does not exist".into(),
-                    span,
-                    "invalid id",
-                    "give the organization's name or its id (1 or more)",
-                );
-                OrgRef::Id(0)
-            }
-            RawOrg::Id(id) => OrgRef::Id(*id),
-            RawOrg::Name(n) if n.trim().is_empty() => {
-                let span = self.value_span(&at("organization"));
-                self.report(
-                    Code::InvalidValue,
-                    "organization name is empty".into(),
-                    span,
-                    "empty",
-                    "give the organization's name or its numeric id",
-                );
-                OrgRef::Name(String::new())
-            }
-            RawOrg::Name(n) => OrgRef::Name(n.trim().to_string()),
-        };
-        let mut fields = BTreeMap::new();
-        if let Some(t) = raw.client_type {
-            fields.insert("client_type".into(), json!(t.as_str()));
-        }
-        if let Some(g) = raw.authorization_grant_type {
-            fields.insert("authorization_grant_type".into(), json!(g.as_str()));
-        }
-        if let Some(uris) = &raw.redirect_uris {
-            let list_form = matches!(
-                self.lookup(&at("redirect_uris")),
-                Some((
-                    _,
-                    Node {
-                        value: NodeValue::Seq(_),
-                        ..
-                    }
-                ))
-            );
-            for (i, uri) in uris.0.iter().enumerate() {
-                let span = if list_form {
-                    self.item_span(&at("redirect_uris"), i)
-                } else {
-                    self.value_span(&at("redirect_uris"))
-                };
-                if let Err(why) = check_redirect_uri(uri) {
-                    self.report(
-                        Code::RedirectUri,
-                        format!("redirect URI `{uri}` {why}"),
-                        span,
-                        "invalid redirect URI",
-                        "redirect URIs are absolute http(s) URLs without a #fragment",
-                    );
-                }
-            }
-            fields.insert("redirect_uris".into(), json!(uris.0));
-        }
-        if raw.authorization_grant_type == Some(GrantType::AuthorizationCode)
-            && raw.ensure != Some(Ensure::Absent)
-            && raw.redirect_uris.as_ref().is_none_or(|u| u.0.is_empty())
-        {
-            let span = if raw.redirect_uris.is_some() {
-                self.value_span(&at("redirect_uris"))
-            } else {
-                self.value_span(&at("authorization_grant_type"))
-            };
-            self.report(
-                Code::MissingRedirectUris,
-                format!("application `{key}` uses authorization-code but has no redirect URIs"),
-                span,
-                "needs redirect URIs",
-                "AWX requires at least one redirect URI for authorization-code; add `redirect_uris:`",
-            );
-        }
-        if let Some(s) = raw.skip_authorization {
-            fields.insert("skip_authorization".into(), json!(s));
-        }
-        if let Some(d) = &raw.description {
-            fields.insert("description".into(), json!(d));
-        }
-        if crate::aside::looks_reserved(&name) {
-            let span = match &raw.name {
-                Some(_) => self.value_span(&at("name")),
-                None => self.key_span(&base),
-            };
-            self.report(
-                Code::ReservedName,
-                format!("application name `{name}` ends like the name appform gives an application while it replaces it"),
-                span,
-                "reserved",
-                "names ending in `~appform-replaced-<digits>` are reserved for replacements in progress; choose another name",
-            );
-        }
-        let renamed_from = self.awx_renamed_from(&at("renamed_from"), raw, &name, &organization);
-        if self.problems.len() != before {
-            return None;
-        }
-        let span = self.key_span(&base);
-        Some(DesiredApp {
-            key: key.to_string(),
-            identity: AppIdentity::Awx { organization, name },
-            ensure: raw.ensure.unwrap_or_default(),
-            fields,
-            renamed_from,
-            origin: self.origin(span),
-        })
-    }
-
-    /// `renamed_from:` of an AWX app: old names (same organization) or
-    /// `{name, organization}`; never the app's own identity.
-    fn awx_renamed_from(
-        &mut self,
-        path: &[&str],
-        raw: &raw::RawAwxApp,
-        name: &str,
-        organization: &OrgRef,
-    ) -> Vec<PreviousIdentity> {
-        let mut out = Vec::new();
-        for (i, previous) in raw.renamed_from.iter().flatten().enumerate() {
-            let span = self.item_span(path, i);
-            let (old, org) = match previous {
-                raw::RawPrevious::Name(n) => (n.clone(), None),
-                raw::RawPrevious::Moved {
-                    name,
-                    organization: RawOrg::Id(id),
-                } => (name.clone(), Some(OrgRef::Id(*id))),
-                raw::RawPrevious::Moved {
-                    name,
-                    organization: RawOrg::Name(o),
-                } => (name.clone(), Some(OrgRef::Name(o.trim().to_string()))),
-            };
-            if old.trim().is_empty() || old.trim() != old || old.chars().count() > 255 {
-                self.report(
-                    Code::InvalidValue,
-                    format!("old name `{old}` is empty, too long or has spaces at an end"),
-                    span,
-                    "invalid name",
-                    "write the name the application has on the server now",
-                );
-                continue;
-            }
-            let same_org = org.as_ref().is_none_or(|o| o == organization);
-            if same_org && old == name {
-                self.report(
-                    Code::InvalidValue,
-                    format!("`renamed_from` names the application's own identity `{old}`"),
-                    span,
-                    "not a previous identity",
-                    "list the name (and organization) the application had before; remove this item",
-                );
-                continue;
-            }
-            out.push(PreviousIdentity {
-                name: old,
-                organization: org,
-            });
-        }
-        out
-    }
-
     /// `renamed_from` on a kind whose identity cannot change.
     fn no_rename(&mut self, kind: Kind, server: &str, key: &str, given: bool) {
         if !given {
@@ -267,42 +60,11 @@ impl Checker<'_, '_> {
         };
         self.report(
             Code::RenameUnsupported,
-            format!("`renamed_from` is only for AWX applications: {what}"),
+            format!("`renamed_from` is only for AWX and gateway applications: {what}"),
             span,
             "not for this kind",
             "declare the new application, and set `ensure: absent` on the old one (its consumers need the new credentials)",
         );
-    }
-
-    /// Two keys that name the same (organization, name) would fight over one app.
-    pub(super) fn check_awx_identities(&mut self, server: &str, apps: &[DesiredApp]) {
-        let mut seen: BTreeMap<&AppIdentity, &DesiredApp> = BTreeMap::new();
-        for app in apps {
-            if let Some(first) = seen.get(&app.identity) {
-                let span = Span {
-                    offset: app.origin.offset,
-                    len: app.origin.len,
-                };
-                let first_span = Span {
-                    offset: first.origin.offset,
-                    len: first.origin.len,
-                };
-                self.problems.push(
-                    Problem::new(
-                        Code::DuplicateIdentity,
-                        format!(
-                            "server `{server}`: `{}` and `{}` are the same AWX application",
-                            first.key, app.key
-                        ),
-                    )
-                    .at(self.input.source, span, "same organization and name")
-                    .also(first_span, "as this one")
-                    .help("each (organization, name) pair may be declared once"),
-                );
-            } else {
-                seen.insert(&app.identity, app);
-            }
-        }
     }
 
     pub(super) fn tpp_app(

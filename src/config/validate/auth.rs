@@ -153,10 +153,14 @@ impl Checker<'_, '_> {
                 })
             }
             _ => {
+                let label = match base.get(2) {
+                    Some(&"gateway") => "gateway",
+                    _ => "AWX",
+                };
                 self.auth_problem(
                     base,
                     format!(
-                        "server `{name}`: AWX auth needs `token`, or `username` with `password`"
+                        "server `{name}`: {label} auth needs `token`, or `username` with `password`"
                     ),
                     "for example `token: env:AWX_TOKEN`",
                 );

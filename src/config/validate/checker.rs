@@ -204,8 +204,22 @@ impl<'a, 'i> Checker<'a, 'i> {
                     Self::awx_auth,
                 );
                 let apps = self.apps(name, Kind::Awx, body, Self::awx_app);
-                self.check_awx_identities(name, &apps);
+                self.check_org_identities(name, "AWX", &apps);
                 (Kind::Awx, (common, auth, apps))
+            }
+            RawServer::Gateway(body) => {
+                let common = self.common(name, Kind::Gateway, body);
+                let auth = self.auth_pair(
+                    name,
+                    "gateway",
+                    &body.auth,
+                    body.auth.plan.as_deref(),
+                    |p| p.plan.is_some(),
+                    Self::awx_auth,
+                );
+                let apps = self.apps(name, Kind::Gateway, body, Self::gateway_app);
+                self.check_org_identities(name, "gateway", &apps);
+                (Kind::Gateway, (common, auth, apps))
             }
             RawServer::Tpp(body) => {
                 let common = self.common(name, Kind::Tpp, body);

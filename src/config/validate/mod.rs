@@ -5,11 +5,13 @@
 //!   node and deserializes again, so every structural problem is reported;
 //! - `checker`: the rules serde cannot express, with spans looked up by
 //!   path: policy and server options (URLs, transport, durations, globs);
-//!   `auth` credentials; `apps` applications of each kind.
+//!   `auth` credentials; `org_apps` AWX and gateway applications, `apps`
+//!   the other kinds' applications.
 
 mod apps;
 mod auth;
 mod checker;
+mod org_apps;
 mod structure;
 
 use crate::config::Code;
