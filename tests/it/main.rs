@@ -18,6 +18,7 @@ mod examples;
 mod export_report;
 mod fault_convergence;
 mod fuzz_loader;
+mod gateway_contract;
 mod hostile;
 mod never_lose;
 mod odd_data;

@@ -71,7 +71,7 @@ fn redirect_uris_are_sent_space_joined_in_config_order() {
         json!(["https://b/cb", "https://a/cb"]),
     );
     assert_eq!(
-        api_body(&f)["redirect_uris"],
+        api_body(&semantics::AWX, &f)["redirect_uris"],
         json!("https://b/cb https://a/cb")
     );
 }

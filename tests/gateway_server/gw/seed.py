@@ -1,8 +1,7 @@
 """Seed a fresh database: an admin (Basic auth), a non-admin user, two
-organizations, and a read-scope token of the admin. Prints one JSON line with
-what the tests need."""
+organizations, and a read-scope and a write-scope token of the admin.
+Returns what the tests need to know."""
 import datetime
-import json
 import secrets
 
 from django.utils import timezone
@@ -16,15 +15,19 @@ def run(password):
     admin = User.objects.create_superuser("admin", "admin@example.com", password)
     User.objects.create_user("plain", "plain@example.com", password)
     orgs = [Organization.objects.create(name=name) for name in ("Default", "Engineering")]
-    read_token = secrets.token_urlsafe(30)
-    OAuth2AccessToken.objects.create(
-        user=admin,
-        token=read_token,
-        scope="read",
-        expires=timezone.now() + datetime.timedelta(days=1),
-    )
-    return {"admin_password": password, "read_token": read_token, "organizations": {o.name: o.id for o in orgs}}
+    tokens = {}
+    for scope in ("read", "read write"):
+        tokens[scope] = secrets.token_urlsafe(30)
+        OAuth2AccessToken.objects.create(
+            user=admin,
+            token=tokens[scope],
+            scope=scope,
+            expires=timezone.now() + datetime.timedelta(days=1),
+        )
+    return {
+        "admin_password": password,
+        "read_token": tokens["read"],
+        "write_token": tokens["read write"],
+        "organizations": {o.name: o.id for o in orgs},
+    }
 
-
-if __name__ == "__main__":
-    print(json.dumps(run(secrets.token_urlsafe(16))))
