@@ -230,11 +230,14 @@ pub struct SandboxArgs {
     /// Serve the servers this config names instead (one simulator per
     /// loopback URL, accepting the config's credentials; unset `env:`
     /// references get the sandbox's).
-    #[arg(short, long, value_name = "PATH", conflicts_with_all = ["awx_port", "tpp_port", "whm_hosts", "whm_port"])]
+    #[arg(short, long, value_name = "PATH", conflicts_with_all = ["awx_port", "gateway_port", "tpp_port", "whm_hosts", "whm_port"])]
     pub config: Option<PathBuf>,
     /// Port of the AWX simulator (0: any free port).
     #[arg(long, default_value_t = 8043)]
     pub awx_port: u16,
+    /// Port of the AAP platform gateway simulator (0: any free port).
+    #[arg(long, default_value_t = 8046)]
+    pub gateway_port: u16,
     /// Port of the Venafi TPP simulator (0: any free port).
     #[arg(long, default_value_t = 8044)]
     pub tpp_port: u16,

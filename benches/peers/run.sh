@@ -36,7 +36,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-"$appform" sandbox --awx-port "$sandbox_port" --tpp-port 0 --whm-hosts 0 \
+"$appform" sandbox --awx-port "$sandbox_port" --gateway-port 0 --tpp-port 0 --whm-hosts 0 \
   --state "$work/state.json" > "$work/sandbox.log" 2>&1 &
 pids+=($!)
 python3 benches/peers/proxy.py "$proxy_port" "$sandbox_port" "$latency_ms" "$work/requests.log" &

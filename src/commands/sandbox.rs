@@ -37,6 +37,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
         }
         None => match ops::sandbox::default_specs(&ops::sandbox::Ports {
             awx: args.awx_port,
+            gateway: args.gateway_port,
             tpp: args.tpp_port,
             whm: args.whm_port,
             whm_hosts: args.whm_hosts,

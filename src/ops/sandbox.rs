@@ -8,6 +8,7 @@ use crate::model::Config;
 use crate::sandbox::Faults;
 use crate::sandbox::awx::AwxOptions;
 use crate::sandbox::fleet::{SimOptions, SimSpec};
+use crate::sandbox::gateway::GatewayOptions;
 use crate::sandbox::from_config::{SandboxSecrets, specs_for};
 use crate::sandbox::tpp::TppOptions;
 use crate::sandbox::whm::WhmOptions;
@@ -15,6 +16,7 @@ use crate::sandbox::whm::WhmOptions;
 /// The ports of the default simulators (0: any free port).
 pub struct Ports {
     pub awx: u16,
+    pub gateway: u16,
     pub tpp: u16,
     /// The first WHM host's; the others follow it.
     pub whm: u16,
@@ -39,13 +41,17 @@ pub fn specs_of_config(config: &Config) -> Result<Vec<SimSpec>, String> {
     })
 }
 
-/// AWX, TPP and the WHM hosts on the ports the flags give.
+/// AWX, the gateway, TPP and the WHM hosts on the ports the flags give.
 pub fn default_specs(ports: &Ports) -> Result<Vec<SimSpec>, String> {
     let at = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut specs = vec![
         SimSpec {
             addr: at(ports.awx),
             options: SimOptions::Awx(AwxOptions::default()),
+        },
+        SimSpec {
+            addr: at(ports.gateway),
+            options: SimOptions::Gateway(GatewayOptions::default()),
         },
         SimSpec {
             addr: at(ports.tpp),

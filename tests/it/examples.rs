@@ -15,6 +15,7 @@ fn the_examples_validate() {
         [
             ("awx-prod", "awx", 1),
             ("awx-staging", "awx", 1),
+            ("gateway-prod", "gateway", 1),
             ("tpp-main", "tpp", 1),
             ("whm-fleet", "whm", 2)
         ]

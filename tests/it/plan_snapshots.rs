@@ -116,7 +116,7 @@ fn the_examples_plan_as_text_json_and_markdown() {
     );
     assert!(
         stdout.contains(
-            "Verified: 5 servers read back after the writes; every written value is there."
+            "Verified: 6 servers read back after the writes; every written value is there."
         ),
         "{stdout}"
     );

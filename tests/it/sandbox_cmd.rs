@@ -41,6 +41,8 @@ fn start(state: &std::path::Path) -> (Running, String, String, Vec<String>) {
         "sandbox",
         "--awx-port",
         "0",
+        "--gateway-port",
+        "0",
         "--tpp-port",
         "0",
         "--whm-port",
