@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use appform::sandbox::Faults;
 use appform::sandbox::awx::AwxSim;
+use appform::sandbox::gateway::{GatewayOptions, GatewaySim};
 use appform::sandbox::tpp::{TppOptions, TppSim};
 use appform::sandbox::whm::WhmSim;
 use serde_json::{Value, json};
 
 use crate::support::texts;
-use crate::world::{AwxWorld, TestKind, TppWorld, WhmWorld, World};
+use crate::world::{AwxWorld, GatewayWorld, TestKind, TppWorld, WhmWorld, World};
 
 /// The faults of the convergence runs: 20% 5xx (a quarter of them after the
 /// server acted) and 5% connection resets, with a little latency.
@@ -186,6 +187,80 @@ fn awx_converges_under_faults() {
     let before = awx_client_ids(&world, 200);
     converge(&world);
     check_awx(&world, 200, &before);
+}
+
+// ----- gateway: 100 updates (20 of them a grant-type change, made in
+// place), 20 replacements (public to confidential), 30 deletes, 50 creates
+
+fn gateway_world(faults: Faults, scale: usize) -> World<GatewaySim> {
+    let world = GatewayWorld::of(1, |_| GatewayOptions::default(), faults);
+    let n = |full: usize| full * scale / 200;
+    world.sim.seed_apps("app-", n(150));
+    let mut apps = String::new();
+    for i in 0..n(150) {
+        let body = if i < n(80) {
+            "          client_type: public\n          authorization_grant_type: password\n          description: managed\n"
+        } else if i < n(100) {
+            "          client_type: public\n          authorization_grant_type: authorization-code\n          redirect_uris: [https://app.example.com/cb]\n"
+        } else if i < n(120) {
+            "          client_type: confidential\n          authorization_grant_type: password\n"
+        } else {
+            "          ensure: absent\n"
+        };
+        apps.push_str(&format!(
+            "        app-{i:03}:\n          organization: Default\n{body}"
+        ));
+    }
+    for i in 0..n(50) {
+        let client_type = if i % 5 == 0 { "confidential" } else { "public" };
+        apps.push_str(&format!(
+            "        new-{i:03}:\n          organization: Default\n          client_type: {client_type}\n          authorization_grant_type: password\n"
+        ));
+    }
+    let config = format!(
+        "{POLICY}servers:\n  gw:\n    gateway:\n      url: {}\n      auth:\n        token: env:GATEWAY_TOKEN\n      max_in_flight: {}\n      applications:\n{apps}",
+        world.url(),
+        in_flight(scale)
+    );
+    std::fs::write(world.path("appform.yaml"), config).unwrap();
+    world
+}
+
+fn gateway_client_ids(world: &World<GatewaySim>, scale: usize) -> Vec<(String, Value)> {
+    (0..100 * scale / 200)
+        .map(|i| {
+            let name = format!("app-{i:03}");
+            let id = world.sim.app_by_name(&name).unwrap()["client_id"].clone();
+            (name, id)
+        })
+        .collect()
+}
+
+/// No name twice, every app the config keeps present, the updated ones
+/// (grant-type changes included) the same applications.
+fn check_gateway(world: &World<GatewaySim>, scale: usize, before: &[(String, Value)]) {
+    let mut names: Vec<String> = world.sim.app_names().into_iter().map(|(_, n)| n).collect();
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), count, "duplicates");
+    let n = |full: usize| full * scale / 200;
+    assert_eq!(count, n(120) + n(50), "{names:?}");
+    for (name, client_id) in before {
+        let app = world
+            .sim
+            .app_by_name(name)
+            .unwrap_or_else(|| panic!("{name} was lost"));
+        assert_eq!(&app["client_id"], client_id, "{name} was recreated");
+    }
+}
+
+#[test]
+fn gateway_converges_under_faults() {
+    let world = gateway_world(harsh(), 200);
+    let before = gateway_client_ids(&world, 200);
+    converge(&world);
+    check_gateway(&world, 200, &before);
 }
 
 // ----- TPP: 100 updates, 40 deletes, 60 creates
@@ -397,6 +472,29 @@ fn awx_kill_middle() {
 #[test]
 fn awx_kill_during_deletes() {
     awx_kill(KillPoint::DuringDeletes);
+}
+
+fn gateway_kill(point: KillPoint) {
+    let world = gateway_world(slow(), KILL_SCALE);
+    let before = gateway_client_ids(&world, KILL_SCALE);
+    // Creates 10, updates 20, replaces 4 (3 writes each), deletes 6.
+    kill_and_rerun(&world, point, 10 + 20 + 4 * 3 + 6, 4);
+    check_gateway(&world, KILL_SCALE, &before);
+}
+
+#[test]
+fn gateway_kill_early() {
+    gateway_kill(KillPoint::Early);
+}
+
+#[test]
+fn gateway_kill_middle() {
+    gateway_kill(KillPoint::Middle);
+}
+
+#[test]
+fn gateway_kill_during_deletes() {
+    gateway_kill(KillPoint::DuringDeletes);
 }
 
 fn tpp_kill(point: KillPoint) {

@@ -6,6 +6,7 @@
 //! its config is written) is in [`TestKind`] and the kind's `impl` block.
 
 use appform::sandbox::awx::{AwxOptions, AwxSim};
+use appform::sandbox::gateway::GatewaySim;
 use appform::sandbox::tpp::{TppOptions, TppSim};
 use appform::sandbox::whm::{WhmOptions, WhmSim};
 use appform::sandbox::{BackgroundServer, Faults, LoggedRequest, Simulator, serve_in_background};
@@ -26,6 +27,17 @@ pub trait TestKind: Simulator {
 
 impl TestKind for AwxSim {
     const ENV: &'static [(&'static str, &'static str)] = &[("AWX_TOKEN", AWX_TOKEN)];
+    fn writes(r: &LoggedRequest) -> bool {
+        !matches!(r.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+    fn deletes(r: &LoggedRequest) -> bool {
+        r.method == "DELETE"
+    }
+}
+
+impl TestKind for GatewaySim {
+    const ENV: &'static [(&'static str, &'static str)] =
+        &[("GATEWAY_TOKEN", "sandbox-gateway-token")];
     fn writes(r: &LoggedRequest) -> bool {
         !matches!(r.method.as_str(), "GET" | "HEAD" | "OPTIONS")
     }
@@ -72,6 +84,7 @@ pub struct World<S: TestKind> {
 }
 
 pub type AwxWorld = World<AwxSim>;
+pub type GatewayWorld = World<GatewaySim>;
 pub type TppWorld = World<TppSim>;
 pub type WhmWorld = World<WhmSim>;
 

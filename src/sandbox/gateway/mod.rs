@@ -221,10 +221,10 @@ impl GatewaySim {
         id
     }
 
-    /// `count` public apps named `<prefix><i>` in organization 1.
+    /// `count` public apps named `<prefix><i:03>` in organization 1.
     pub fn seed_apps(&self, prefix: &str, count: usize) {
         for i in 0..count {
-            self.put_app(&format!("{prefix}{i}"), 1, &Value::Null);
+            self.put_app(&format!("{prefix}{i:03}"), 1, &Value::Null);
         }
     }
 
