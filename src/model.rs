@@ -22,6 +22,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Awx, Kind::Gateway, Kind::Tpp, Kind::Whm];
+
+    /// The kind `as_str` names so.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Awx => "awx",

@@ -33,16 +33,6 @@ pub struct StateFile {
     entries: Vec<Entry>,
 }
 
-fn kind_named(name: &str) -> Option<Kind> {
-    match name {
-        "awx" => Some(Kind::Awx),
-        "gateway" => Some(Kind::Gateway),
-        "tpp" => Some(Kind::Tpp),
-        "whm" => Some(Kind::Whm),
-        _ => None,
-    }
-}
-
 impl StateFile {
     /// Reads `path`; a file that does not exist is an empty state.
     pub fn load(path: &Path) -> Result<StateFile, String> {
@@ -150,7 +140,7 @@ fn parse(mut top: Map<String, Value>) -> Result<Vec<Entry>, String> {
             let kind = server
                 .get("kind")
                 .and_then(Value::as_str)
-                .and_then(kind_named)
+                .and_then(Kind::named)
                 .ok_or_else(|| format!("servers[{i}].kind is not awx, tpp or whm"))?;
             let url = server
                 .get("url")
@@ -162,10 +152,10 @@ fn parse(mut top: Map<String, Value>) -> Result<Vec<Entry>, String> {
         return Ok(entries);
     }
     // `{"awx": …, "tpp": …, "whm": […]}`, from `appform sandbox` before version 1.
-    if top.keys().all(|k| kind_named(k).is_some()) && !top.is_empty() {
+    if top.keys().all(|k| Kind::named(k).is_some()) && !top.is_empty() {
         let mut entries = Vec::new();
         for (key, value) in top {
-            let kind = kind_named(&key).ok_or("unreachable kind")?;
+            let kind = Kind::named(&key).ok_or("unreachable kind")?;
             match value {
                 Value::Array(hosts) => {
                     entries.extend(hosts.into_iter().map(|s| entry(kind, None, s)))
@@ -181,7 +171,7 @@ fn parse(mut top: Map<String, Value>) -> Result<Vec<Entry>, String> {
     for (key, state) in top {
         let (kind, url) = key
             .split_once(' ')
-            .and_then(|(k, u)| Some((kind_named(k)?, u.to_string())))
+            .and_then(|(k, u)| Some((Kind::named(k)?, u.to_string())))
             .ok_or_else(|| format!("unknown key `{key}`"))?;
         entries.push(entry(kind, Some(url), state));
     }
