@@ -143,6 +143,9 @@ impl World {
                     }
                     files.push((format!("awx-{i:03}.yaml"), format!("servers:\n  awx-{i}:\n    awx:\n      url: {url}\n      auth: {{token: env:AWX_TOKEN}}\n      applications:\n{apps}")));
                 }
+                // The bench's hosts are AWX, TPP and WHM (the gateway
+                // speaks AWX's API through the same provider flow).
+                AnySim::Gateway(_) => {}
                 AnySim::Tpp(sim) => {
                     sim.seed_apps("app-", h.apps);
                     for a in 0..h.apps {

@@ -24,7 +24,7 @@
 //!   summary and safety policy; `plan::baseline`: drift or pending against
 //!   the config at a revision, and connection pinning.
 //! - [`logging`]    `-v` output with secrets redacted.
-//! - [`provider`]   the only HTTP client code: retries, limits, AWX, TPP and WHM,
+//! - [`provider`]   the only HTTP client code: retries, limits, AWX and the AAP gateway (one flow, a dialect each), TPP and WHM,
 //!   and their response parsers (strict JSON; server text sanitised).
 //! - [`targets`]    `--server` selection and the parallel fetch of live state.
 //! - [`secrets_file`] the `--secrets-out` file: merged, 0600, replaced atomically;

@@ -8,8 +8,8 @@ use crate::model::Config;
 use crate::sandbox::Faults;
 use crate::sandbox::awx::AwxOptions;
 use crate::sandbox::fleet::{SimOptions, SimSpec};
-use crate::sandbox::gateway::GatewayOptions;
 use crate::sandbox::from_config::{SandboxSecrets, specs_for};
+use crate::sandbox::gateway::GatewayOptions;
 use crate::sandbox::tpp::TppOptions;
 use crate::sandbox::whm::WhmOptions;
 

@@ -127,7 +127,12 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
         let nullable = rule.default.is_some_and(|d| d().is_null());
         let v = match obj.get(rule.api_name) {
             None if nullable => continue,
-            None => return Err(format!("unexpected response: {what} has no `{}`", rule.api_name)),
+            None => {
+                return Err(format!(
+                    "unexpected response: {what} has no `{}`",
+                    rule.api_name
+                ));
+            }
             Some(v) => v,
         };
         let value = match (rule.compare, v) {
@@ -438,8 +443,7 @@ impl Awx {
             let (counts, results) = listing?;
             let mut apps = Vec::with_capacity(results.len());
             for r in &results {
-                let (app, org_name) =
-                    live_app_of(self.semantics(), r).map_err(Error::malformed)?;
+                let (app, org_name) = live_app_of(self.semantics(), r).map_err(Error::malformed)?;
                 if let (Some(org), Some(name)) = (app.organization, org_name) {
                     organizations.entry(org).or_insert(name);
                 }

@@ -162,8 +162,16 @@ pub fn default_login(kind: Kind) -> String {
                 "gateway: Basic auth {} / {}; Bearer token: {}; read-only token: {}; organization 1: Default",
                 gateway.admin_username,
                 gateway.admin_password,
-                gateway.admin_tokens.first().map(String::as_str).unwrap_or(""),
-                gateway.read_tokens.first().map(String::as_str).unwrap_or("")
+                gateway
+                    .admin_tokens
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(""),
+                gateway
+                    .read_tokens
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("")
             )
         }
         Kind::Tpp => {

@@ -269,7 +269,12 @@ impl Gateway {
 
     fn assert_converged(&self) {
         let (code, text) = self.run(&["plan", "--detailed-exitcode"]);
-        assert_eq!(code, Some(0), "{}: a second plan is not empty:\n{text}", self.name());
+        assert_eq!(
+            code,
+            Some(0),
+            "{}: a second plan is not empty:\n{text}",
+            self.name()
+        );
         assert!(text.contains("No changes."), "{text}");
     }
 }
@@ -286,15 +291,21 @@ fn runtime() -> tokio::runtime::Runtime {
 fn an_export_round_trips(gw: &Gateway) {
     gw.clear();
     let engineering = gw.org("Engineering");
-    gw.create(json!({"name": "portal", "organization": engineering, "client_type": "confidential",
+    gw.create(
+        json!({"name": "portal", "organization": engineering, "client_type": "confidential",
         "authorization_grant_type": "authorization-code",
         "redirect_uris": "https://portal.example.com/cb  myapp:/cb\nftp://files.example.com/#frag",
         "post_logout_redirect_uris": "https://portal.example.com/bye",
-        "algorithm": "RS256", "app_url": "https://portal.example.com/", "description": "Portal"}));
-    gw.create(json!({"name": "cli", "organization": 1, "client_type": "public",
-        "authorization_grant_type": "password", "skip_authorization": true}));
-    gw.create(json!({"name": "cli", "organization": engineering, "client_type": "public",
-        "authorization_grant_type": "authorization-code", "app_url": ""}));
+        "algorithm": "RS256", "app_url": "https://portal.example.com/", "description": "Portal"}),
+    );
+    gw.create(
+        json!({"name": "cli", "organization": 1, "client_type": "public",
+        "authorization_grant_type": "password", "skip_authorization": true}),
+    );
+    gw.create(
+        json!({"name": "cli", "organization": engineering, "client_type": "public",
+        "authorization_grant_type": "authorization-code", "app_url": ""}),
+    );
     gw.write_config("GATEWAY_TOKEN", "", "");
     let out = gw.cmd(&["export", "--server", "gw"]).output().unwrap();
     let (exported, stderr) = texts(&out);
@@ -311,14 +322,22 @@ fn an_export_round_trips(gw: &Gateway) {
 /// made confidential by replacement, prune with protect; then "No changes".
 fn a_mixed_apply_converges(gw: &Gateway) {
     gw.clear();
-    let kept = gw.create(json!({"name": "automation", "organization": 1, "client_type": "public",
-        "authorization_grant_type": "password", "redirect_uris": ""}));
-    let public = gw.create(json!({"name": "reports", "organization": 1, "client_type": "public",
-        "authorization_grant_type": "password"}));
-    gw.create(json!({"name": "stray", "organization": 1, "client_type": "public",
-        "authorization_grant_type": "password"}));
-    gw.create(json!({"name": "system-audit", "organization": 1, "client_type": "public",
-        "authorization_grant_type": "password"}));
+    let kept = gw.create(
+        json!({"name": "automation", "organization": 1, "client_type": "public",
+        "authorization_grant_type": "password", "redirect_uris": ""}),
+    );
+    let public = gw.create(
+        json!({"name": "reports", "organization": 1, "client_type": "public",
+        "authorization_grant_type": "password"}),
+    );
+    gw.create(
+        json!({"name": "stray", "organization": 1, "client_type": "public",
+        "authorization_grant_type": "password"}),
+    );
+    gw.create(
+        json!({"name": "system-audit", "organization": 1, "client_type": "public",
+        "authorization_grant_type": "password"}),
+    );
     gw.write_config(
         "GATEWAY_TOKEN",
         "      prune: true\n      protect: [\"system-*\"]\n",
@@ -375,7 +394,12 @@ fn a_mixed_apply_converges(gw: &Gateway) {
         assert!(text.contains(client_id), "{name} secret saved: {text}");
         let secret = find_secret(&saved, client_id).expect("the secret next to its client id");
         assert_eq!(secret.len(), 128, "{name}");
-        assert_eq!(gw.password_grant(client_id, &secret), 201, "{}: {name}", gw.name());
+        assert_eq!(
+            gw.password_grant(client_id, &secret),
+            201,
+            "{}: {name}",
+            gw.name()
+        );
         assert_eq!(gw.password_grant(client_id, "wrong"), 401);
     }
     gw.assert_converged();
@@ -451,7 +475,12 @@ fn a_duplicate_create_race_is_adopted(gw: &Gateway) {
     gw.clear();
     for (app, client_type, code, words) in [
         ("raced", "public", 0, "raced (Default) created"),
-        ("raced-secret", "confidential", 4, "raced-secret (Default) created, secret lost"),
+        (
+            "raced-secret",
+            "confidential",
+            4,
+            "raced-secret (Default) created, secret lost",
+        ),
     ] {
         let proxy = racing_proxy(gw.url.clone());
         gw.write_config_at(

@@ -147,7 +147,8 @@ impl Checker<'_, '_> {
         let label = rules.label;
         let max = rules.max_name;
         let base = ["servers", server, kind, "applications", key];
-        let at = |f: &'static str| -> [&str; 6] { ["servers", server, kind, "applications", key, f] };
+        let at =
+            |f: &'static str| -> [&str; 6] { ["servers", server, kind, "applications", key, f] };
         let before = self.problems.len();
         let name = match raw.name {
             Some(n) => {

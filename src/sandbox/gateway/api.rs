@@ -120,13 +120,16 @@ fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<Principal, Respons
             .decode(rest.trim())
             .ok()
             .and_then(|d| String::from_utf8(d).ok());
-        let found = decoded.as_deref().and_then(|d| d.split_once(':')).and_then(|(u, p)| {
-            inner
-                .state
-                .users
-                .iter()
-                .find(|(_, user)| user.username == u && user.password == p)
-        });
+        let found = decoded
+            .as_deref()
+            .and_then(|d| d.split_once(':'))
+            .and_then(|(u, p)| {
+                inner
+                    .state
+                    .users
+                    .iter()
+                    .find(|(_, user)| user.username == u && user.password == p)
+            });
         return match found {
             Some((id, user)) => Ok(Principal {
                 user: *id,
@@ -151,9 +154,10 @@ pub(super) async fn handle(
         .log
         .push(LoggedRequest::of(&method, &uri, &headers, &body));
     let path = uri.path().to_string();
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     if path == "/o/token/" && method == Method::POST {
         return token(&mut inner, &headers, &body);
     }
@@ -161,7 +165,10 @@ pub(super) async fn handle(
         return html_404();
     };
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if !matches!(segments.first(), Some(&("applications" | "organizations" | "users"))) {
+    if !matches!(
+        segments.first(),
+        Some(&("applications" | "organizations" | "users"))
+    ) {
         return html_404();
     }
     let principal = match authenticate(&inner, &headers) {
@@ -178,7 +185,10 @@ pub(super) async fn handle(
         (["applications"], &Method::GET) => list_apps(&inner, &path, &query),
         (["applications"], &Method::POST) => create(&mut inner, &body, principal.user),
         (["applications", id], m) => {
-            let Some(id) = id.parse::<u64>().ok().filter(|id| inner.state.apps.contains_key(id))
+            let Some(id) = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| inner.state.apps.contains_key(id))
             else {
                 return detail(StatusCode::NOT_FOUND, APP_NOT_FOUND);
             };
@@ -248,7 +258,10 @@ fn app_json(inner: &Inner, id: u64, created: bool) -> Value {
         .collect();
     let mut o = Map::new();
     o.insert("id".into(), json!(a.id));
-    o.insert("url".into(), json!(format!("{PREFIX}/applications/{}/", a.id)));
+    o.insert(
+        "url".into(),
+        json!(format!("{PREFIX}/applications/{}/", a.id)),
+    );
     o.insert(
         "related".into(),
         json!({
@@ -273,7 +286,10 @@ fn app_json(inner: &Inner, id: u64, created: bool) -> Value {
         ("name", json!(a.name)),
         ("client_id", json!(a.client_id)),
         ("redirect_uris", json!(a.redirect_uris)),
-        ("post_logout_redirect_uris", json!(a.post_logout_redirect_uris)),
+        (
+            "post_logout_redirect_uris",
+            json!(a.post_logout_redirect_uris),
+        ),
         ("algorithm", json!(a.algorithm)),
         ("user", json!(a.user)),
         ("description", json!(a.description)),
@@ -281,7 +297,10 @@ fn app_json(inner: &Inner, id: u64, created: bool) -> Value {
         ("app_url", json!(a.app_url)),
         ("client_type", json!(a.client_type)),
         ("skip_authorization", json!(a.skip_authorization)),
-        ("authorization_grant_type", json!(a.authorization_grant_type)),
+        (
+            "authorization_grant_type",
+            json!(a.authorization_grant_type),
+        ),
     ] {
         o.insert(k.into(), v);
     }
@@ -365,7 +384,12 @@ fn matches_filter(app: &App, field: &str, lookup: &str, value: &str) -> bool {
         "post_logout_redirect_uris" => app.post_logout_redirect_uris.clone(),
         "algorithm" => app.algorithm.clone(),
         "app_url" => app.app_url.clone().unwrap_or_default(),
-        "skip_authorization" => if app.skip_authorization { "true" } else { "false" }.into(),
+        "skip_authorization" => if app.skip_authorization {
+            "true"
+        } else {
+            "false"
+        }
+        .into(),
         "description" => app.description.clone(),
         "user" => app.user.map(|u| u.to_string()).unwrap_or_default(),
         _ => return true,
@@ -388,7 +412,10 @@ fn list_apps(inner: &Inner, path: &str, query: &[(String, String)]) -> Response 
         }
         let (field, lookup) = key.split_once("__").unwrap_or((key.as_str(), "exact"));
         if field == "client_secret" {
-            return detail(StatusCode::FORBIDDEN, "Filtering on client_secret is not allowed.");
+            return detail(
+                StatusCode::FORBIDDEN,
+                "Filtering on client_secret is not allowed.",
+            );
         }
         if !FILTERABLE.contains(&field) {
             return detail(
@@ -396,8 +423,10 @@ fn list_apps(inner: &Inner, path: &str, query: &[(String, String)]) -> Response 
                 &format!("OAuth2Application has no field named '{field}'"),
             );
         }
-        if matches!(field, "id" | "organization" | "user" | "created_by" | "modified_by")
-            && lookup == "exact"
+        if matches!(
+            field,
+            "id" | "organization" | "user" | "created_by" | "modified_by"
+        ) && lookup == "exact"
             && value.parse::<u64>().is_err()
         {
             return detail(
@@ -450,9 +479,17 @@ fn page(inner: &Inner, path: &str, query: &[(String, String)], items: Vec<Value>
             ser.append_pair(k, v);
         }
         let q = ser.finish();
-        if q.is_empty() { path.to_string() } else { format!("{path}?{q}") }
+        if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{q}")
+        }
     };
-    let results: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
+    let results: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
     if param("count_disabled").is_some() {
         return respond(StatusCode::OK, &json!({ "results": results }));
     }
@@ -471,15 +508,28 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     let form: Map<String, Value> = url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    let get = |k: &str| form.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let get = |k: &str| {
+        form.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|d| String::from_utf8(d).ok())
-        .and_then(|d| d.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
-    let (client_id, client_secret) = basic.unwrap_or_else(|| (get("client_id"), get("client_secret")));
+        .and_then(|d| {
+            d.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        });
+    let (client_id, client_secret) =
+        basic.unwrap_or_else(|| (get("client_id"), get("client_secret")));
     let error = |status: StatusCode, e: &str| respond(status, &json!({ "error": e }));
     let Some(app) = inner
         .state

@@ -78,7 +78,9 @@ fn text(value: &Value, allow_blank: bool, max: Option<usize>) -> Result<String, 
         return Err(NOT_BLANK.into());
     }
     if let Some(max) = max.filter(|m| s.chars().count() > *m) {
-        return Err(format!("Ensure this field has no more than {max} characters."));
+        return Err(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
     }
     Ok(s)
 }
@@ -128,7 +130,11 @@ fn url_field(value: &Value) -> Result<Option<String>, String> {
                 matches!(u.scheme(), "http" | "https" | "ftp" | "ftps")
                     && u.host_str().is_some_and(|h| !h.is_empty())
             });
-            if ok { Ok(Some(s)) } else { Err("Enter a valid URL.".into()) }
+            if ok {
+                Ok(Some(s))
+            } else {
+                Err("Enter a valid URL.".into())
+            }
         }
     }
 }
@@ -142,7 +148,12 @@ pub fn apply(
 ) -> Result<(), Value> {
     let mut errors = Map::new();
     let full = write != Write::Patch;
-    for required in ["name", "organization", "client_type", "authorization_grant_type"] {
+    for required in [
+        "name",
+        "organization",
+        "client_type",
+        "authorization_grant_type",
+    ] {
         if full && !body.contains_key(required) {
             errors.insert(required.into(), json!([REQUIRED]));
         }
@@ -155,9 +166,12 @@ pub fn apply(
     for (field, value) in body {
         let result = match field.as_str() {
             "name" => text(value, false, Some(512)).map(|v| app.name = v),
-            "organization" => pk(value, |id| state.organizations.contains_key(&id))
-                .map(|v| app.organization = v),
-            "client_type" => choice(value, &["confidential", "public"]).map(|v| app.client_type = v),
+            "organization" => {
+                pk(value, |id| state.organizations.contains_key(&id)).map(|v| app.organization = v)
+            }
+            "client_type" => {
+                choice(value, &["confidential", "public"]).map(|v| app.client_type = v)
+            }
             "authorization_grant_type" => choice(value, &["authorization-code", "password"])
                 .map(|v| app.authorization_grant_type = v),
             "redirect_uris" => text(value, true, None).map(|v| app.redirect_uris = v),

@@ -114,7 +114,10 @@ impl GatewayState {
                 superuser: true,
             },
         );
-        for (tokens, scope) in [(&options.admin_tokens, "read write"), (&options.read_tokens, "read")] {
+        for (tokens, scope) in [
+            (&options.admin_tokens, "read write"),
+            (&options.read_tokens, "read"),
+        ] {
             for t in tokens {
                 state.tokens.insert(
                     t.clone(),
@@ -201,7 +204,12 @@ impl GatewaySim {
     /// Every app's (id, name).
     pub fn app_names(&self) -> Vec<(u64, String)> {
         let inner = self.lock();
-        inner.state.apps.values().map(|a| (a.id, a.name.clone())).collect()
+        inner
+            .state
+            .apps
+            .values()
+            .map(|a| (a.id, a.name.clone()))
+            .collect()
     }
 
     /// Stores an app directly (seeding, drift): `fields` overrides the
