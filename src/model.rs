@@ -163,6 +163,7 @@ impl Config {
         for server in &mut self.servers {
             if let Some(read_only) = server.plan_auth.take() {
                 server.auth = read_only;
+                server.reading_with_plan_auth = true;
             }
         }
     }
@@ -194,6 +195,10 @@ pub struct Server {
     /// `auth.plan`: read-only credentials for `plan` and `export`, never
     /// used by `apply`.
     pub plan_auth: Option<Auth>,
+    /// Set when `auth` holds the `auth.plan` credentials (plan and export):
+    /// what the server says such read-only credentials may do is not what
+    /// apply's credentials may do.
+    pub reading_with_plan_auth: bool,
     pub options: ServerOptions,
     /// Sorted by key.
     pub apps: Vec<DesiredApp>,
@@ -355,6 +360,16 @@ pub struct LiveApp {
     /// what it is (an AWX app without an organization, an app with an empty
     /// name): it is shown with the reason, never matched, pruned or exported.
     pub unmanageable: Option<String>,
+    /// What the server's listing says the credentials may do to this app
+    /// (AWX `summary_fields.user_capabilities`); `None` when it says nothing.
+    pub capabilities: Option<Capabilities>,
+}
+
+/// AWX `user_capabilities`: a write the listing marks false is refused (403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub edit: bool,
+    pub delete: bool,
 }
 
 impl LiveApp {

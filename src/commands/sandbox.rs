@@ -60,12 +60,17 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     } else {
         ""
     };
-    println!("Press Ctrl-C to stop{save_note}.");
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return out.fail(&e),
     };
-    rt.block_on(stop_signal());
+    rt.block_on(async {
+        // The handlers first: a signal sent as soon as the line below is
+        // read must stop the sandbox cleanly, not kill it.
+        let stop = StopSignal::install();
+        println!("Press Ctrl-C to stop{save_note}.");
+        stop.wait().await;
+    });
     if let Some(path) = sandbox.state_path().map(|p| p.display().to_string()) {
         if let Err(e) = sandbox.save() {
             return out.fail(&format!("cannot save the state: {e}"));
@@ -99,17 +104,35 @@ fn print_servers(sandbox: &Sandbox, from_config: bool) {
 
 /// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send): the
 /// sandbox stops and saves `--state` either way.
-async fn stop_signal() {
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    /// Registers the handlers now (inside the runtime).
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            StopSignal { signals }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -217,8 +217,57 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
         classify(server, live, app, target, found, force(&app.key), &mut out);
     }
     unmatched(server, live, &resolved, &matcher.matched, &mut out);
+    refuse_what_the_server_forbids(server, live, &mut out);
     decorate(server, live, &matcher.matched, &mut out);
     out
+}
+
+/// Changes the server's listing says these credentials may not make (AWX
+/// `user_capabilities`; a write it marks false gets 403) become problems:
+/// the server plans nothing, and apply sends it no write. Not when reading
+/// with `auth.plan`: read-only credentials see every capability false, and
+/// say nothing of what apply's credentials may do.
+fn refuse_what_the_server_forbids(server: &Server, live: &LiveState, out: &mut Diff) {
+    if server.reading_with_plan_auth {
+        return;
+    }
+    for change in &out.changes {
+        let (id, verb, needs_edit, needs_delete) = match &change.operation {
+            Operation::Update { id, .. } => (id, "update", true, false),
+            Operation::Replace { id, .. } => (id, "replace", true, true),
+            Operation::Delete { id } => (id, "delete", false, true),
+            Operation::Create { .. } => continue,
+        };
+        let Some(caps) = live
+            .apps
+            .iter()
+            .find(|a| &a.id == id)
+            .and_then(|a| a.capabilities)
+        else {
+            continue;
+        };
+        let lacking = if needs_edit && !caps.edit {
+            "edit"
+        } else if needs_delete && !caps.delete {
+            "delete"
+        } else {
+            continue;
+        };
+        let origin = server
+            .apps
+            .iter()
+            .find(|a| a.key == change.app)
+            .map_or(server.origin, |a| a.origin);
+        out.problems.push(PlanProblem {
+            app: change.app.clone(),
+            message: format!(
+                "server `{}`: cannot {verb} `{}`: the credentials lack permission (user_capabilities.{lacking} is false)",
+                server.name, change.app
+            ),
+            help: "give apply's credentials the admin role on the application (or its organization), or leave the application alone in the config".into(),
+            origin,
+        });
+    }
 }
 
 /// Every desired app's identity on this server; those that cannot be

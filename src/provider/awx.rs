@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::http::{Http, Reply, Retry, server_message};
 use super::{Applied, Created, Error, FailureKind, NewSecret};
-use crate::model::{Kind, LiveApp, LiveState};
+use crate::model::{Capabilities, Kind, LiveApp, LiveState};
 use crate::secret::Secret;
 use crate::semantics::{self, Compare, Semantics};
 
@@ -159,12 +159,19 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
         };
         fields.insert(rule.name.to_string(), value);
     }
-    let org_name = obj
-        .get("summary_fields")
+    let summary = obj.get("summary_fields");
+    let org_name = summary
         .and_then(|s| s.get("organization"))
         .and_then(|o| o.get("name"))
         .and_then(Value::as_str)
         .map(str::to_string);
+    // awx.md, observed: a write the listing marks false gets 403.
+    let capabilities = summary
+        .and_then(|s| s.get("user_capabilities"))
+        .map(|c| Capabilities {
+            edit: c.get("edit").and_then(Value::as_bool).unwrap_or(true),
+            delete: c.get("delete").and_then(Value::as_bool).unwrap_or(true),
+        });
     let id = id.to_string();
     Ok((
         LiveApp {
@@ -182,6 +189,7 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
             id,
             organization,
             fields,
+            capabilities,
         },
         org_name,
     ))

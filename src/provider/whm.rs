@@ -46,6 +46,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
     Ok(LiveApp {
         match_key: name.clone(),
         unmanageable: LiveApp::unmanageable_name(&name),
+        capabilities: None,
         name: name.clone(),
         id: name,
         organization: None,

@@ -79,19 +79,26 @@ impl Gateway {
             return None;
         };
         let state = tempfile::tempdir().unwrap();
+        // Django's log (DAB names every optional plugin it cannot load) goes
+        // to a file, shown only when the server does not start.
+        let log = state.path().join("server.log");
         let mut child = Command::new(&python)
             .arg(root().join("tests/gateway_server/serve.py"))
             .env("GATEWAY_STATE_DIR", state.path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start the real gateway");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let facts: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the real gateway did not start ({e}): {line:?}"));
+        let facts: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!(
+                "the real gateway did not start ({e}): {line:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
         let text = |k: &str| facts[k].as_str().unwrap().to_string();
         Some(Gateway {
             url: format!("http://127.0.0.1:{}", facts["port"]),

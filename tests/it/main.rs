@@ -22,6 +22,7 @@ mod gateway_contract;
 mod hostile;
 mod never_lose;
 mod odd_data;
+mod permissions;
 mod plan_snapshots;
 mod recipes;
 mod request_counts;

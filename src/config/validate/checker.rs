@@ -265,6 +265,7 @@ impl<'a, 'i> Checker<'a, 'i> {
             instances,
             auth: auth?,
             plan_auth,
+            reading_with_plan_auth: false,
             options,
             apps,
             origin: self.origin(span),

@@ -192,6 +192,7 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
         match_key: id.clone(),
         name: id.clone(),
         unmanageable: LiveApp::unmanageable_name(&id),
+        capabilities: None,
         id,
         organization: None,
         aside: None,

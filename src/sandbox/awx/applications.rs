@@ -532,6 +532,10 @@ pub(super) fn application_detail(
             true,
         );
     };
+    let writes = !matches!(*req.method, Method::GET | Method::HEAD);
+    if writes && inner.options.read_only_apps.contains(&current.name) {
+        return detail(StatusCode::FORBIDDEN, FORBIDDEN, Some(DETAIL_ALLOW), true);
+    }
     match *req.method {
         Method::GET | Method::HEAD => json_response(
             StatusCode::OK,

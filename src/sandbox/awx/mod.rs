@@ -81,6 +81,11 @@ pub struct AwxOptions {
     /// Django's `MAX_PAGE_SIZE` (200 by default; some sites lower it): a
     /// larger `page_size` is cut to it, and the `next` link says so.
     pub max_page_size: usize,
+    /// Applications (by name) the credentials may only read, as an
+    /// organization member's read role gives: listed with
+    /// `user_capabilities` `edit`/`delete` false, and every write to them
+    /// answered 403 (awx.md, observed with a non-admin user).
+    pub read_only_apps: BTreeSet<String>,
 }
 
 impl Default for AwxOptions {
@@ -91,6 +96,7 @@ impl Default for AwxOptions {
             admin_tokens: vec!["sandbox-awx-token".into()],
             ignore_on_update: BTreeSet::new(),
             max_page_size: MAX_PAGE_SIZE,
+            read_only_apps: BTreeSet::new(),
         }
     }
 }
@@ -391,29 +397,34 @@ impl AwxSim {
 
     /// Creates `count` applications named `<prefix>NNN` in organization 1 (benchmarks, tests).
     pub fn seed_apps(&self, prefix: &str, count: usize) {
-        let mut inner = self.lock();
         for i in 0..count {
-            let id = inner.state.next_app;
-            inner.state.next_app += 1;
-            let t = now();
-            inner.state.apps.insert(
-                id,
-                App {
-                    id,
-                    name: format!("{prefix}{i:03}"),
-                    description: String::new(),
-                    client_id: random_token(40),
-                    client_secret: random_token(128),
-                    client_type: "public".into(),
-                    redirect_uris: String::new(),
-                    authorization_grant_type: "password".into(),
-                    skip_authorization: false,
-                    organization: 1,
-                    created: t.clone(),
-                    modified: t,
-                },
-            );
+            self.add_app(&format!("{prefix}{i:03}"), 1);
         }
+    }
+
+    /// Adds a public password-grant app `name` to organization `org`.
+    pub fn add_app(&self, name: &str, org: u64) {
+        let mut inner = self.lock();
+        let id = inner.state.next_app;
+        inner.state.next_app += 1;
+        let t = now();
+        inner.state.apps.insert(
+            id,
+            App {
+                id,
+                name: name.to_string(),
+                description: String::new(),
+                client_id: random_token(40),
+                client_secret: random_token(128),
+                client_type: "public".into(),
+                redirect_uris: String::new(),
+                authorization_grant_type: "password".into(),
+                skip_authorization: false,
+                organization: org,
+                created: t.clone(),
+                modified: t,
+            },
+        );
     }
 
     /// The axum router serving this simulator.
