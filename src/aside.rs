@@ -8,7 +8,7 @@
 //! instead of treating it as a stranger. Pure: names in, names out.
 
 /// What separates the original name from the id.
-const MARK: &str = "~appform-replaced-";
+pub const MARK: &str = "~appform-replaced-";
 
 /// AWX `name` holds at most 255 characters (awx.md §3).
 const MAX_NAME_CHARS: usize = 255;

@@ -155,6 +155,23 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+impl Server {
+    /// Every name the config's applications have or had (`renamed_from`),
+    /// sorted, once each: what `listing: managed` reads.
+    pub fn managed_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for app in &self.apps {
+            if let AppIdentity::Awx { name, .. } = &app.identity {
+                names.push(name.clone());
+            }
+            names.extend(app.renamed_from.iter().map(|p| p.name.clone()));
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
 impl Config {
     /// Reads with each server's `auth.plan` where it has one: `plan` and
     /// `export` never hold the write credentials of a server that names
@@ -229,6 +246,19 @@ pub struct ServerOptions {
     /// Resolved relative to the directory of the file that names it.
     pub ca_file: Option<PathBuf>,
     pub tls_skip_verify: bool,
+    /// `listing:`: what a plan reads of the server.
+    pub listing: Listing,
+}
+
+/// `listing:` of a server: every application (the default), or only those
+/// the config names (AWX and gateway, neither `prune` nor `authoritative`):
+/// cheaper on a big shared server, and the unmanaged ones are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Listing {
+    #[default]
+    All,
+    Managed,
 }
 
 /// How appform authenticates to a server. Secrets are references, resolved at plan time.
@@ -391,4 +421,7 @@ pub struct LiveState {
     /// TPP: the server's own defaults of the fields it leaves out when they
     /// equal them (config name → value); empty when unknown or not applicable.
     pub defaults: BTreeMap<String, serde_json::Value>,
+    /// Only the applications the config names were read (`listing:
+    /// managed`): apps not in the config are not all here.
+    pub managed_only: bool,
 }

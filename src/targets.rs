@@ -98,7 +98,7 @@ pub async fn fetch_all<'a>(
             let fetched =
                 match Client::connect(target.server, target.instance, secrets, options).await {
                     Ok(client) => {
-                        let live = client.fetch().await;
+                        let live = client.fetch_for(target.server).await;
                         Fetched {
                             target,
                             client: Some(client),

@@ -79,6 +79,7 @@ mod tests {
             error: error.map(str::to_string),
             unmanaged: vec![],
             unmanaged_labels: vec![],
+            managed_only: false,
             changes,
             noop: 0,
             live: 0,

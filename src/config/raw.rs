@@ -85,6 +85,10 @@ pub struct RawServerBody<Auth, A> {
     pub authoritative: Option<bool>,
     /// `false`: plan only; apply skips this server and says so (default true).
     pub apply: Option<bool>,
+    /// `all` (default): plans read every application; `managed` (AWX and
+    /// gateway, without `prune` or `authoritative`): only those the config
+    /// names, in a few filtered requests; unmanaged ones are then not counted.
+    pub listing: Option<crate::model::Listing>,
     /// Applications by identity key.
     pub applications: Option<BTreeMap<String, A>>,
 }

@@ -167,6 +167,15 @@ pub struct ServerPlan<Op = Operation> {
     /// config has that name in another organization (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged_labels: Vec<String>,
+    /// `listing: managed`: only the applications the config names were
+    /// read, so `unmanaged` is not every unmanaged app (an extension of
+    /// docs/reference.md §2.6).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub managed_only: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {
@@ -187,6 +196,10 @@ pub struct Summary {
     pub pending: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<usize>,
+    /// Some server was read with `listing: managed`: `unmanaged` counts
+    /// only what was read (an extension of docs/reference.md §2.6).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unmanaged_unknown: bool,
 }
 
 impl Summary {
@@ -275,6 +288,7 @@ pub fn build_with(
             apply: f.server.options.apply,
             prune: f.server.options.prune,
             unmanaged_labels: Vec::new(),
+            managed_only: false,
         };
         match f.live {
             Err(e) => sp.error = Some(e),
@@ -282,6 +296,7 @@ pub fn build_with(
                 let force = |key: &str| forced.matches(&f.server.name, &f.instance.name, key);
                 let d = diff::diff_with(f.server, live, &force);
                 sp.live = live.apps.len();
+                sp.managed_only = live.managed_only;
                 sp.unmanaged = d.unmanaged;
                 sp.unmanaged_labels = d.unmanaged_labels;
                 sp.changes = d.changes;
@@ -403,6 +418,7 @@ pub fn summarize<Op>(servers: &[ServerPlan<Op>]) -> Summary {
         }
         s.noop += sp.noop;
         s.unmanaged += sp.unmanaged.len();
+        s.unmanaged_unknown |= sp.managed_only;
     }
     s
 }

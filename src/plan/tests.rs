@@ -41,6 +41,7 @@ fn live(apps: Vec<LiveApp>) -> LiveState {
         apps,
         organizations: [(1, "Default".to_string())].into_iter().collect(),
         defaults: BTreeMap::new(),
+        managed_only: false,
     }
 }
 

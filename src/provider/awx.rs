@@ -279,6 +279,40 @@ fn check_pages(counts: &[usize], ids: impl Iterator<Item = u64>, what: &str) -> 
     Ok(())
 }
 
+/// The filtered listings of `listing: managed` under `base`: `name__in`
+/// with at most about 2,000 encoded characters each (a name holding a comma,
+/// which `__in` would split, gets a `name=` query of its own), and one for
+/// the applications set aside by an interrupted replacement.
+pub fn named_queries(base: &str, names: &[String]) -> Vec<String> {
+    const MAX: usize = 2000;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let mut out = Vec::new();
+    let mut chunk: Vec<&str> = Vec::new();
+    let mut len = 0;
+    for name in names {
+        if name.contains(',') {
+            out.push(format!("{base}?name={}", encode(name)));
+            continue;
+        }
+        let cost = encode(name).len() + 3;
+        if !chunk.is_empty() && len + cost > MAX {
+            out.push(format!("{base}?name__in={}", encode(&chunk.join(","))));
+            chunk.clear();
+            len = 0;
+        }
+        chunk.push(name);
+        len += cost;
+    }
+    if !chunk.is_empty() {
+        out.push(format!("{base}?name__in={}", encode(&chunk.join(","))));
+    }
+    out.push(format!(
+        "{base}?name__contains={}",
+        encode(crate::aside::MARK)
+    ));
+    out
+}
+
 /// The page size the server serves: the first page's length when it is
 /// shorter than asked and more are to come (a lowered `MAX_PAGE_SIZE`),
 /// else the size asked for.
@@ -345,8 +379,10 @@ impl Awx {
     /// results.
     async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), Error> {
         let since = self.http.received_bytes();
+        // A filtered listing's base has a query already.
+        let sep = if base.contains('?') { '&' } else { '?' };
         let first = self
-            .get(&format!("{base}?page_size={PAGE_SIZE}&page=1"))
+            .get(&format!("{base}{sep}page_size={PAGE_SIZE}&page=1"))
             .await?;
         let (count, mut results) = page_of(&first.body, what).map_err(Error::malformed)?;
         let size = served_page_size(count, results.len());
@@ -360,7 +396,7 @@ impl Awx {
         let mut rest = stream::iter(2..=pages)
             .map(|page| async move {
                 let reply = self
-                    .get(&format!("{base}?page_size={size}&page={page}"))
+                    .get(&format!("{base}{sep}page_size={size}&page={page}"))
                     .await?;
                 if let Some(e) = super::http::listing_too_large(&self.http, since, what) {
                     return Err(Error::malformed(e));
@@ -433,49 +469,76 @@ impl Awx {
     /// three times, when another client changed the list between pages), and
     /// the organizations.
     pub async fn fetch(&self) -> Result<LiveState, Error> {
-        // The organizations and the first application listing go out together:
-        // two round trips in all (first pages, then the other pages at once).
-        let applications = self.api("/applications/");
-        let (organizations, first) = tokio::join!(
-            self.organizations(),
-            self.all_pages(&applications, "application")
-        );
+        self.fetch_listings(vec![self.api("/applications/")], false)
+            .await
+    }
+
+    /// `listing: managed`: only the applications with these names (in any
+    /// organization) and those set aside by an interrupted replacement, in
+    /// a few filtered listings, and the organizations.
+    pub async fn fetch_named(&self, names: &[String]) -> Result<LiveState, Error> {
+        self.fetch_listings(named_queries(&self.api("/applications/"), names), true)
+            .await
+    }
+
+    /// The listings `bases` (each paged and checked), merged, with the
+    /// organizations. The organizations and the first pages go out
+    /// together: two round trips in all.
+    async fn fetch_listings(
+        &self,
+        bases: Vec<String>,
+        managed_only: bool,
+    ) -> Result<LiveState, Error> {
+        let read = || {
+            stream::iter(bases.clone())
+                .map(|base| async move { self.all_pages(&base, "application").await })
+                .buffered(self.max_in_flight)
+                .collect::<Vec<_>>()
+        };
+        let (organizations, first) = tokio::join!(self.organizations(), read());
         let mut organizations = organizations?;
         let mut first = Some(first);
         let mut why = String::new();
         for attempt in 1..=LIST_ATTEMPTS {
-            let listing = match first.take() {
-                Some(listing) => listing,
-                None => self.all_pages(&applications, "application").await,
+            let listings = match first.take() {
+                Some(listings) => listings,
+                None => read().await,
             };
-            let (counts, results) = listing?;
-            let mut apps = Vec::with_capacity(results.len());
-            for r in &results {
-                let (app, org_name) = live_app_of(self.semantics(), r).map_err(Error::malformed)?;
-                if let (Some(org), Some(name)) = (app.organization, org_name) {
-                    organizations.entry(org).or_insert(name);
-                }
-                apps.push(app);
-            }
-            match check_listing(&counts, &apps) {
-                Ok(()) => {
-                    return Ok(LiveState {
-                        apps,
-                        organizations,
-                        defaults: BTreeMap::new(),
-                    });
-                }
-                Err(e) => {
-                    crate::logging::log(1, || {
-                        format!(
-                            "the application list moved while it was read ({e}); reading it again"
-                        )
-                    });
-                    why = e;
-                    if attempt < LIST_ATTEMPTS {
-                        tokio::time::sleep(super::http::backoff(attempt, None)).await;
+            let mut apps: Vec<LiveApp> = Vec::new();
+            let mut seen = BTreeSet::new();
+            let mut moved = None;
+            for listing in listings {
+                let (counts, results) = listing?;
+                let mut these = Vec::with_capacity(results.len());
+                for r in &results {
+                    let (app, org_name) =
+                        live_app_of(self.semantics(), r).map_err(Error::malformed)?;
+                    if let (Some(org), Some(name)) = (app.organization, org_name) {
+                        organizations.entry(org).or_insert(name);
                     }
+                    these.push(app);
                 }
+                if let Err(e) = check_listing(&counts, &these) {
+                    moved = Some(e);
+                    break;
+                }
+                // A name can answer two queries (a set-aside app's name).
+                apps.extend(these.into_iter().filter(|a| seen.insert(a.id.clone())));
+            }
+            let Some(e) = moved else {
+                return Ok(LiveState {
+                    apps,
+                    organizations,
+                    defaults: BTreeMap::new(),
+                    managed_only,
+                });
+            };
+            crate::logging::log(1, || {
+                format!("the application list moved while it was read ({e}); reading it again")
+            });
+            why = e;
+            if attempt < LIST_ATTEMPTS {
+                tokio::time::sleep(super::http::backoff(attempt, None)).await;
             }
         }
         Err(Error::new(
@@ -766,6 +829,13 @@ impl Awx {
 impl super::Provider for Awx {
     fn fetch(&self) -> super::BoxFuture<'_, Result<LiveState, Error>> {
         Box::pin(Awx::fetch(self))
+    }
+
+    fn fetch_named<'a>(
+        &'a self,
+        names: &'a [String],
+    ) -> Option<super::BoxFuture<'a, Result<LiveState, Error>>> {
+        Some(Box::pin(Awx::fetch_named(self, names)))
     }
 
     fn execute<'a>(

@@ -280,6 +280,16 @@ pub(crate) trait Provider: Send + Sync {
     /// The live state: every application, and what the kind reads beside
     /// them (AWX organizations, TPP defaults).
     fn fetch(&self) -> BoxFuture<'_, Result<LiveState, Error>>;
+    /// `listing: managed`: only the applications with these names (and
+    /// those an interrupted replacement set aside), for kinds whose API
+    /// filters by name; `None` for the others (validate allows `listing:
+    /// managed` only where this answers).
+    fn fetch_named<'a>(
+        &'a self,
+        _names: &'a [String],
+    ) -> Option<BoxFuture<'a, Result<LiveState, Error>>> {
+        None
+    }
     /// Carries out one planned operation. `expected`: the fingerprint the
     /// plan saw, for kinds that read before they write (full replace).
     fn execute<'a>(
@@ -396,8 +406,21 @@ impl Client {
         }
     }
 
+    /// Every application (export).
     pub async fn fetch(&self) -> Result<LiveState, Error> {
         self.backend.fetch().await.map_err(|e| self.clean(e))
+    }
+
+    /// What a plan of `server` reads: every application, or with `listing:
+    /// managed` only those its config names.
+    pub async fn fetch_for(&self, server: &Server) -> Result<LiveState, Error> {
+        if server.options.listing == crate::model::Listing::Managed {
+            let names = server.managed_names();
+            if let Some(fetch) = self.backend.fetch_named(&names) {
+                return fetch.await.map_err(|e| self.clean(e));
+            }
+        }
+        self.fetch().await
     }
 
     /// Ends the session: revokes a token appform obtained.

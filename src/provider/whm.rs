@@ -171,6 +171,7 @@ impl Whm {
             apps,
             organizations: BTreeMap::new(),
             defaults: BTreeMap::new(),
+            managed_only: false,
         })
     }
 

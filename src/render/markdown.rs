@@ -266,14 +266,22 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     if s.changes() == 0 {
         let _ = writeln!(
             out,
-            "{failures}**No changes{others}.** {} unchanged, {} unmanaged.",
-            s.noop, s.unmanaged
+            "{failures}**No changes{others}.** {} unchanged, {} unmanaged{}.",
+            s.noop,
+            s.unmanaged,
+            super::unmanaged_unknown(s)
         );
     } else {
         let _ = writeln!(
             out,
-            "{failures}**Plan{others}: {} to create, {} to update, {} to replace, {} to delete.** {} unchanged, {} unmanaged.",
-            s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
+            "{failures}**Plan{others}: {} to create, {} to update, {} to replace, {} to delete.** {} unchanged, {} unmanaged{}.",
+            s.create,
+            s.update,
+            s.replace,
+            s.delete,
+            s.noop,
+            s.unmanaged,
+            super::unmanaged_unknown(s)
         );
     }
     if !plan.only_apps.is_empty() {

@@ -20,6 +20,16 @@ pub fn stdout_is_tty() -> bool {
     std::io::stdout().is_terminal()
 }
 
+/// The words after the unmanaged count when some server was read with
+/// `listing: managed` (its unmanaged applications were not all read).
+pub(crate) fn unmanaged_unknown(s: &crate::plan::Summary) -> &'static str {
+    if s.unmanaged_unknown {
+        " (more not counted: `listing: managed`)"
+    } else {
+        ""
+    }
+}
+
 /// A list change element by element, as a multiset: each element added
 /// (`after` has it more often than `before`) and removed, once per
 /// occurrence, in list order. A duplicate added to a list is an element

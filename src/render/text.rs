@@ -297,6 +297,12 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
             names.join(", ")
         );
     }
+    if sp.managed_only && !sp.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  applications not in config: not counted (`listing: managed` reads only those it names)"
+        );
+    }
     out
 }
 
@@ -355,8 +361,14 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
     } else {
         let _ = writeln!(
             out,
-            "Plan: {} to create, {} to update, {} to replace, {} to delete. {} unchanged, {} unmanaged.",
-            s.create, s.update, s.replace, s.delete, s.noop, s.unmanaged
+            "Plan: {} to create, {} to update, {} to replace, {} to delete. {} unchanged, {} unmanaged{}.",
+            s.create,
+            s.update,
+            s.replace,
+            s.delete,
+            s.noop,
+            s.unmanaged,
+            super::unmanaged_unknown(s)
         );
         if failed > 0 {
             let _ = writeln!(

@@ -538,6 +538,23 @@ fn a_thousand_apps_are_paged(gw: &Gateway) {
     gw.write_config("GATEWAY_TOKEN", "", &apps);
     gw.assert_converged();
     assert_eq!(gw.apps().len(), 1000);
+    // `listing: managed`: 60 of them read by name (`name__in`, and
+    // `name__contains` for set-aside apps), one drifted.
+    let few: String = (0..60)
+        .map(|i| format!("        bulk-{i:04}:\n          organization: Bulk\n          client_type: public\n          authorization_grant_type: password\n"))
+        .collect();
+    gw.write_config(
+        "GATEWAY_TOKEN",
+        "      listing: managed\n",
+        &format!("{few}          description: managed by name\n"),
+    );
+    let (code, text) = gw.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(2), "{}: {text}", gw.name());
+    assert!(
+        text.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. 59 unchanged, 0 unmanaged (more not counted"),
+        "{}: {text}",
+        gw.name()
+    );
 }
 
 fn the_contract(gw: &Gateway) {

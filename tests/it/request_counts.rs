@@ -178,3 +178,83 @@ fn a_whm_fleet_plan_is_one_request_per_host() {
         );
     }
 }
+
+/// A big shared AWX (1,500 applications) where the config manages 60 with
+/// `listing: managed`: the organizations, one `name__in` listing and the
+/// set-aside check, all at once (3 requests, one round trip); the changes are
+/// the same as with a full listing, a `renamed_from` old name is found, the
+/// unmanaged apps are said not to be counted, and apply converges.
+#[test]
+fn a_config_managing_60_of_1500_apps_reads_only_those_with_listing_managed() {
+    let world = AwxWorld::with_faults(latency());
+    world.sim.seed_apps("app-", 1_500);
+    let mut apps = String::new();
+    for i in 0..59 {
+        let description = if i < 2 {
+            "          description: changed\n"
+        } else {
+            ""
+        };
+        apps.push_str(&format!(
+            "        app-{i:03}:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n{description}"
+        ));
+    }
+    apps.push_str("        renamed:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n          renamed_from: [app-059]\n");
+    world.write_config("      listing: managed\n", &apps);
+    world.clear_requests();
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let seen = paths(&world, 0);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|p| p.contains("name__in=app-000%2Capp-001")),
+        "{seen:?}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to create, 3 to update, 0 to replace, 0 to delete. 57 unchanged, 0 unmanaged (more not counted: `listing: managed`)."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("renamed (Default)"), "{stdout}");
+    let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    world.assert_converged();
+}
+
+/// `listing: managed` where every application must be read, or where the
+/// kind lists everything in one request anyway, is refused by validate.
+#[test]
+fn listing_managed_is_refused_with_prune_authoritative_or_a_kind_without_name_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "servers:\n  a:\n    awx:\n      url: http://127.0.0.1:1\n      auth: {token: env:T}\n      listing: managed\n      prune: true\n  b:\n    awx:\n      url: http://127.0.0.1:2\n      auth: {token: env:T}\n      listing: managed\n      authoritative: true\n  c:\n    whm:\n      url: http://127.0.0.1:3\n      auth: {username: root, token: env:T}\n      listing: managed\n  d:\n    gateway:\n      url: http://127.0.0.1:4\n      auth: {token: env:T}\n      listing: managed\n",
+    )
+    .unwrap();
+    let out = crate::support::appform()
+        .args(["validate", "-c"])
+        .arg(dir.path())
+        .env("COLUMNS", "400")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let text = format!("{stdout}{stderr}");
+    for (server, why) in [
+        ("a", "`prune: true`"),
+        ("b", "`authoritative: true`"),
+        ("c", "a whm server lists every application"),
+    ] {
+        assert!(
+            text.contains(&format!(
+                "server `{server}`: `listing: managed` cannot be used here: {why}"
+            )),
+            "{server}: {text}"
+        );
+    }
+    assert!(!text.contains("server `d`"), "{text}");
+}

@@ -12,7 +12,8 @@ use super::super::source::{Node, NodeValue, Span};
 use super::super::tree_deserializer::scalar_text;
 use super::FileInput;
 use crate::duration::parse_duration;
-use crate::model::{Instance, Kind, Origin, Policy, Server, ServerOptions};
+use crate::model::{Instance, Kind, Listing, Origin, Policy, Server, ServerOptions};
+use crate::semantics;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------- semantic pass
@@ -449,6 +450,7 @@ impl<'a, 'i> Checker<'a, 'i> {
             None => None,
         };
         let tls_skip_verify = body.tls_skip_verify.unwrap_or(false);
+        let listing = self.listing(name, kind, body);
         if tls_skip_verify {
             self.warnings.push(format!(
                 "server `{name}`: tls_skip_verify is on; the TLS certificate is not verified"
@@ -480,8 +482,43 @@ impl<'a, 'i> Checker<'a, 'i> {
                 allow_insecure_http: allow_http,
                 ca_file,
                 tls_skip_verify,
+                listing,
             },
         ))
+    }
+
+    /// `listing: managed` reads by name: AWX and the gateway filter their
+    /// lists by name; `prune` and `authoritative` need every application.
+    fn listing<Au, Ap>(&mut self, name: &str, kind: Kind, body: &RawServerBody<Au, Ap>) -> Listing {
+        let listing = body.listing.unwrap_or_default();
+        if listing == Listing::All {
+            return listing;
+        }
+        let why = if !semantics::of(kind).organizations {
+            Some(format!(
+                "a {kind} server lists every application in one request; `listing: managed` is for AWX and gateway servers"
+            ))
+        } else if body.prune == Some(true) {
+            Some("`prune: true` deletes applications the config does not name, so every one must be read".to_string())
+        } else if body.authoritative == Some(true) {
+            Some(
+                "`authoritative: true` manages the whole server, so every application must be read"
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let span = self.value_span(&["servers", name, kind.as_str(), "listing"]);
+            self.report(
+                Code::InvalidValue,
+                format!("server `{name}`: `listing: managed` cannot be used here: {why}"),
+                span,
+                "not here",
+                "remove `listing: managed` (the default reads every application)",
+            );
+        }
+        listing
     }
 
     /// Returns the normalized URL and the `host[:port]` used in instance names.

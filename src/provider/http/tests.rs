@@ -34,6 +34,7 @@ fn hosts_with_the_same_tls_settings_share_one_client() {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem"),
         ),
         tls_skip_verify: true,
+        listing: Default::default(),
     };
     let before = clients_built();
     for i in 0..100 {

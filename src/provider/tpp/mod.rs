@@ -200,6 +200,7 @@ impl Tpp {
                     apps: apps.into_values().collect(),
                     organizations: BTreeMap::new(),
                     defaults: defaults.unwrap_or_default(),
+                    managed_only: false,
                 });
             }
             let after = self.total_count().await?;
@@ -208,6 +209,7 @@ impl Tpp {
                     apps: apps.into_values().collect(),
                     organizations: BTreeMap::new(),
                     defaults: defaults.unwrap_or_default(),
+                    managed_only: false,
                 });
             }
             why = if before == after {

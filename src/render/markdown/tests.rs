@@ -11,6 +11,7 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
         error: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
+        managed_only: false,
         changes: (0..n)
             .map(|i| Change {
                 app: format!("app|{i}"),

@@ -43,6 +43,7 @@ fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change<Reviewed>>) -> Ser
         error: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
+        managed_only: false,
         changes,
         noop: 0,
         live: 0,
