@@ -97,6 +97,11 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             &unreviewed,
         )
         .await;
+        if let Err(e) = crate::plan::check_apps_match(&plan, &config) {
+            close_all(&fetched, out).await;
+            out.error_text(&e);
+            return crate::exit_code::EXIT_ERROR;
+        }
         problems
             .iter()
             .for_each(|p| out.error(&problem_diagnostic(&config, p)));

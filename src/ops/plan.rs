@@ -91,6 +91,7 @@ pub fn run(
         warnings.push(e);
     }
     drop(targets);
+    crate::plan::check_apps_match(&plan, &config)?;
     Ok(Planned {
         config,
         plan,

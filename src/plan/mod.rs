@@ -396,6 +396,58 @@ pub fn restrict(mut plan: Plan, config: &Config, globs: &[glob::Pattern]) -> Pla
     plan
 }
 
+/// The `--app` globs of a restricted plan that match nothing: no
+/// application key the config gives the planned servers, and no live name
+/// left in the plan. Like `--server`, such a glob is an error (a typo must
+/// not read as "No changes").
+pub fn apps_matching_nothing(plan: &Plan, config: &Config) -> Vec<String> {
+    let planned: Vec<&str> = plan.servers.iter().map(|s| s.server.as_str()).collect();
+    let keys: Vec<&str> = config
+        .servers
+        .iter()
+        .filter(|s| {
+            s.instances
+                .iter()
+                .any(|i| planned.contains(&i.name.as_str()))
+        })
+        .flat_map(|s| s.apps.iter().map(|a| a.key.as_str()))
+        .collect();
+    let live: Vec<&str> = plan
+        .servers
+        .iter()
+        .flat_map(|s| {
+            s.changes
+                .iter()
+                .map(|c| c.app.as_str())
+                .chain(s.unmanaged.iter().map(String::as_str))
+        })
+        .collect();
+    plan.only_apps
+        .iter()
+        .filter(|text| {
+            glob::Pattern::new(text)
+                .is_ok_and(|g| !keys.iter().chain(&live).any(|name| g.matches(name)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The error for [`apps_matching_nothing`], if any.
+pub fn check_apps_match(plan: &Plan, config: &Config) -> Result<(), String> {
+    let unmatched = apps_matching_nothing(plan, config);
+    if unmatched.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "--app {} matches no application of the selected servers (neither a key in the config nor a live name); nothing was planned",
+        unmatched
+            .iter()
+            .map(|g| format!("`{g}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// `--app` arguments as globs; a bad one is an error naming it.
 pub fn app_globs(args: &[String]) -> Result<Vec<glob::Pattern>, String> {
     args.iter()

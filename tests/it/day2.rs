@@ -548,3 +548,40 @@ fn secrets_encrypted_with_age_are_decrypted_by_the_age_tool() {
         "nothing written"
     );
 }
+
+/// `--app` that matches nothing is an error, as `--server` is: a typo must
+/// not read as "No changes" while a change waits (issue 25). A live name
+/// the config does not give (an app prune would delete) is a match.
+#[test]
+fn an_app_glob_that_matches_nothing_is_refused() {
+    let world = AwxWorld::new();
+    world.write_config(
+        "      prune: true\n",
+        "        grafana:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n",
+    );
+    world.sim.seed_apps("legacy-", 1);
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let command = args[0];
+        world.clear_requests();
+        let out = world
+            .cmd(args)
+            .args(["--app", "nomatch*"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("--app `nomatch*` matches no application"),
+            "{command}: {stderr}"
+        );
+        assert!(world.write_requests().is_empty());
+    }
+    // A live name only the server has is a match.
+    let out = world
+        .cmd(&["plan", "--app", "legacy-*", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("legacy-000"), "{stdout}");
+}
