@@ -425,6 +425,7 @@ fn diff_and_render_cpu(world: &World) -> Duration {
         &secrets,
         appform::provider::ConnectOptions { max_retries: 0 },
         100,
+        &[],
     ));
     let started = Instant::now();
     let states = fetched

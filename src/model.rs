@@ -159,8 +159,15 @@ impl Server {
     /// Every name the config's applications have or had (`renamed_from`),
     /// sorted, once each: what `listing: managed` reads.
     pub fn managed_names(&self) -> Vec<String> {
+        self.managed_names_selected(&[])
+    }
+
+    /// [`Server::managed_names`] of the applications whose key matches one
+    /// of `globs` (`--app`; every application when there is none).
+    pub fn managed_names_selected(&self, globs: &[glob::Pattern]) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for app in &self.apps {
+        let selected = |key: &str| globs.is_empty() || globs.iter().any(|g| g.matches(key));
+        for app in self.apps.iter().filter(|a| selected(&a.key)) {
             if let AppIdentity::Awx { name, .. } = &app.identity {
                 names.push(name.clone());
             }

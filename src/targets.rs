@@ -85,12 +85,15 @@ pub struct Fetched<'a> {
     pub live: Result<LiveState, crate::provider::Error>,
 }
 
-/// Connects to and reads every target, `parallelism` at a time, in target order.
+/// Connects to and reads every target, `parallelism` at a time, in target
+/// order. `apps` (`--app` globs) narrows what a `listing: managed` server
+/// is asked for; every other read is whole.
 pub async fn fetch_all<'a>(
     targets: &[Target<'a>],
     secrets: &dyn SecretSource,
     options: ConnectOptions,
     parallelism: usize,
+    apps: &[glob::Pattern],
 ) -> Vec<Fetched<'a>> {
     crate::progress::begin("servers read", targets.len() as u64);
     let fetched = crate::fanout::in_order(
@@ -98,7 +101,7 @@ pub async fn fetch_all<'a>(
             let fetched =
                 match Client::connect(target.server, target.instance, secrets, options).await {
                     Ok(client) => {
-                        let live = client.fetch_for(target.server).await;
+                        let live = client.fetch_for(target.server, apps).await;
                         Fetched {
                             target,
                             client: Some(client),

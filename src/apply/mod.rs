@@ -237,7 +237,7 @@ pub async fn read_back(
             .filter(|f| f.client.is_some() && touched.contains(&f.target.instance.name.as_str()))
             .map(|f| async move {
                 let live = match &f.client {
-                    Some(client) => client.fetch_for(f.target.server).await,
+                    Some(client) => client.fetch_for(f.target.server, &[]).await,
                     None => Err(crate::provider::Error::new(
                         crate::provider::FailureKind::Local,
                         "not connected",

@@ -204,6 +204,7 @@ pub async fn fetch_and_plan<'a>(
             max_retries: reach.max_retries,
         },
         reach.parallelism,
+        apps,
     )
     .await
     .into_iter();

@@ -412,10 +412,15 @@ impl Client {
     }
 
     /// What a plan of `server` reads: every application, or with `listing:
-    /// managed` only those its config names.
-    pub async fn fetch_for(&self, server: &Server) -> Result<LiveState, Error> {
+    /// managed` only those its config names (and of those, with `--app`
+    /// globs, only the selected ones: a restricted plan drops the rest).
+    pub async fn fetch_for(
+        &self,
+        server: &Server,
+        apps: &[glob::Pattern],
+    ) -> Result<LiveState, Error> {
         if server.options.listing == crate::model::Listing::Managed {
-            let names = server.managed_names();
+            let names = server.managed_names_selected(apps);
             if let Some(fetch) = self.backend.fetch_named(&names) {
                 return fetch.await.map_err(|e| self.clean(e));
             }

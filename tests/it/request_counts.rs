@@ -225,6 +225,54 @@ fn a_config_managing_60_of_1500_apps_reads_only_those_with_listing_managed() {
     world.assert_converged();
 }
 
+/// `--app` narrows a `listing: managed` read to the selected applications:
+/// the name query names only them, and the plan is the one a full read
+/// restricted by `--app` gives.
+#[test]
+fn app_globs_narrow_a_listing_managed_read() {
+    let world = AwxWorld::with_faults(latency());
+    world.sim.seed_apps("app-", 200);
+    let mut apps = String::new();
+    for i in 0..60 {
+        let description = if i % 5 == 0 {
+            "          description: changed\n"
+        } else {
+            ""
+        };
+        apps.push_str(&format!(
+            "        app-{i:03}:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n{description}"
+        ));
+    }
+    world.write_config("      listing: managed\n", &apps);
+    world.clear_requests();
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode", "--app", "app-00*"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let seen = paths(&world, 0);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let named: Vec<&String> = seen.iter().filter(|p| p.contains("name__in=")).collect();
+    assert_eq!(named.len(), 1, "{seen:?}");
+    assert!(named[0].contains("app-009"), "{seen:?}");
+    assert!(!named[0].contains("app-010"), "{seen:?}");
+    assert!(
+        stdout.contains("Plan: 0 to create, 2 to update, 0 to replace, 0 to delete. 8 unchanged"),
+        "{stdout}"
+    );
+    let out = world
+        .cmd(&["apply", "--auto-approve", "--app", "app-00*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let out = world
+        .cmd(&["plan", "--detailed-exitcode", "--app", "app-00*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}
+
 /// `listing: managed` where every application must be read, or where the
 /// kind lists everything in one request anyway, is refused by validate.
 #[test]
