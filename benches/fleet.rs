@@ -98,7 +98,8 @@ impl World {
             latency: LATENCY,
             ..Faults::default()
         };
-        let sandbox = Sandbox::start(specs, None, false, faults).unwrap_or_else(|e| fail(e));
+        let sandbox =
+            Sandbox::start(specs, None, false, faults).unwrap_or_else(|e| fail(e.to_string()));
         let dir = std::env::temp_dir().join(format!("appform-bench-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e.to_string()));

@@ -132,6 +132,14 @@ pub fn render<Op>(
     out
 }
 
+/// The metrics file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write --metrics-out `{}`: {source}", path.display())]
+pub struct NotWritten {
+    pub path: std::path::PathBuf,
+    pub source: std::io::Error,
+}
+
 /// Writes the metrics of a run to `path` atomically, readable by the
 /// collector (0644: it holds no secret).
 pub fn write<Op>(
@@ -140,7 +148,7 @@ pub fn write<Op>(
     plan: &Plan<Op>,
     duration: Duration,
     succeeded: bool,
-) -> Result<(), String> {
+) -> Result<(), NotWritten> {
     let text = render(
         command,
         plan,
@@ -148,8 +156,10 @@ pub fn write<Op>(
         succeeded,
         previous_success(path, command),
     );
-    let fail = |e: std::io::Error| format!("cannot write --metrics-out `{}`: {e}", path.display());
-    crate::files::write_atomically(path, text.as_bytes(), 0o644).map_err(fail)
+    crate::files::write_atomically(path, text.as_bytes(), 0o644).map_err(|source| NotWritten {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

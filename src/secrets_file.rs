@@ -15,6 +15,54 @@ use serde_json::{Map, Value, json};
 
 use crate::secret::Secret;
 
+/// Why the secrets file could not be read, checked or written. Every
+/// variant names the file; none holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsFileError {
+    #[error("--secrets-recipient: {0}")]
+    AgeUnavailable(&'static str),
+    #[error("{from}: `{key}` is not an age public key (`age1…`, from `age-keygen -y`): {reason}")]
+    BadRecipient {
+        from: String,
+        key: String,
+        reason: String,
+    },
+    #[error("--secrets-recipients-file `{}`: {source}", path.display())]
+    RecipientsFileUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{from} names no recipient")]
+    NoRecipient { from: String },
+    #[error("--secrets-out `{}` exists; an encrypted secrets file is never merged or replaced (appform cannot read it back): choose a new name, for example with the date in it", .0.display())]
+    EncryptedExists(PathBuf),
+    #[error("--secrets-out: cannot create directory `{}`: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--secrets-out `{}` is a symbolic link; refusing to read or replace it", .0.display())]
+    Symlink(PathBuf),
+    #[error("--secrets-out: the directory `{}` is writable by every user; choose a private directory", .0.display())]
+    WorldWritableDir(PathBuf),
+    #[error("--secrets-out `{}` exists but is not a JSON object; refusing to overwrite it", .0.display())]
+    NotAnObject(PathBuf),
+    #[error("cannot read --secrets-out `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the secrets file: {0}")]
+    Encode(serde_json::Error),
+    #[error("cannot encrypt --secrets-out `{}`: {reason}", path.display())]
+    Encrypt { path: PathBuf, reason: String },
+    #[error("cannot write --secrets-out `{}`: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -36,23 +84,29 @@ struct Sealed {
 pub fn recipients(
     keys: &[String],
     files: &[PathBuf],
-) -> Result<Vec<crate::seal::Recipient>, String> {
+) -> Result<Vec<crate::seal::Recipient>, SecretsFileError> {
     let asked = !keys.is_empty() || !files.is_empty();
     if asked && !crate::seal::AVAILABLE {
-        return Err(format!("--secrets-recipient: {}", crate::seal::UNAVAILABLE));
+        return Err(SecretsFileError::AgeUnavailable(crate::seal::UNAVAILABLE));
     }
     let mut out = Vec::new();
     let parse = |key: &str, from: &str| {
-        crate::seal::parse_recipient(key).map_err(|e| {
-            format!("{from}: `{key}` is not an age public key (`age1…`, from `age-keygen -y`): {e}")
+        crate::seal::parse_recipient(key).map_err(|reason| SecretsFileError::BadRecipient {
+            from: from.to_string(),
+            key: key.to_string(),
+            reason,
         })
     };
     for key in keys {
         out.push(parse(key.trim(), "--secrets-recipient")?);
     }
     for file in files {
-        let bytes = crate::files::read_bounded(file, crate::files::MAX_SMALL_FILE_BYTES)
-            .map_err(|e| format!("--secrets-recipients-file `{}`: {e}", file.display()))?;
+        let bytes = crate::files::read_bounded(file, crate::files::MAX_SMALL_FILE_BYTES).map_err(
+            |source| SecretsFileError::RecipientsFileUnreadable {
+                path: file.clone(),
+                source,
+            },
+        )?;
         let text = String::from_utf8_lossy(&bytes);
         let from = format!("--secrets-recipients-file `{}`", file.display());
         let before = out.len();
@@ -62,7 +116,7 @@ pub fn recipients(
             }
         }
         if out.len() == before {
-            return Err(format!("{from} names no recipient"));
+            return Err(SecretsFileError::NoRecipient { from });
         }
     }
     Ok(out)
@@ -93,21 +147,13 @@ impl SecretsFile {
 
     /// Checks before any write that the file can be read (if it exists) and
     /// that its directory exists, so a secret is never lost to a late error.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), SecretsFileError> {
         if self.sealed.is_some() && std::fs::symlink_metadata(&self.path).is_ok() {
-            return Err(format!(
-                "--secrets-out `{}` exists; an encrypted secrets file is never merged or replaced (appform cannot read it back): choose a new name, for example with the date in it",
-                self.path.display()
-            ));
+            return Err(SecretsFileError::EncryptedExists(self.path.clone()));
         }
         self.read().map(|_| ())?;
         let dir = self.dir();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            format!(
-                "--secrets-out: cannot create directory `{}`: {e}",
-                dir.display()
-            )
-        })
+        std::fs::create_dir_all(&dir).map_err(|source| SecretsFileError::CreateDir { dir, source })
     }
 
     fn dir(&self) -> PathBuf {
@@ -117,14 +163,11 @@ impl SecretsFile {
         }
     }
 
-    fn read(&self) -> Result<Map<String, Value>, String> {
+    fn read(&self) -> Result<Map<String, Value>, SecretsFileError> {
         // A symlink is never followed: merging its target would read (and the
         // rename replace) a file somebody else chose.
         if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(format!(
-                "--secrets-out `{}` is a symbolic link; refusing to read or replace it",
-                self.path.display()
-            ));
+            return Err(SecretsFileError::Symlink(self.path.clone()));
         }
         #[cfg(unix)]
         {
@@ -134,10 +177,7 @@ impl SecretsFile {
                 let mode = meta.permissions().mode();
                 // World-writable without the sticky bit: anyone could swap the file.
                 if mode & 0o002 != 0 && mode & 0o1000 == 0 {
-                    return Err(format!(
-                        "--secrets-out: the directory `{}` is writable by every user; choose a private directory",
-                        dir.display()
-                    ));
+                    return Err(SecretsFileError::WorldWritableDir(dir));
                 }
             }
         }
@@ -148,16 +188,13 @@ impl SecretsFile {
             Ok(text) if text.trim().is_empty() => Ok(Map::new()),
             Ok(text) => match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(m)) => Ok(m),
-                _ => Err(format!(
-                    "--secrets-out `{}` exists but is not a JSON object; refusing to overwrite it",
-                    self.path.display()
-                )),
+                _ => Err(SecretsFileError::NotAnObject(self.path.clone())),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
-            Err(e) => Err(format!(
-                "cannot read --secrets-out `{}`: {e}",
-                self.path.display()
-            )),
+            Err(source) => Err(SecretsFileError::Read {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 
@@ -168,7 +205,7 @@ impl SecretsFile {
         app: &str,
         client_id: &str,
         secret: &Secret,
-    ) -> Result<(), String> {
+    ) -> Result<(), SecretsFileError> {
         self.insert(
             server,
             app,
@@ -189,7 +226,7 @@ impl SecretsFile {
         app: &str,
         client_id: &str,
         reason: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), SecretsFileError> {
         self.insert(
             server,
             app,
@@ -209,7 +246,7 @@ impl SecretsFile {
     /// leaves the mark, and the next run reports the secret as lost instead of
     /// losing it silently. [`SecretsFile::record`] and
     /// [`SecretsFile::record_lost`] replace the entry, mark included.
-    pub fn mark_pending(&self, server: &str, app: &str) -> Result<(), String> {
+    pub fn mark_pending(&self, server: &str, app: &str) -> Result<(), SecretsFileError> {
         let key = format!("{server}/{app}");
         let mut map = self.read()?;
         match map.get_mut(&key) {
@@ -224,7 +261,7 @@ impl SecretsFile {
     }
 
     /// Removes the mark of a create that certainly did not happen (refused).
-    pub fn clear_pending(&self, server: &str, app: &str) -> Result<(), String> {
+    pub fn clear_pending(&self, server: &str, app: &str) -> Result<(), SecretsFileError> {
         let key = format!("{server}/{app}");
         let mut map = self.read()?;
         if let Some(Value::Object(entry)) = map.get_mut(&key) {
@@ -240,7 +277,7 @@ impl SecretsFile {
     }
 
     /// `(server, app)` of every create an earlier run marked and never finished.
-    pub fn pending(&self) -> Result<Vec<(String, String)>, String> {
+    pub fn pending(&self) -> Result<Vec<(String, String)>, SecretsFileError> {
         let map = self.read()?;
         let mut out: Vec<(String, String)> = map
             .iter()
@@ -252,26 +289,25 @@ impl SecretsFile {
         Ok(out)
     }
 
-    fn insert(&self, server: &str, app: &str, entry: Value) -> Result<(), String> {
+    fn insert(&self, server: &str, app: &str, entry: Value) -> Result<(), SecretsFileError> {
         let mut map = self.read()?;
         map.insert(format!("{server}/{app}"), entry);
         self.write(map)
     }
 
-    fn write(&self, map: Map<String, Value>) -> Result<(), String> {
+    fn write(&self, map: Map<String, Value>) -> Result<(), SecretsFileError> {
         let mut text = serde_json::to_string_pretty(&Value::Object(map.clone()))
-            .map_err(|e| format!("cannot encode the secrets file: {e}"))?;
+            .map_err(SecretsFileError::Encode)?;
         text.push('\n');
         let bytes = match &self.sealed {
             None => text.into_bytes(),
             Some(sealed) => {
-                let bytes =
-                    crate::seal::encrypt(&sealed.recipients, text.as_bytes()).map_err(|e| {
-                        format!(
-                            "cannot encrypt --secrets-out `{}`: {e}",
-                            self.path.display()
-                        )
-                    })?;
+                let bytes = crate::seal::encrypt(&sealed.recipients, text.as_bytes()).map_err(
+                    |reason| SecretsFileError::Encrypt {
+                        path: self.path.clone(),
+                        reason,
+                    },
+                )?;
                 if let Ok(mut entries) = sealed.entries.lock() {
                     *entries = map;
                 }
@@ -289,7 +325,10 @@ impl SecretsFile {
             tmp.as_file().sync_all()?;
             tmp.persist(&self.path).map(|_| ()).map_err(|e| e.error)
         };
-        write().map_err(|e| format!("cannot write --secrets-out `{}`: {e}", self.path.display()))
+        write().map_err(|source| SecretsFileError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -367,12 +406,12 @@ mod tests {
         let link = dir.path().join("secrets.json");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let err = SecretsFile::new(&link).check().unwrap_err();
-        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
         let open = dir.path().join("open");
         std::fs::create_dir(&open).unwrap();
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
         let err = SecretsFile::new(&open.join("s.json")).check().unwrap_err();
-        assert!(err.contains("writable by every user"), "{err}");
+        assert!(err.to_string().contains("writable by every user"), "{err}");
         // /tmp-like: world-writable with the sticky bit is fine.
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
         SecretsFile::new(&open.join("s.json")).check().unwrap();
@@ -459,7 +498,7 @@ mod encrypted_tests {
         assert!(doc["awx/one"].get("pending_create_since").is_none());
         // It exists now: a second run must pick another name.
         let again = SecretsFile::encrypted(&path, vec![identity.to_public()]);
-        assert!(again.check().unwrap_err().contains("exists"));
+        assert!(again.check().unwrap_err().to_string().contains("exists"));
     }
 
     #[test]
@@ -479,11 +518,13 @@ mod encrypted_tests {
         assert!(
             recipients(&[], &[empty])
                 .unwrap_err()
+                .to_string()
                 .contains("names no recipient")
         );
         assert!(
             recipients(&["ssh-ed25519 AAAA".into()], &[])
                 .unwrap_err()
+                .to_string()
                 .contains("is not an age public key")
         );
     }

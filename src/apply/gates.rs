@@ -19,26 +19,46 @@ pub struct Allowances {
     pub discard_secrets: bool,
 }
 
-/// The first rule `work` breaks, in words (exit 3), or `Ok`.
-pub fn check(blocked: &[String], work: &[&ServerPlan], allow: Allowances) -> Result<(), String> {
+/// A rule the work breaks (exit 3), or a `--replace` request that cannot be
+/// honoured (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "the plan is blocked by the safety policy (see above); pass --force to apply it anyway"
+    )]
+    Blocked,
+    #[error(
+        "the plan replaces {0} application(s), which hands out new client credentials; pass --allow-replace"
+    )]
+    Replaces(usize),
+    #[error(
+        "{0} confidential application(s) will get a client secret that the server shows only once; pass --secrets-out FILE or --secrets-command CMD to keep it, or --discard-secrets"
+    )]
+    SecretsNotKept(usize),
+    #[error(
+        "--replace cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file"
+    )]
+    ReplaceWithSavedPlan,
+    #[error("--replace `{0}` matches no application of the selected servers")]
+    ReplaceMatchesNothing(String),
+    /// A `--replace` argument that is not `[SERVER/]APP` with valid globs.
+    #[error("{0}")]
+    BadReplace(String),
+}
+
+/// The first rule `work` breaks (exit 3), or `Ok`.
+pub fn check(blocked: &[String], work: &[&ServerPlan], allow: Allowances) -> Result<(), Refusal> {
     if !blocked.is_empty() && !allow.force {
-        return Err(
-            "the plan is blocked by the safety policy (see above); pass --force to apply it anyway"
-                .into(),
-        );
+        return Err(Refusal::Blocked);
     }
     let changes = || work.iter().flat_map(|s| &s.changes);
     let replaces = changes().filter(|c| c.action == Action::Replace).count();
     if replaces > 0 && !allow.allow_replace {
-        return Err(format!(
-            "the plan replaces {replaces} application(s), which hands out new client credentials; pass --allow-replace"
-        ));
+        return Err(Refusal::Replaces(replaces));
     }
     let secret_changes = changes().filter(|c| c.yields_secret).count();
     if secret_changes > 0 && !allow.secrets_out && !allow.discard_secrets {
-        return Err(format!(
-            "{secret_changes} confidential application(s) will get a client secret that the server shows only once; pass --secrets-out FILE or --secrets-command CMD to keep it, or --discard-secrets"
-        ));
+        return Err(Refusal::SecretsNotKept(secret_changes));
     }
     Ok(())
 }
@@ -49,15 +69,14 @@ pub fn replace_requests(
     requests: &[String],
     targets: &[Target<'_>],
     saved_plan: bool,
-) -> Result<ForcedReplacements, String> {
-    let forced = ForcedReplacements::parse(requests)?;
+) -> Result<ForcedReplacements, Refusal> {
+    let forced = ForcedReplacements::parse(requests).map_err(Refusal::BadReplace)?;
     if !forced.is_empty() && saved_plan {
-        return Err(
-            "--replace cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file".into(),
-        );
+        return Err(Refusal::ReplaceWithSavedPlan);
     }
     for request in requests {
-        let one = ForcedReplacements::parse(std::slice::from_ref(request))?;
+        let one = ForcedReplacements::parse(std::slice::from_ref(request))
+            .map_err(Refusal::BadReplace)?;
         let hit = targets.iter().any(|t| {
             t.server
                 .apps
@@ -65,9 +84,7 @@ pub fn replace_requests(
                 .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
         });
         if !hit {
-            return Err(format!(
-                "--replace `{request}` matches no application of the selected servers"
-            ));
+            return Err(Refusal::ReplaceMatchesNothing(request.clone()));
         }
     }
     Ok(forced)

@@ -70,7 +70,7 @@ pub enum Ending {
     /// Nothing was written: a stale saved plan, or no confirmation (exit 1).
     Failed { why: Stopped, message: String },
     /// Refused by a gate before any write (exit 3).
-    Refused(String),
+    Refused(gates::Refusal),
     /// Nothing to write; the report holds only what an earlier run left (lost secrets).
     NothingToWrite(Report),
     /// Written, read back and verified.
@@ -89,7 +89,7 @@ pub async fn run(
     if let Some(Err(e)) = options.saved.map(|s| saved::check(s, plan)) {
         return Ending::Failed {
             why: Stopped::Stale,
-            message: e,
+            message: e.to_string(),
         };
     }
     ui.show_plan(plan);

@@ -68,16 +68,20 @@ pub fn app_selection(
     }
 }
 
-/// `Err` when the servers moved since the reviewed plan: every difference.
-pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), String> {
+/// The servers moved since the reviewed plan: every difference.
+#[derive(Debug, thiserror::Error)]
+#[error("stale plan: the servers no longer match the reviewed plan; nothing was written:\n  {}", .moved.join("\n  "))]
+pub struct StalePlan {
+    pub moved: Vec<String>,
+}
+
+/// `Err` when the servers moved since the reviewed plan.
+pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), StalePlan> {
     let moved = moved(saved, now);
     if moved.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "stale plan: the servers no longer match the reviewed plan; nothing was written:\n  {}",
-            moved.join("\n  ")
-        ))
+        Err(StalePlan { moved })
     }
 }
 

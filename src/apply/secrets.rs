@@ -132,7 +132,7 @@ impl Hooks for SecretKeeper<'_> {
                 // A mark left by a create that turned out to carry no secret.
                 Some(f) => f
                     .clear_pending(server, app)
-                    .map_err(|e| Error::new(FailureKind::Local, e)),
+                    .map_err(|e| Error::new(FailureKind::Local, e.to_string())),
                 None => Ok(()),
             },
             NewSecret::Captured(secret) => {
@@ -142,7 +142,7 @@ impl Hooks for SecretKeeper<'_> {
                 match (handed, self.file) {
                     (Some(Ok(())), Some(file)) => file
                         .clear_pending(server, app)
-                        .map_err(|e| Error::new(FailureKind::Local, e)),
+                        .map_err(|e| Error::new(FailureKind::Local, e.to_string())),
                     (Some(Ok(())), None) => Ok(()),
                     (Some(Err(why)), Some(file)) => {
                         let kept = file.record(server, app, client_id, secret);

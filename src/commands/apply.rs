@@ -114,7 +114,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
             && let Err(e) =
                 crate::metrics::write(path, "apply", &plan, started.elapsed(), code == 0)
         {
-            out.error_text(&e);
+            out.error_text(&e.to_string());
         }
         code
     });

@@ -20,6 +20,7 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         parallelism: 1,
     };
     let exported = match ops::export::target(&config, &args.server)
+        .map_err(ops::Error::Selection)
         .and_then(|target| ops::export::run(target, &reach))
     {
         Ok(e) => e,
@@ -30,7 +31,7 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
         None => print!("{}", exported.text),
         Some(path) => {
             if let Err(e) = std::fs::write(path, &exported.text) {
-                return out.fail(&format!("cannot write `{}`: {e}", path.display()));
+                return out.fail(format!("cannot write `{}`: {e}", path.display()));
             }
             out.info(&format!("Wrote {}.", path.display()));
         }

@@ -75,8 +75,8 @@ impl Output {
     }
 
     /// Prints the error and returns exit code 1.
-    pub fn fail(&self, message: &str) -> u8 {
-        self.error_text(message);
+    pub fn fail(&self, message: impl std::fmt::Display) -> u8 {
+        self.error_text(&message.to_string());
         EXIT_ERROR
     }
 
@@ -87,7 +87,7 @@ impl Output {
     }
 
     /// Prints a warning on stderr unless `--quiet`.
-    pub fn warn(&self, message: &str) {
+    pub fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
             eprintln!("warning: {message}");
         }

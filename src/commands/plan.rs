@@ -50,7 +50,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     if let Some(path) = &args.out {
         let file = ops::plan::saved_file(&planned);
         if let Err(e) = crate::files::write_private(path, render::json::plan(&file).as_bytes()) {
-            return out.fail(&format!(
+            return out.fail(format!(
                 "cannot write the plan to `{}`: {e}",
                 path.display()
             ));
@@ -97,6 +97,6 @@ fn load_baseline(args: &PlanArgs, out: Output) -> Result<Option<Baseline>, u8> {
             out.config_errors(&errors);
             Err(EXIT_ERROR)
         }
-        Err(e) => Err(out.fail(&e.to_string())),
+        Err(e) => Err(out.fail(e.to_string())),
     }
 }

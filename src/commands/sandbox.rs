@@ -48,7 +48,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     };
     let state = match args.state.as_deref().map(StateFile::load).transpose() {
         Ok(state) => state,
-        Err(e) => return out.fail(&format!("--state: {e}")),
+        Err(e) => return out.fail(format!("--state: {e}")),
     };
     let sandbox = match Sandbox::start(specs, state, args.demo, faults) {
         Ok(sandbox) => sandbox,
@@ -73,7 +73,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     });
     if let Some(path) = sandbox.state_path().map(|p| p.display().to_string()) {
         if let Err(e) = sandbox.save() {
-            return out.fail(&format!("cannot save the state: {e}"));
+            return out.fail(format!("cannot save the state: {e}"));
         }
         out.info(&format!("State saved to {path}."));
     }

@@ -85,7 +85,7 @@ pub fn prepare(
     targets: &[Target<'_>],
     args: &ServerArgs,
     out: Output,
-) -> Result<(tokio::runtime::Runtime, Option<Sandbox>), String> {
+) -> Result<(tokio::runtime::Runtime, Option<Sandbox>), crate::ops::Error> {
     let prepared = crate::ops::session::prepare(config, targets, &reach(args))?;
     prepared
         .credential_problems

@@ -66,9 +66,12 @@ pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending)
         }
         apply::Ending::Refused(e) => {
             if args.format == Format::Json {
-                print!("{}", render::apply::json_stopped(plan, "policy", &e));
+                print!(
+                    "{}",
+                    render::apply::json_stopped(plan, "policy", &e.to_string())
+                );
             }
-            return out.refuse(&e);
+            return out.refuse(&e.to_string());
         }
         apply::Ending::NothingToWrite(r) => (r, false),
         apply::Ending::Wrote(r) => (r, true),

@@ -50,7 +50,7 @@ pub fn target<'a>(config: &'a Config, name: &str) -> Result<Target<'a>, String> 
 }
 
 /// Reads `target` and writes its applications as config YAML.
-pub fn run(target: Target<'_>, reach: &Reach) -> Result<Exported, String> {
+pub fn run(target: Target<'_>, reach: &Reach) -> Result<Exported, super::Error> {
     let secrets = session::secret_source(reach);
     let sandbox = match reach.sandbox {
         true => Some(session::start_for(&[target], secrets)?),
@@ -76,7 +76,7 @@ pub fn run(target: Target<'_>, reach: &Reach) -> Result<Exported, String> {
         live
     });
     drop(sandbox);
-    let live = live.map_err(|e| e.message)?;
+    let live = live.map_err(|e| super::Error::Server(e.message))?;
     let exported = crate::export::document(target.server, target.instance, &live);
     warnings.extend(
         exported

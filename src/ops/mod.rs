@@ -3,10 +3,13 @@
 //! layer). No clap type and no printing here: `commands/` maps its
 //! arguments to these structs and prints what comes back.
 
+mod error;
 pub mod export;
 pub mod plan;
 pub mod sandbox;
 pub mod session;
+
+pub use error::Error;
 
 /// How to reach the servers (`--sandbox`, `--max-retries`, `--parallelism`).
 #[derive(Debug, Clone)]

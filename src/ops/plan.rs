@@ -42,7 +42,7 @@ pub fn run(
     mut config: Config,
     mut baseline: Option<Baseline>,
     options: &PlanOptions,
-) -> Result<Planned, String> {
+) -> Result<Planned, super::Error> {
     if options.authoritative {
         // This plan only: apply reads the config again and does not.
         let configs = std::iter::once(&mut config).chain(baseline.as_mut().map(|b| &mut b.config));
@@ -88,7 +88,7 @@ pub fn run(
     if let Some(sb) = &prepared.sandbox
         && let Err(e) = sb.save()
     {
-        warnings.push(e);
+        warnings.push(e.to_string());
     }
     drop(targets);
     crate::plan::check_apps_match(&plan, &config)?;

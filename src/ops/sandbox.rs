@@ -32,17 +32,16 @@ pub struct FaultOptions<'a> {
 }
 
 /// One simulator per server URL `config` names, with its credentials.
-pub fn specs_of_config(config: &Config) -> Result<Vec<SimSpec>, String> {
-    crate::targets::select(config, &[]).and_then(|targets| {
-        specs_for(
-            targets.iter().map(|t| (t.server, t.instance)),
-            &SandboxSecrets,
-        )
-    })
+pub fn specs_of_config(config: &Config) -> Result<Vec<SimSpec>, super::Error> {
+    let targets = crate::targets::select(config, &[])?;
+    Ok(specs_for(
+        targets.iter().map(|t| (t.server, t.instance)),
+        &SandboxSecrets,
+    )?)
 }
 
 /// AWX, the gateway, TPP and the WHM hosts on the ports the flags give.
-pub fn default_specs(ports: &Ports) -> Result<Vec<SimSpec>, String> {
+pub fn default_specs(ports: &Ports) -> Result<Vec<SimSpec>, super::Error> {
     let at = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut specs = vec![
         SimSpec {
@@ -62,10 +61,9 @@ pub fn default_specs(ports: &Ports) -> Result<Vec<SimSpec>, String> {
         let port = if ports.whm == 0 {
             0
         } else {
-            ports
-                .whm
-                .checked_add(i)
-                .ok_or("--whm-port: the WHM ports run past 65535")?
+            ports.whm.checked_add(i).ok_or_else(|| {
+                super::Error::Selection("--whm-port: the WHM ports run past 65535".into())
+            })?
         };
         specs.push(SimSpec {
             addr: at(port),
@@ -79,7 +77,7 @@ pub fn default_specs(ports: &Ports) -> Result<Vec<SimSpec>, String> {
 }
 
 /// The faults, checked.
-pub fn faults(asked: &FaultOptions<'_>) -> Result<Faults, String> {
+pub fn faults(asked: &FaultOptions<'_>) -> Result<Faults, super::Error> {
     let latency = match asked.latency {
         None => std::time::Duration::ZERO,
         Some(text) => parse_latency(text).map_err(|e| format!("--latency: {e}"))?,
@@ -90,7 +88,9 @@ pub fn faults(asked: &FaultOptions<'_>) -> Result<Faults, String> {
         ("--lost-answer-rate", asked.lost_answer_rate),
     ] {
         if !(0.0..=1.0).contains(&p) {
-            return Err(format!("{name} must be between 0 and 1, not {p}"));
+            return Err(super::Error::Selection(format!(
+                "{name} must be between 0 and 1, not {p}"
+            )));
         }
     }
     Ok(Faults {
@@ -101,7 +101,8 @@ pub fn faults(asked: &FaultOptions<'_>) -> Result<Faults, String> {
     })
 }
 
-/// `20ms`, `1s`, or a number of milliseconds.
+/// `20ms`, `1s`, or a number of milliseconds. `Err`: why not, put after
+/// the flag's name.
 fn parse_latency(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     if let Some(ms) = t.strip_suffix("ms") {

@@ -60,7 +60,11 @@ pub struct Prepared {
 
 /// A runtime, the credential problems of `targets`, and (with `--sandbox`)
 /// the embedded simulators.
-pub fn prepare(config: &Config, targets: &[Target<'_>], reach: &Reach) -> Result<Prepared, String> {
+pub fn prepare(
+    config: &Config,
+    targets: &[Target<'_>],
+    reach: &Reach,
+) -> Result<Prepared, super::Error> {
     let credential_problems = credential_problems(config, targets, secret_source(reach));
     let runtime = runtime()?;
     let sandbox = if reach.sandbox {
@@ -88,11 +92,11 @@ pub fn prepare(config: &Config, targets: &[Target<'_>], reach: &Reach) -> Result
 }
 
 /// A current-thread runtime (the work is I/O-bound fan-out).
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, super::Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(super::Error::Runtime)
 }
 
 /// Unset `env:` variables and unreadable `file:` secrets of the selected
@@ -311,36 +315,46 @@ const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads a JSON plan written by `appform plan`: a regular file of at most
 /// [`MAX_PLAN_BYTES`] (`/dev/zero` or a FIFO is refused at once).
-pub fn read_plan(path: &Path) -> Result<crate::plan::ReviewedPlan, String> {
-    let bytes = crate::files::read_bounded(path, MAX_PLAN_BYTES)
-        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!(
-            "`{}` is not an appform JSON plan: not UTF-8",
-            path.display()
-        )
+pub fn read_plan(path: &Path) -> Result<crate::plan::ReviewedPlan, super::Error> {
+    let bytes = crate::files::read_bounded(path, MAX_PLAN_BYTES).map_err(|source| {
+        super::Error::PlanUnreadable {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
-    let plan: crate::plan::ReviewedPlan = serde_json::from_str(&text)
-        .map_err(|e| format!("`{}` is not an appform JSON plan: {e}", path.display()))?;
+    let not_a_plan = |why: String| super::Error::NotAPlan {
+        path: path.to_path_buf(),
+        why,
+    };
+    let text = String::from_utf8(bytes).map_err(|_| not_a_plan("not UTF-8".into()))?;
+    let plan: crate::plan::ReviewedPlan =
+        serde_json::from_str(&text).map_err(|e| not_a_plan(e.to_string()))?;
     if plan.format_version != crate::plan::FORMAT_VERSION {
-        return Err(format!(
-            "`{}` has plan format {}, this appform reads format {}",
-            path.display(),
-            plan.format_version,
-            crate::plan::FORMAT_VERSION
-        ));
+        return Err(super::Error::PlanFormat {
+            path: path.to_path_buf(),
+            found: plan.format_version,
+            expected: crate::plan::FORMAT_VERSION,
+        });
     }
     Ok(plan)
 }
 
 /// The simulators for `targets`, with their state in `.appform/sandbox.json`
 /// (fresh servers get the demo apps).
-pub fn start_for(targets: &[Target<'_>], secrets: &dyn SecretSource) -> Result<Sandbox, String> {
+pub fn start_for(
+    targets: &[Target<'_>],
+    secrets: &dyn SecretSource,
+) -> Result<Sandbox, super::Error> {
     let specs = crate::sandbox::from_config::specs_for(
         targets.iter().map(|t| (t.server, t.instance)),
         secrets,
     )
-    .map_err(|e| format!("--sandbox: {e}"))?;
+    .map_err(super::Error::SandboxConfig)?;
     let state = crate::sandbox::StateFile::load(Path::new(STATE_PATH))?;
-    Sandbox::start(specs, Some(state), true, crate::sandbox::Faults::default())
+    Ok(Sandbox::start(
+        specs,
+        Some(state),
+        true,
+        crate::sandbox::Faults::default(),
+    )?)
 }

@@ -205,6 +205,16 @@ pub struct ConnectOptions {
 
 pub use crate::secret::SecretSource;
 
+/// A token appform obtained that could not be revoked at the end of a run.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the token appform obtained could not be revoked and stays valid until it expires: {reason}"
+)]
+pub struct NotRevoked {
+    /// What the server (or the connection) said.
+    pub reason: String,
+}
+
 /// The environment and files.
 pub struct RealSecrets;
 
@@ -298,7 +308,7 @@ pub(crate) trait Provider: Send + Sync {
         expected: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Applied, Error>>;
     /// Ends the session (TPP revokes the token it obtained).
-    fn close(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn close(&self) -> BoxFuture<'_, Result<(), NotRevoked>> {
         Box::pin(async { Ok(()) })
     }
     /// Credentials obtained during the session, to redact from server text.
@@ -430,14 +440,13 @@ impl Client {
 
     /// Ends the session: revokes a token appform obtained.
     /// `Err`: a token appform obtained could not be revoked.
-    pub async fn close(&self) -> Result<(), String> {
+    pub async fn close(&self) -> Result<(), NotRevoked> {
         // Captured before the revocation forgets them.
         let mut in_use = self.in_use.clone();
         in_use.extend(self.backend.obtained_credentials());
-        self.backend
-            .close()
-            .await
-            .map_err(|e| crate::redact::sanitize_server_text(&e, &in_use))
+        self.backend.close().await.map_err(|e| NotRevoked {
+            reason: crate::redact::sanitize_server_text(&e.reason, &in_use),
+        })
     }
 
     /// Carries out one planned change; a leftover's text is sanitised too.

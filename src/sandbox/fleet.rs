@@ -13,7 +13,7 @@ use super::gateway::{GatewayOptions, GatewaySim};
 use super::state_file::StateFile;
 use super::tpp::{TppOptions, TppSim};
 use super::whm::{WhmOptions, WhmSim};
-use super::{BackgroundServer, Faults, Simulator, serve_in_background};
+use super::{BackgroundServer, Faults, SandboxError, Simulator, serve_in_background};
 use crate::model::Kind;
 
 /// How one simulator starts: its kind with its users and tokens.
@@ -53,12 +53,16 @@ pub enum AnySim {
 }
 
 impl AnySim {
-    fn build(options: SimOptions, saved: Option<&Value>, demo: bool) -> Result<AnySim, String> {
+    fn build(
+        options: SimOptions,
+        saved: Option<&Value>,
+        demo: bool,
+    ) -> Result<AnySim, SandboxError> {
         fn one<S: Simulator>(
             options: S::Options,
             saved: Option<&Value>,
             demo: bool,
-        ) -> Result<S, String> {
+        ) -> Result<S, SandboxError> {
             match saved {
                 Some(state) => S::from_state(options, state),
                 None => {
@@ -216,7 +220,7 @@ impl Sandbox {
         mut state: Option<StateFile>,
         demo: bool,
         faults: Faults,
-    ) -> Result<Sandbox, String> {
+    ) -> Result<Sandbox, SandboxError> {
         let mut saved: Vec<Option<Value>> = vec![None; specs.len()];
         for ephemeral in [false, true] {
             for (spec, slot) in specs.iter().zip(saved.iter_mut()) {
@@ -234,23 +238,27 @@ impl Sandbox {
             let kind = spec.options.kind();
             let sim =
                 AnySim::build(spec.options, saved.as_ref(), demo).map_err(|e| match &state {
-                    Some(s) => format!("{}: {e}", s.path().display()),
+                    Some(s) => SandboxError::InStateFile {
+                        path: s.path().to_path_buf(),
+                        source: Box::new(e),
+                    },
                     None => e,
                 })?;
-            let server = serve_in_background(spec.addr, sim.routes(), faults).map_err(|e| {
-                format!(
-                    "cannot start the {} simulator on {}: {e} (is a sandbox already running there?)",
-                    kind.as_str().to_uppercase(),
-                    spec.addr
-                )
-            })?;
+            let server =
+                serve_in_background(spec.addr, sim.routes(), faults).map_err(|source| {
+                    SandboxError::Bind {
+                        kind: kind.as_str().to_uppercase(),
+                        addr: spec.addr,
+                        source,
+                    }
+                })?;
             running.push(Running { sim, server });
         }
         Ok(Sandbox { running, state })
     }
 
     /// Writes every simulator's state to the state file, if there is one.
-    pub fn save(&self) -> Result<(), String> {
+    pub fn save(&self) -> Result<(), SandboxError> {
         let Some(state) = &self.state else {
             return Ok(());
         };

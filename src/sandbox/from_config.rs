@@ -43,7 +43,8 @@ impl SecretSource for SandboxSecrets {
 }
 
 /// The address of an `http://` loopback URL; anything else is refused, so the
-/// sandbox never stands in for a real server.
+/// sandbox never stands in for a real server. `Err`: the reason, which
+/// [`specs_for`] and the CLI's flag checks put after the server or flag.
 pub fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
     let host = parsed.host_str().unwrap_or("");
@@ -70,7 +71,7 @@ pub fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
 pub fn specs_for<'a>(
     targets: impl IntoIterator<Item = (&'a Server, &'a Instance)>,
     secrets: &dyn SecretSource,
-) -> Result<Vec<SimSpec>, String> {
+) -> Result<Vec<SimSpec>, super::SandboxError> {
     let mut specs: Vec<SimSpec> = Vec::new();
     let mut urls: Vec<&str> = Vec::new();
     for (server, instance) in targets {
@@ -78,10 +79,13 @@ pub fn specs_for<'a>(
             continue;
         }
         urls.push(&instance.url);
-        let addr =
-            loopback_addr(&instance.url).map_err(|e| format!("server `{}`: {e}", instance.name))?;
-        let options = login_for(server.kind, &server.auth, secrets)
-            .map_err(|e| format!("server `{}`: {e}", instance.name))?;
+        let in_server = |reason: String| super::SandboxError::Server {
+            server: instance.name.clone(),
+            reason,
+        };
+        let addr = loopback_addr(&instance.url).map_err(in_server)?;
+        let options =
+            login_for(server.kind, &server.auth, secrets).map_err(|e| in_server(e.to_string()))?;
         specs.push(SimSpec { addr, options });
     }
     Ok(specs)

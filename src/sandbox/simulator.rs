@@ -28,9 +28,13 @@ pub trait Simulator: Clone + Send + Sync + Sized + 'static {
     fn locked<R>(&self, f: impl FnOnce(&mut Self::State, &mut Vec<LoggedRequest>) -> R) -> R;
 
     /// A server restored from [`Simulator::state_json`].
-    fn from_state(options: Self::Options, state: &Value) -> Result<Self, String> {
-        let state: Self::State = serde_json::from_value(state.clone())
-            .map_err(|e| format!("invalid {} sandbox state: {e}", Self::NAME))?;
+    fn from_state(options: Self::Options, state: &Value) -> Result<Self, super::SandboxError> {
+        let state: Self::State = serde_json::from_value(state.clone()).map_err(|source| {
+            super::SandboxError::InvalidState {
+                kind: Self::NAME,
+                source,
+            }
+        })?;
         let sim = Self::start(options);
         sim.locked(|s, _| *s = state);
         Ok(sim)

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use super::SandboxError;
 use crate::model::Kind;
 
 const VERSION: u64 = 1;
@@ -35,7 +36,7 @@ pub struct StateFile {
 
 impl StateFile {
     /// Reads `path`; a file that does not exist is an empty state.
-    pub fn load(path: &Path) -> Result<StateFile, String> {
+    pub fn load(path: &Path) -> Result<StateFile, SandboxError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -44,13 +45,17 @@ impl StateFile {
                     entries: Vec::new(),
                 });
             }
-            Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+            Err(source) => {
+                return Err(SandboxError::Io {
+                    action: "read",
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
-        let not_state = |why: &str| {
-            format!(
-                "`{}` is not a sandbox state file ({why}); move it away to start afresh",
-                path.display()
-            )
+        let not_state = |why: &str| SandboxError::NotStateFile {
+            path: path.to_path_buf(),
+            why: why.to_string(),
         };
         let value: Value = serde_json::from_str(&text).map_err(|e| not_state(&e.to_string()))?;
         let Value::Object(top) = value else {
@@ -90,7 +95,7 @@ impl StateFile {
     }
 
     /// Writes the running simulators' state, then the unclaimed entries.
-    pub fn save(&self, running: &[(Kind, String, Value)]) -> Result<(), String> {
+    pub fn save(&self, running: &[(Kind, String, Value)]) -> Result<(), SandboxError> {
         let mut servers: Vec<Value> = running
             .iter()
             .map(|(kind, url, state)| json!({"kind": kind, "url": url, "state": state}))
@@ -106,12 +111,20 @@ impl StateFile {
         );
         let doc = json!({"appform_sandbox_state": VERSION, "servers": servers});
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| SandboxError::Io {
+                action: "create",
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
-        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-        crate::files::write_private(&self.path, text.as_bytes())
-            .map_err(|e| format!("cannot write `{}`: {e}", self.path.display()))
+        let text = serde_json::to_string_pretty(&doc).map_err(SandboxError::Encode)?;
+        crate::files::write_private(&self.path, text.as_bytes()).map_err(|source| {
+            SandboxError::Io {
+                action: "write",
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -119,6 +132,8 @@ impl StateFile {
     }
 }
 
+/// The entries of a parsed state file. `Err`: why it is not one, a phrase
+/// that [`SandboxError::NotStateFile`] wraps with the path.
 fn parse(mut top: Map<String, Value>) -> Result<Vec<Entry>, String> {
     let entry = |kind: Kind, url: Option<String>, state: Value| Entry {
         kind,
@@ -288,7 +303,10 @@ mod tests {
             let err = StateFile::load(&path)
                 .err()
                 .unwrap_or_else(|| panic!("{text} accepted"));
-            assert!(err.contains("is not a sandbox state file"), "{err}");
+            assert!(
+                err.to_string().contains("is not a sandbox state file"),
+                "{err}"
+            );
             assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         }
     }

@@ -107,7 +107,7 @@ impl Tpp {
     }
 
     /// Revokes a token appform obtained (the end of a run).
-    pub async fn close(&self) -> Result<(), String> {
+    pub async fn close(&self) -> Result<(), super::NotRevoked> {
         self.session.close().await
     }
 
@@ -548,7 +548,7 @@ impl super::Provider for Tpp {
         })
     }
 
-    fn close(&self) -> super::BoxFuture<'_, Result<(), String>> {
+    fn close(&self) -> super::BoxFuture<'_, Result<(), super::NotRevoked>> {
         Box::pin(Tpp::close(self))
     }
 

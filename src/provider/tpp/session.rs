@@ -152,7 +152,7 @@ impl Session {
 
     /// Revokes a token appform obtained (the end of a run).
     /// `Err`: the token could not be revoked and stays valid for its lifetime.
-    pub(super) async fn close(&self) -> Result<(), String> {
+    pub(super) async fn close(&self) -> Result<(), crate::provider::NotRevoked> {
         let Some(o) = &self.obtained else {
             return Ok(());
         };
@@ -181,8 +181,6 @@ impl Session {
             )),
             Err(e) => Err(e.to_string()),
         }
-        .map_err(|e| {
-            format!("the token appform obtained could not be revoked and stays valid until it expires: {e}")
-        })
+        .map_err(|reason| crate::provider::NotRevoked { reason })
     }
 }
