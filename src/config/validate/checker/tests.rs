@@ -1,4 +1,7 @@
+use super::server::is_loopback;
 use super::*;
+use crate::config::SharedText;
+use std::sync::Arc;
 
 #[test]
 pub(super) fn loopback_hosts() {
