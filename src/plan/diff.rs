@@ -2,7 +2,7 @@
 //! The same for every kind; the kind's rules (`semantics`) decide comparison,
 //! replacement and what an update carries.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -14,7 +14,10 @@ use crate::semantics::{self, Compare, FieldRule};
 
 mod masks;
 mod matching;
+mod unmatched;
 mod update;
+
+use unmatched::{decorate, unmatched};
 
 use masks::hide_secrets;
 use matching::{Matcher, resolve_identity, same_name_elsewhere};
@@ -470,88 +473,4 @@ fn create(
             fields,
         },
     })
-}
-
-/// The live apps no desired app matched: pruned (deleted), or unmanaged.
-fn unmatched(
-    server: &Server,
-    live: &LiveState,
-    resolved: &[(&DesiredApp, Target)],
-    matched: &BTreeSet<&str>,
-    out: &mut Diff,
-) {
-    for c in &live.apps {
-        if matched.contains(c.id.as_str()) {
-            continue;
-        }
-        if let Some(why) = &c.unmanageable {
-            // Shown with the reason; never pruned, whatever `prune` says.
-            out.unmanaged.push(c.name.clone());
-            let place = org_label(live, c.organization).unwrap_or("no organization".into());
-            out.unmanaged_labels
-                .push(format!("{:?} ({place}): not managed: {why}", c.name));
-            continue;
-        }
-        if server.options.prune && !is_protected(server, &c.name) {
-            out.changes.push(Change {
-                app: c.name.clone(),
-                action: Action::Delete,
-                reason: Reason::Pruned,
-                before_fingerprint: Some(fingerprint(server.kind, c)),
-                fields: Vec::new(),
-                organization: org_label(live, c.organization),
-                origin: None,
-                notes: same_name_elsewhere(c, resolved, live),
-                operation: Operation::Delete { id: c.id.clone() },
-                yields_secret: false,
-            });
-        } else {
-            out.unmanaged.push(c.name.clone());
-            let label = match org_label(live, c.organization) {
-                Some(org) => match same_name_elsewhere(c, resolved, live).first() {
-                    Some(note) => format!("{} ({org}): {note}", c.name),
-                    None => format!("{} ({org})", c.name),
-                },
-                None => c.name.clone(),
-            };
-            out.unmanaged_labels.push(label);
-        }
-    }
-}
-
-/// What every change gets at the end: a note on a create beside an
-/// unmanaged app of the same name in another organization (how to move that
-/// one instead), the masks, and the order.
-fn decorate(server: &Server, live: &LiveState, matched: &BTreeSet<&str>, out: &mut Diff) {
-    for change in out.changes.iter_mut() {
-        let Operation::Create {
-            name,
-            organization: Some(org),
-            ..
-        } = &change.operation
-        else {
-            continue;
-        };
-        for other in live.apps.iter().filter(|a| {
-            a.aside.is_none()
-                && a.unmanageable.is_none()
-                && a.name.trim() == name
-                && a.organization != Some(*org)
-                && !matched.contains(a.id.as_str())
-        }) {
-            let there = org_label(live, other.organization).unwrap_or_default();
-            change.notes.push(format!(
-                "an application `{name}` exists in organization `{there}`, which this entry does not manage; to move it here instead of creating a new one, add `renamed_from: [{{name: {name}, organization: {there}}}]`"
-            ));
-        }
-    }
-    hide_secrets(&mut out.changes, semantics::of(server.kind));
-    out.changes.sort_by(|a, b| {
-        a.app
-            .cmp(&b.app)
-            .then(a.organization.cmp(&b.organization))
-            .then(a.action.cmp(&b.action))
-    });
-    out.unmanaged.sort();
-    out.unmanaged_labels.sort();
 }
