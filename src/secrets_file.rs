@@ -123,6 +123,32 @@ pub fn recipients(
 }
 
 impl SecretsFile {
+    /// `--secrets-out PATH` with its recipients (`--secrets-recipient`,
+    /// `--secrets-recipients-file`: encrypted when there are any), checked
+    /// before anything is planned; `None` without a path. Recipients given
+    /// without a path are still checked.
+    pub fn open(
+        path: Option<&Path>,
+        keys: &[String],
+        files: &[PathBuf],
+    ) -> Result<Option<SecretsFile>, SecretsFileError> {
+        let sealed = !keys.is_empty() || !files.is_empty();
+        let recipients = if sealed {
+            Some(recipients(keys, files)?)
+        } else {
+            None
+        };
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let file = match recipients {
+            Some(r) => SecretsFile::encrypted(path, r),
+            None => SecretsFile::new(path),
+        };
+        file.check()?;
+        Ok(Some(file))
+    }
+
     pub fn new(path: &Path) -> Self {
         SecretsFile {
             path: path.to_path_buf(),

@@ -40,10 +40,23 @@ pub struct Options<'a> {
 pub trait Ui {
     fn show_plan(&self, plan: &Plan);
     fn skipped(&self, server: &str);
-    fn confirm(&self) -> Result<(), String>;
+    fn confirm(&self) -> Result<(), NotConfirmed>;
     /// What tells the user, at once, that Ctrl-C was taken while writing
     /// (a plain function: it runs on the signal watcher's task).
     fn interrupt_notice(&self) -> fn();
+}
+
+/// Why nobody said yes.
+#[derive(Debug, thiserror::Error)]
+pub enum NotConfirmed {
+    #[error(
+        "apply needs confirmation: there is no terminal to ask on, so pass --auto-approve (or apply a saved plan file)"
+    )]
+    NoTerminal,
+    #[error("cannot read the answer: {0}")]
+    Unreadable(std::io::Error),
+    #[error("Apply cancelled.")]
+    Cancelled,
 }
 
 /// Why an apply stopped before any write (exit 1).
@@ -133,7 +146,7 @@ pub async fn run(
     {
         return Ending::Failed {
             why: Stopped::Confirmation,
-            message: e,
+            message: e.to_string(),
         };
     }
     report.results = interrupted();

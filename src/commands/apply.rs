@@ -44,24 +44,14 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         Ok(a) => a,
         Err(e) => return out.fail(&e),
     };
-    let sealed = !args.secrets_recipient.is_empty() || !args.secrets_recipients_file.is_empty();
-    let recipients = match sealed.then(|| {
-        crate::secrets_file::recipients(&args.secrets_recipient, &args.secrets_recipients_file)
-    }) {
-        Some(Err(e)) => return out.fail(&e),
-        Some(Ok(r)) => Some(r),
-        None => None,
+    let secrets_file = match SecretsFile::open(
+        args.secrets_out.as_deref(),
+        &args.secrets_recipient,
+        &args.secrets_recipients_file,
+    ) {
+        Ok(f) => f,
+        Err(e) => return out.fail(&e),
     };
-    let secrets_file = args
-        .secrets_out
-        .as_deref()
-        .map(|path| match recipients.clone() {
-            Some(r) => SecretsFile::encrypted(path, r),
-            None => SecretsFile::new(path),
-        });
-    if let Some(Err(e)) = secrets_file.as_ref().map(SecretsFile::check) {
-        return out.fail(&e);
-    }
     let unreviewed = saved_plan
         .as_ref()
         .map(saved::unreviewed)

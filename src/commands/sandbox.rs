@@ -67,7 +67,7 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     rt.block_on(async {
         // The handlers first: a signal sent as soon as the line below is
         // read must stop the sandbox cleanly, not kill it.
-        let stop = StopSignal::install();
+        let stop = ops::sandbox::StopSignal::install();
         println!("Press Ctrl-C to stop{save_note}.");
         stop.wait().await;
     });
@@ -99,40 +99,5 @@ fn print_servers(sandbox: &Sandbox, from_config: bool) {
     }
     for kind in kinds {
         println!("  {}", crate::sandbox::fleet::default_login(kind));
-    }
-}
-
-/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send): the
-/// sandbox stops and saves `--state` either way.
-struct StopSignal {
-    #[cfg(unix)]
-    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-}
-
-impl StopSignal {
-    /// Registers the handlers now (inside the runtime).
-    fn install() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let signals = signal(SignalKind::interrupt())
-                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
-                .ok();
-            StopSignal { signals }
-        }
-        #[cfg(not(unix))]
-        StopSignal {}
-    }
-
-    async fn wait(self) {
-        #[cfg(unix)]
-        if let Some((mut int, mut term)) = self.signals {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

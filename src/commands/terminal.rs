@@ -29,12 +29,12 @@ impl apply::Ui for ApplyTerminal<'_> {
     }
 
     /// A yes typed on a terminal, unless `--auto-approve`.
-    fn confirm(&self) -> Result<(), String> {
+    fn confirm(&self) -> Result<(), apply::NotConfirmed> {
         if self.args.auto_approve {
             return Ok(());
         }
         if !std::io::stdin().is_terminal() {
-            return Err("apply needs confirmation: there is no terminal to ask on, so pass --auto-approve (or apply a saved plan file)".into());
+            return Err(apply::NotConfirmed::NoTerminal);
         }
         print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
         let _ = std::io::stdout().flush();
@@ -42,10 +42,10 @@ impl apply::Ui for ApplyTerminal<'_> {
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| format!("cannot read the answer: {e}"))?;
+            .map_err(apply::NotConfirmed::Unreadable)?;
         match line.trim() {
             "yes" => Ok(()),
-            _ => Err("Apply cancelled.".into()),
+            _ => Err(apply::NotConfirmed::Cancelled),
         }
     }
 
@@ -81,14 +81,7 @@ pub fn report(args: &ApplyArgs, out: Output, plan: &Plan, ending: apply::Ending)
             print!("{}", render::apply::text(&report));
             let secrets = render::apply::secrets_captured(&report);
             if let (Some(path), 1..) = (&args.secrets_out, secrets) {
-                println!(
-                    "The client secret{} of {secrets} new application{} {} in {} (mode 0600); the server never shows {} again.",
-                    if secrets == 1 { "" } else { "s" },
-                    if secrets == 1 { "" } else { "s" },
-                    if secrets == 1 { "is" } else { "are" },
-                    path.display(),
-                    if secrets == 1 { "it" } else { "them" }
-                );
+                println!("{}", render::apply::secrets_kept_note(secrets, path));
             }
         }
         (Format::Json, true) => print!("{}", render::apply::json(plan, &report)),

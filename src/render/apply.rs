@@ -190,3 +190,16 @@ pub fn json_without_writes(plan: &Plan, report: &Report) -> String {
             "status": if failed { "error" } else { "no_changes" }, "summary": summary_json(report)})
     )
 }
+
+/// The line after a text report that kept `count` new secrets in `path`.
+pub fn secrets_kept_note(count: usize, path: &std::path::Path) -> String {
+    let one = count == 1;
+    format!(
+        "The client secret{} of {count} new application{} {} in {} (mode 0600); the server never shows {} again.",
+        if one { "" } else { "s" },
+        if one { "" } else { "s" },
+        if one { "is" } else { "are" },
+        path.display(),
+        if one { "it" } else { "them" }
+    )
+}
