@@ -434,7 +434,7 @@ fn diff_and_render_cpu(world: &World) -> Duration {
         .map(|f| appform::plan::InstanceState {
             server: f.target.server,
             instance: f.target.instance,
-            live: f.live.as_ref().map_err(|e| e.message.clone()),
+            live: f.live.as_ref(),
         })
         .collect();
     let (plan, _) = appform::plan::build(&config, states);

@@ -4,6 +4,8 @@
 //!
 //! - [`model`]      the validated configuration and the live state, as plain data.
 //! - [`secret`]     `env:`/`file:` references and the `Secret` newtype that never prints.
+//! - [`outcome`]    what an exchange with a server produced: a `Failure` and its
+//!   kind, a created app and its one-time secret (made by `provider`, held by all).
 //! - [`redact`]     what must never be shown: secret-looking keys and values,
 //!   masks, credentials in server text, invisible characters made visible.
 //! - [`files`]      bounded reads, paths confined to their roots, atomic private writes.
@@ -65,6 +67,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod ops;
+pub mod outcome;
 pub mod plan;
 pub mod progress;
 pub mod provider;

@@ -3,7 +3,7 @@
 //! `--allow-replace`, secrets shown once with nowhere to go, and `--replace`
 //! requests that cannot be honoured. Pure.
 
-use crate::plan::{Action, ForcedReplacements, ServerPlan};
+use crate::plan::{Action, Blocked, ForcedReplacements, ServerPlan};
 use crate::targets::Target;
 
 /// What the user allowed on the command line.
@@ -47,7 +47,7 @@ pub enum Refusal {
 }
 
 /// The first rule `work` breaks (exit 3), or `Ok`.
-pub fn check(blocked: &[String], work: &[&ServerPlan], allow: Allowances) -> Result<(), Refusal> {
+pub fn check(blocked: &[Blocked], work: &[&ServerPlan], allow: Allowances) -> Result<(), Refusal> {
     if !blocked.is_empty() && !allow.force {
         return Err(Refusal::Blocked);
     }

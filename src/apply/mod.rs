@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 pub use report::{Report, ServerFailure};
 
 use crate::model::Config;
+use crate::outcome::FailureKind;
 use crate::plan::{ForcedReplacements, Plan, ServerPlan};
 use crate::secrets_file::SecretsFile;
 use crate::targets::Fetched;
@@ -113,11 +114,7 @@ pub async fn run(
         .iter()
         .filter_map(|sp| {
             let message = sp.error.clone()?;
-            let kind = fetched
-                .iter()
-                .find(|f| f.target.instance.name == sp.server)
-                .and_then(|f| f.live.as_ref().err())
-                .map_or("plan", crate::provider::Error::kind_name);
+            let kind = sp.error_kind.map_or("plan", FailureKind::name);
             Some(ServerFailure {
                 server: sp.server.clone(),
                 kind,
@@ -272,7 +269,7 @@ pub async fn read_back(
             .map(|f| crate::plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.as_ref().map_err(|e| e.headline()),
+                live: f.live.as_ref(),
             })
             .collect(),
         &ForcedReplacements::default(),

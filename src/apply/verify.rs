@@ -77,6 +77,7 @@ mod tests {
             url: "https://x".into(),
             update_style: crate::semantics::UpdateStyle::Partial,
             error: error.map(str::to_string),
+            error_kind: None,
             unmanaged: vec![],
             unmanaged_labels: vec![],
             managed_only: false,

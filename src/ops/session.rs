@@ -258,7 +258,7 @@ pub fn plan_from(
             .map(|f| plan::InstanceState {
                 server: f.target.server,
                 instance: f.target.instance,
-                live: f.live.as_ref().map_err(|e| e.headline()),
+                live: f.live.as_ref(),
             })
             .collect(),
         forced,
@@ -283,7 +283,7 @@ pub fn plan_against(other: &Config, fetched: &[Fetched<'_>]) -> Plan {
             Some(plan::InstanceState {
                 server,
                 instance,
-                live: f.live.as_ref().map_err(|e| e.headline()),
+                live: f.live.as_ref(),
             })
         })
         .collect();

@@ -3,10 +3,13 @@
 //! the providers fetched; never talks to a server.
 
 pub mod baseline;
+mod blocked;
 pub mod change;
 pub mod diff;
 pub mod normalize;
 mod select;
+
+pub use blocked::Blocked;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +18,7 @@ pub use diff::{Diff, PlanProblem};
 pub use select::{app_globs, apps_matching_nothing, check_apps_match, restrict};
 
 use crate::model::{Config, Instance, Kind, LiveState, Server};
+use crate::outcome::{Failure, FailureKind};
 use crate::semantics::{self, UpdateStyle};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -30,7 +34,7 @@ pub struct Plan<Op = Operation> {
     pub config_digest: String,
     pub servers: Vec<ServerPlan<Op>>,
     pub summary: Summary,
-    pub blocked: Vec<String>,
+    pub blocked: Vec<Blocked>,
     /// Server instances in sync / drifted / failed (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub instances: InstanceCounts,
@@ -149,7 +153,12 @@ pub struct ServerPlan<Op = Operation> {
     pub kind: Kind,
     pub url: String,
     pub update_style: UpdateStyle,
+    /// A server that could not be read: the failure as the plan shows it.
     pub error: Option<String>,
+    /// Its kind, for apply's report (`error.kind`); a plan file carries only
+    /// the message (docs/reference.md §2.6), so a plan read back has none.
+    #[serde(skip)]
+    pub error_kind: Option<FailureKind>,
     pub unmanaged: Vec<String>,
     pub changes: Vec<Change<Op>>,
     /// Applications that already match (an extension of docs/reference.md §2.6).
@@ -215,7 +224,7 @@ pub struct InstanceState<'a> {
     pub server: &'a Server,
     pub instance: &'a Instance,
     /// Borrowed: the caller keeps the live state (apply reads it again).
-    pub live: Result<&'a LiveState, String>,
+    pub live: Result<&'a LiveState, &'a Failure>,
 }
 
 /// A plan problem with the server instance it belongs to.
@@ -283,6 +292,7 @@ pub fn build_with(
             url: f.instance.url.clone(),
             update_style: semantics::of(f.server.kind).update_style,
             error: None,
+            error_kind: None,
             unmanaged: Vec::new(),
             changes: Vec::new(),
             noop: 0,
@@ -293,7 +303,10 @@ pub fn build_with(
             managed_only: false,
         };
         match f.live {
-            Err(e) => sp.error = Some(e),
+            Err(e) => {
+                sp.error = Some(e.headline());
+                sp.error_kind = Some(e.kind);
+            }
             Ok(live) => {
                 let force = |key: &str| forced.matches(&f.server.name, &f.instance.name, key);
                 let d = diff::diff_with(f.server, live, &force);
@@ -326,7 +339,7 @@ pub fn build_with(
     let summary = summarize(&servers);
     let instances = instance_counts(&servers);
     let mut blocked = policy_violations(config, &servers);
-    blocked.extend(protected);
+    blocked.extend(protected.into_iter().map(Blocked::Protected));
     (
         Plan {
             format_version: FORMAT_VERSION,
@@ -363,7 +376,7 @@ pub fn summarize<Op>(servers: &[ServerPlan<Op>]) -> Summary {
 }
 
 /// The safety rules a plan breaks (docs/reference.md §4.1), in words.
-pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String> {
+pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked> {
     let mut out = Vec::new();
     let destructive: usize = servers
         .iter()
@@ -371,10 +384,10 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String>
         .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
         .count();
     if destructive > config.policy.max_deletes as usize {
-        out.push(format!(
+        out.push(Blocked::Policy(format!(
             "policy.max_deletes: {destructive} deletions and replacements planned, more than the {} allowed",
             config.policy.max_deletes
-        ));
+        )));
     }
     for sp in servers {
         if sp.live < 10 {
@@ -387,13 +400,13 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String>
             .count();
         let ratio = changing as f64 / sp.live as f64;
         if ratio > config.policy.max_change_ratio {
-            out.push(format!(
+            out.push(Blocked::Policy(format!(
                 "policy.max_change_ratio: {} would change {changing} of its {} applications ({:.0}%), more than {:.0}%",
                 sp.server,
                 sp.live,
                 ratio * 100.0,
                 config.policy.max_change_ratio * 100.0
-            ));
+            )));
         }
     }
     out
@@ -404,7 +417,7 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<String>
 /// The same server instance in two plans is an error.
 pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
     let mut servers: Vec<ServerPlan<Reviewed>> = Vec::new();
-    let mut blocked: Vec<String> = Vec::new();
+    let mut blocked: Vec<Blocked> = Vec::new();
     let mut digests: Vec<String> = Vec::new();
     // Shards planned against one `--baseline` keep it (and their origin counts).
     let mut baselines: Vec<Option<baseline::BaselineRef>> = Vec::new();

@@ -1,7 +1,7 @@
 //! `--app`: a plan restricted to the selected applications, and the
 //! globs that select nothing.
 
-use super::{Action, Plan, instance_counts, policy_violations, summarize};
+use super::{Action, Blocked, Plan, instance_counts, policy_violations, summarize};
 use crate::model::Config;
 
 /// `--app GLOB`: the plan restricted to the applications whose key (or, for
@@ -16,7 +16,6 @@ pub fn restrict(mut plan: Plan, config: &Config, globs: &[glob::Pattern]) -> Pla
         return plan;
     }
     let selected = |name: &str| globs.iter().any(|g| g.matches(name));
-    let policy_before = policy_violations(config, &plan.servers);
     for sp in &mut plan.servers {
         sp.changes.retain(|c| selected(&c.app));
         sp.unmanaged.retain(|n| selected(n));
@@ -45,11 +44,10 @@ pub fn restrict(mut plan: Plan, config: &Config, globs: &[glob::Pattern]) -> Pla
                 .count()
             + sp.unmanaged.len();
     }
-    let protected: Vec<String> = plan
+    let protected: Vec<Blocked> = plan
         .blocked
-        .iter()
-        .filter(|b| !policy_before.contains(b))
-        .cloned()
+        .into_iter()
+        .filter(|b| !b.is_policy())
         .collect();
     plan.blocked = policy_violations(config, &plan.servers);
     plan.blocked.extend(protected);

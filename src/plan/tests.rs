@@ -264,9 +264,16 @@ fn policy_blocks_too_many_deletions_and_too_large_a_share() {
     let (plan, _) = plan_of(&cfg, live(state));
     assert_eq!(plan.summary.delete, 10);
     assert_eq!(plan.blocked.len(), 2, "{:?}", plan.blocked);
-    assert!(plan.blocked[0].starts_with("policy.max_deletes: 10 deletions"));
+    assert!(plan.blocked.iter().all(Blocked::is_policy));
     assert!(
-        plan.blocked[1].starts_with("policy.max_change_ratio: awx-prod would change 10 of its 10")
+        plan.blocked[0]
+            .message()
+            .starts_with("policy.max_deletes: 10 deletions")
+    );
+    assert!(
+        plan.blocked[1]
+            .message()
+            .starts_with("policy.max_change_ratio: awx-prod would change 10 of its 10")
     );
 }
 

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::apply::phases::{ChangeOutcome, Outcome};
 use crate::apply::{Report, ServerFailure};
+use crate::outcome::{FailureKind, NewSecret};
 use crate::plan::{Action, Plan};
-use crate::provider::FailureKind;
 
 /// One change's outcome in words: `awx-prod: grafana (Default) created (client_id …)`.
 pub fn describe(o: &ChangeOutcome) -> String {
@@ -104,7 +104,7 @@ pub fn secrets_captured(report: &Report) -> usize {
         .results
         .iter()
         .filter_map(|r| r.outcome.created())
-        .filter(|c| matches!(c.secret, crate::provider::NewSecret::Captured(_)))
+        .filter(|c| matches!(c.secret, NewSecret::Captured(_)))
         .count()
 }
 

@@ -316,7 +316,7 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     if !plan.blocked.is_empty() {
         let _ = writeln!(out, "\n**Blocked by policy:**\n");
         for rule in &plan.blocked {
-            let _ = writeln!(out, "- {}", code(rule, Place::Prose));
+            let _ = writeln!(out, "- {}", code(rule.message(), Place::Prose));
         }
     }
     out.push('\n');

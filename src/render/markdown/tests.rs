@@ -9,6 +9,7 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
         url: "https://h:1".into(),
         update_style: crate::semantics::UpdateStyle::FullReplace,
         error: None,
+        error_kind: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
         managed_only: false,

@@ -1,7 +1,7 @@
 use super::*;
 use crate::model::Kind;
 use crate::plan::InstanceCounts;
-use crate::plan::Reviewed;
+use crate::plan::{Blocked, Reviewed};
 use crate::semantics::UpdateStyle;
 use serde_json::json;
 
@@ -41,6 +41,7 @@ fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change<Reviewed>>) -> Ser
         url: "https://s".into(),
         update_style: style,
         error: None,
+        error_kind: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
         managed_only: false,
@@ -52,7 +53,7 @@ fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change<Reviewed>>) -> Ser
     }
 }
 
-fn plan(servers: Vec<ServerPlan<Reviewed>>, blocked: Vec<String>) -> Plan<Reviewed> {
+fn plan(servers: Vec<ServerPlan<Reviewed>>, blocked: Vec<Blocked>) -> Plan<Reviewed> {
     Plan {
         format_version: 1,
         appform_version: "0".into(),
@@ -124,7 +125,7 @@ fn the_blocked_rules_say_when_force_overrides_them() {
             UpdateStyle::Partial,
             vec![change("a", Action::Delete, vec![])],
         )],
-        vec!["policy.max_deletes: too many".into()],
+        vec![Blocked::Policy("policy.max_deletes: too many".into())],
     );
     assert!(plan_with(PLAIN, &p, false).contains("\nBlocked by policy:\n  - policy.max_deletes"));
     assert!(plan_with(PLAIN, &p, true).contains("Blocked by policy — overridden by --force:"));
