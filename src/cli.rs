@@ -21,37 +21,90 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Never colour the output (the same as `--color never`).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub no_color: bool,
     /// Colour: `auto` on a terminal unless NO_COLOR is set, `always` (for CI
     /// logs that render ANSI colours), or `never`.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Global options")]
     pub color: ColorChoice,
-    /// Log requests on stderr: -v request lines, -vv request bodies, -vvv
-    /// response bodies. Secrets are always redacted.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    /// Log the requests to servers on stderr (plan, apply, export): -v request
+    /// lines, -vv request bodies, -vvv response bodies. Secrets are always redacted.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Global options")]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 }
+
+const PLAN_EXAMPLES: &str = "Examples:
+  appform plan                                  # every server of ./appform (or .)
+  appform plan -c appform/ --server 'awx-*' --app 'ci-*'
+  appform plan --out plan.json --format markdown > comment.md   # a pull request
+  appform plan --baseline appform-applied --fail-on drift        # the nightly drift alarm
+  appform plan --sandbox                        # against the built-in simulators";
+
+const APPLY_EXAMPLES: &str = "Examples:
+  appform apply                                 # plan, ask, write, verify
+  appform apply plan.json                       # exactly the reviewed plan, no prompt
+  appform apply --auto-approve --secrets-out .appform/secrets.json
+  appform apply --allow-replace --replace 'awx-prod/ci-*'   # rotate client credentials";
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  appform export --server awx-prod > appform/awx-prod.yaml
+  appform export --kind awx --url https://awx.example.com --token-env AWX_TOKEN \\
+      --server awx-prod --output appform/awx-prod.yaml
+  A value that looks like a secret is never written: it stays on the server, named on stderr.";
+
+const SANDBOX_EXAMPLES: &str = "Examples:
+  appform sandbox                               # prints the URLs and credentials to use
+  appform sandbox -c examples/                  # the servers a config names, on loopback
+  appform sandbox --state sandbox.json --latency 20ms --error-rate 0.05";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration without any network access; report every problem.
     Validate(ValidateArgs),
     /// Show, field by field, how the live servers differ from the configuration.
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
     /// Make the servers match the configuration (or a saved plan), then verify.
+    #[command(after_help = APPLY_EXAMPLES)]
     Apply(ApplyArgs),
     /// Merge JSON plans (for example the shards of a fleet) into one report.
     Report(ReportArgs),
     /// Write a server's live applications as config YAML (bootstrap from live).
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
     /// Print the JSON Schema (draft-07) of a config file.
     Schema,
-    /// Run the built-in AWX, TPP and WHM simulators on loopback until Ctrl-C.
+    /// Run the built-in AWX, AAP gateway, TPP and WHM simulators on loopback until Ctrl-C.
+    #[command(after_help = SANDBOX_EXAMPLES)]
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  appform completions bash > ~/.local/share/bash-completion/completions/appform\n  appform completions zsh > \"${fpath[1]}/_appform\"\n  appform completions fish > ~/.config/fish/completions/appform.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  appform man | man -l -\n  appform man --dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write appform.1 and appform-COMMAND.1 into this existing directory
+    /// instead of printing appform.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `--kind` of `export`: the server kinds, as the command line spells them.
@@ -93,7 +146,7 @@ pub enum ApplyFormat {
 pub enum Format {
     Text,
     Json,
-    /// A pull-request comment (plan only).
+    /// A pull-request or issue comment (GitHub/GitLab markdown).
     Markdown,
 }
 
@@ -130,6 +183,8 @@ pub struct PlanArgs {
     pub config: ConfigArg,
     #[command(flatten)]
     pub servers: ServerArgs,
+    /// How to print the plan: text for a terminal, JSON for tools, markdown
+    /// for a pull-request comment (`--max-bytes` per server).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Also write the JSON plan to FILE, for `appform apply FILE`.
@@ -167,7 +222,7 @@ pub struct PlanArgs {
     pub fail_on: Option<FailOn>,
 }
 
-/// `plan --fail-on`: which changes make the exit code 2.
+/// `plan --fail-on`, `report --fail-on`: which changes make the exit code 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     Changes,
@@ -221,6 +276,7 @@ pub struct ApplyArgs {
     /// Create confidential apps without keeping their secrets.
     #[arg(long)]
     pub discard_secrets: bool,
+    /// How to print the apply report: text, or JSON (the report and the plan it carried out).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
     pub format: ApplyFormat,
 }
@@ -315,11 +371,26 @@ pub struct ReportArgs {
     /// JSON plans written by `appform plan --out` (or `--format json`).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// How to print the merged plan: text for a terminal, JSON for tools,
+    /// markdown for a pull-request or issue comment.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// With `--format markdown`: the most bytes shown per server.
     #[arg(long, default_value_t = 60_000, value_name = "N")]
     pub max_bytes: usize,
+    /// Exit 2 when the plans hold changes (0: none, 1: a server failed, 3: blocked).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Exit 2 only for these changes: `changes` (any, like
+    /// --detailed-exitcode) or `drift` (made on the servers; the plans must
+    /// have been made with --baseline).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        conflicts_with = "detailed_exitcode"
+    )]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, Args)]

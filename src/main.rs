@@ -46,6 +46,8 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(args, out),
         Command::Schema => commands::schema::run(),
         Command::Sandbox(args) => commands::sandbox::run(args, out),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args, out),
     };
     commands::exit(code)
 }

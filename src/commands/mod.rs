@@ -3,6 +3,7 @@
 //! `export` and `render`. Only here (and `main.rs`) is anything printed.
 
 pub mod apply;
+pub mod completions;
 pub mod export;
 pub mod plan;
 pub mod report;
@@ -108,6 +109,19 @@ impl Output {
 }
 
 pub use crate::ops::session::runtime;
+
+/// `--fail-on`, or `--detailed-exitcode` (any change), as the exit-code rule.
+fn exit_rule(
+    fail_on: Option<crate::cli::FailOn>,
+    detailed_exitcode: bool,
+) -> Option<crate::ops::plan::FailOn> {
+    use crate::cli::FailOn;
+    match fail_on {
+        Some(FailOn::Drift) => Some(crate::ops::plan::FailOn::Drift),
+        Some(FailOn::Changes) => Some(crate::ops::plan::FailOn::Changes),
+        None => detailed_exitcode.then_some(crate::ops::plan::FailOn::Changes),
+    }
+}
 
 pub fn exit(code: u8) -> ExitCode {
     ExitCode::from(code)

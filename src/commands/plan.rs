@@ -71,13 +71,8 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     code
 }
 
-/// `--fail-on`, or `--detailed-exitcode` (changes).
 fn fail_on(args: &PlanArgs) -> Option<ops::plan::FailOn> {
-    match args.fail_on {
-        Some(FailOn::Drift) => Some(ops::plan::FailOn::Drift),
-        Some(FailOn::Changes) => Some(ops::plan::FailOn::Changes),
-        None => args.detailed_exitcode.then_some(ops::plan::FailOn::Changes),
-    }
+    super::exit_rule(args.fail_on, args.detailed_exitcode)
 }
 
 /// `--baseline REF`: the configuration at REF, or the exit code after its

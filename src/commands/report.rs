@@ -3,7 +3,7 @@
 
 use super::session::read_plan;
 use super::{EXIT_ERROR, Output};
-use crate::cli::{Format, ReportArgs};
+use crate::cli::{FailOn, Format, ReportArgs};
 use crate::ops::plan::exit_code;
 use crate::plan;
 use crate::render;
@@ -20,12 +20,20 @@ pub fn run(args: &ReportArgs, out: Output) -> u8 {
         Ok(p) => p,
         Err(e) => return out.fail(&e),
     };
+    if args.fail_on == Some(FailOn::Drift) && merged.baseline.is_none() {
+        return out.fail(
+            "--fail-on drift needs plans made with --baseline REF (all against the same REF): without it, drift cannot be told from pending changes",
+        );
+    }
     match args.format {
         Format::Text => print!("{}", render::text::plan(out.stdout_style(), &merged)),
         Format::Json => print!("{}", render::json::plan(&merged)),
         Format::Markdown => print!("{}", render::markdown::plan(&merged, args.max_bytes)),
     }
-    let code = exit_code(&merged, None);
+    let code = exit_code(
+        &merged,
+        super::exit_rule(args.fail_on, args.detailed_exitcode),
+    );
     if code == EXIT_ERROR {
         out.error_text("some servers could not be planned (see their errors above)");
     }

@@ -553,4 +553,27 @@ fn report_merges_shards_with_their_origins() {
     assert_eq!(merged["baseline"]["reference"], "HEAD", "{merged}");
     assert_eq!(merged["summary"]["drift"], 1, "{merged}");
     assert_eq!(merged["summary"]["pending"], 1, "{merged}");
+    assert_eq!(out.status.code(), Some(0));
+    // `--fail-on drift`: the merged shards hold drift (exit 2); without
+    // the drifted shard, only a pending change is left (exit 0).
+    let fail_on_drift = |files: &[std::path::PathBuf]| {
+        crate::support::appform()
+            .args(["report", "--fail-on", "drift"])
+            .args(files)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(fail_on_drift(&shards), Some(2));
+    let pending_only: Vec<std::path::PathBuf> = shards
+        .iter()
+        .filter(|f| {
+            let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            v["summary"]["drift"] == 0
+        })
+        .cloned()
+        .collect();
+    assert!(!pending_only.is_empty() && pending_only.len() < shards.len());
+    assert_eq!(fail_on_drift(&pending_only), Some(0));
 }

@@ -236,6 +236,31 @@ fn shards_split_a_fleet_and_report_merges_them_back() {
         "{:?}",
         texts(&out)
     );
+    // The drift alarm reads the merged report's exit code, as `plan`'s.
+    let code = |extra: &[&str]| {
+        let out = appform()
+            .arg("report")
+            .args(&files)
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.code(), texts(&out).1)
+    };
+    assert_eq!(code(&[]).0, Some(0), "changes alone exit 0");
+    assert_eq!(code(&["--detailed-exitcode"]).0, Some(2));
+    assert_eq!(code(&["--fail-on", "changes"]).0, Some(2));
+    let (status, stderr) = code(&["--fail-on", "drift"]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--fail-on drift needs plans made with --baseline"),
+        "{stderr}"
+    );
+    let (status, stderr) = code(&["--fail-on", "changes", "--detailed-exitcode"]);
+    assert_eq!(
+        status,
+        Some(1),
+        "conflicting flags are a usage error: {stderr}"
+    );
 
     // The same shard twice is refused.
     let nonempty = files

@@ -11,6 +11,7 @@ mod awx_apply;
 mod awx_oracle;
 mod baseline;
 mod ci_output;
+mod cli_help;
 mod corpus;
 mod day2;
 mod discovery;
