@@ -193,6 +193,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error, 3: blocked).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// With --detailed-exitcode or --fail-on, accept a configuration that
+    /// names no servers (otherwise exit 1: an empty check must not pass).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// With `--format markdown`: the most bytes shown per server.
     #[arg(long, default_value_t = 60_000, value_name = "N")]
     pub max_bytes: usize,

@@ -110,6 +110,17 @@ impl Output {
 
 pub use crate::ops::session::runtime;
 
+/// The warning for a configuration that names no server: a plan of it says
+/// "No changes", which must not pass for a check of anything.
+fn no_servers(config: &crate::model::Config) -> String {
+    format!(
+        "the configuration at `{}` names no servers ({} file{} read), so nothing is checked; files in subdirectories are read, but a ConfigMap made with `kubectl create configmap --from-file=DIR` leaves them out",
+        config.root.display(),
+        config.sources.len(),
+        if config.sources.len() == 1 { "" } else { "s" }
+    )
+}
+
 /// `--fail-on`, or `--detailed-exitcode` (any change), as the exit-code rule.
 fn exit_rule(
     fail_on: Option<crate::cli::FailOn>,

@@ -18,6 +18,14 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let Some(config) = load_config(&args.config, out) else {
         return EXIT_ERROR;
     };
+    if config.servers.is_empty() {
+        out.warn(super::no_servers(&config));
+        if fail_on(args).is_some() && !args.allow_empty {
+            return out.fail(
+                "an exit code asked for (--detailed-exitcode, --fail-on) over no servers would say \"no changes\" about nothing; pass --allow-empty if an empty configuration is meant",
+            );
+        }
+    }
     let then = match load_baseline(args, out) {
         Ok(b) => b,
         Err(code) => return code,

@@ -9,6 +9,9 @@ pub fn run(args: &ValidateArgs, out: Output) -> u8 {
     };
     let instances: usize = cfg.servers.iter().map(|s| s.instances.len()).sum();
     let apps: usize = cfg.servers.iter().map(|s| s.apps.len()).sum();
+    if cfg.servers.is_empty() {
+        out.warn(super::no_servers(&cfg));
+    }
     println!(
         "Configuration is valid: {} file{}, {} server{} ({} instance{}), {} application{}.",
         cfg.sources.len(),

@@ -60,3 +60,42 @@ fn anchors_aliases_and_merge_keys_work() {
     let three = apps.iter().find(|a| a.key == "three").unwrap();
     assert_eq!(three.fields["authorization_grant_type"], "password");
 }
+
+/// A configuration that names no servers (a ConfigMap that lost its
+/// subdirectories, a wrong `-c`) warns on validate and plan, and an exit
+/// code asked for over it is an error unless `--allow-empty`: an empty check
+/// must never pass for a clean one.
+#[test]
+fn a_configuration_without_servers_warns_and_fails_an_exit_code_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "policy:\n  max_deletes: 3\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = appform()
+            .args(args)
+            .arg("-c")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let (_, stderr) = crate::support::texts(&out);
+        (out.status.code(), stderr)
+    };
+    for args in [&["validate"][..], &["plan"]] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains("names no servers"), "{args:?}: {stderr}");
+    }
+    for args in [
+        &["plan", "--detailed-exitcode"][..],
+        &["plan", "--fail-on", "changes"],
+    ] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("--allow-empty"), "{stderr}");
+    }
+    let (code, stderr) = run(&["plan", "--detailed-exitcode", "--allow-empty"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}

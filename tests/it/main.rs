@@ -23,6 +23,7 @@ mod gateway_contract;
 mod hostile;
 mod never_lose;
 mod odd_data;
+mod packaging;
 mod permissions;
 mod plan_snapshots;
 mod recipes;

@@ -5,7 +5,7 @@
 
 use crate::support::{appform, root, texts};
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub(crate) fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -21,7 +21,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 /// Moves the loopback ports the copied examples name (8043…) to free ones,
 /// keeping their order (fleet hosts sort by port), so two test runs on one
 /// machine never collide on the examples' fixed ports.
-fn move_to_free_ports(dir: &std::path::Path) {
+pub(crate) fn move_to_free_ports(dir: &std::path::Path) {
     fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
