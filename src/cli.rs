@@ -135,7 +135,7 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `apply` prints text or JSON.
+/// `apply` and `validate` print text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ApplyFormat {
     Text,
@@ -341,6 +341,11 @@ pub struct ConfigArg {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Text for people (diagnostics on stderr), or one JSON object on
+    /// stdout for tools: `valid`, the counts, `warnings` and every problem
+    /// with its `code`, `file`, `line`, `column`, `message` and `help`.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
 }
 
 /// `--shard I/N`.

@@ -167,6 +167,20 @@ impl SecretsFile {
         }
     }
 
+    /// A clear-text file inside a git work tree that does not ignore it:
+    /// the warning to print (an encrypted file may be committed).
+    pub fn unignored_warning(&self) -> Option<String> {
+        if self.sealed.is_some() {
+            return None;
+        }
+        let top = crate::config::git::unignored_in_work_tree(&self.path)?;
+        Some(format!(
+            "--secrets-out `{}` is inside the git work tree `{}`, which does not ignore it: client secrets written there would be one `git add` away from the repository; add it to .gitignore, write it outside the work tree, or encrypt it with --secrets-recipient",
+            self.path.display(),
+            top.display()
+        ))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

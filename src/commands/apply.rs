@@ -52,6 +52,12 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         Ok(f) => f,
         Err(e) => return out.fail(&e),
     };
+    if let Some(warning) = secrets_file
+        .as_ref()
+        .and_then(SecretsFile::unignored_warning)
+    {
+        out.warn_always(&warning);
+    }
     let unreviewed = saved_plan
         .as_ref()
         .map(saved::unreviewed)

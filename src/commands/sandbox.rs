@@ -80,8 +80,8 @@ pub fn run(args: &SandboxArgs, out: Output) -> u8 {
     EXIT_OK
 }
 
-/// One line per simulator, then how to log in. With a config, the
-/// credentials are the config's own and are not printed.
+/// One line per simulator, then how to log in: the sandbox's own
+/// credentials, which a config's are added to (never printed).
 fn print_servers(sandbox: &Sandbox, from_config: bool) {
     let mut kinds = Vec::new();
     for running in &sandbox.running {
@@ -91,13 +91,14 @@ fn print_servers(sandbox: &Sandbox, from_config: bool) {
             kinds.push(kind);
         }
     }
-    if from_config {
-        println!(
-            "  Credentials: those of the config (an `env:` reference that is not set gets the sandbox's default)."
-        );
-        return;
-    }
     for kind in kinds {
         println!("  {}", crate::sandbox::fleet::default_login(kind));
+    }
+    if from_config {
+        println!(
+            "  and the config's own credentials (not printed; an `env:` reference that is not set gets the token `{}` or the password `{}`; a config that logs in as `admin` with another password replaces admin's).",
+            crate::sandbox::from_config::SANDBOX_TOKEN,
+            crate::sandbox::from_config::SANDBOX_PASSWORD
+        );
     }
 }

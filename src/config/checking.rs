@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::parallel;
 use super::problem::{Code, ConfigErrors, Problem, SharedText};
 use super::source::{self, Span};
-use super::validate::{self, FileInput, check_file};
+use super::validate::{self, FileInput, ServerHost, check_file};
 use super::{Discovery, utf8_text};
 use crate::model::{Config, Policy, Server, SourceText};
 
@@ -43,7 +43,7 @@ pub(super) fn check_files(
     let numbered = number(read, &paths);
     let checked = check_all(numbered.to_check, root).map_err(internal)?;
     let mut merged = merge(numbered.per_file, checked);
-    duplicate_urls(&merged.servers, &numbered.shared, &mut merged.problems);
+    duplicate_urls(&merged.hosts, &numbered.shared, &mut merged.problems);
     if discovery == Discovery::SkipUnrelated
         && numbered.sources.is_empty()
         && merged.problems.is_empty()
@@ -249,6 +249,8 @@ struct Merged {
     policy: Option<Policy>,
     /// By name: the server, its source index and its span.
     servers: BTreeMap<String, (Server, usize, Span)>,
+    /// Every host of every server (valid or not), with its file's index.
+    hosts: Vec<(ServerHost, usize)>,
 }
 
 /// One `policy`, each server defined in one file.
@@ -258,6 +260,7 @@ fn merge(per_file: Vec<(Vec<Problem>, Option<String>)>, checked: Vec<Checked>) -
         warnings: Vec::new(),
         policy: None,
         servers: BTreeMap::new(),
+        hosts: Vec::new(),
     };
     let mut checked = checked.into_iter().peekable();
     let mut policy_file: Option<String> = None;
@@ -273,6 +276,8 @@ fn merge(per_file: Vec<(Vec<Problem>, Option<String>)>, checked: Vec<Checked>) -
         out.problems.extend(file.problems);
         out.warnings.extend(file.warnings);
         let parts = file.parts;
+        out.hosts
+            .extend(parts.hosts.into_iter().map(|h| (h, file.index)));
         if let Some(span) = parts.policy_key {
             match &policy_file {
                 Some(first) => out.problems.push(
@@ -325,28 +330,28 @@ fn merge(per_file: Vec<(Vec<Problem>, Option<String>)>, checked: Vec<Checked>) -
 /// (Instance names are unique across servers: `@` is not allowed in server
 /// names, so only URL reuse is checked.)
 fn duplicate_urls(
-    servers: &BTreeMap<String, (Server, usize, Span)>,
+    hosts: &[(ServerHost, usize)],
     shared: &[SharedText],
     problems: &mut Vec<Problem>,
 ) {
-    let mut by_url: BTreeMap<String, String> = BTreeMap::new();
-    for (server, index, span) in servers.values() {
-        for inst in &server.instances {
-            let previous =
-                by_url.insert(format!("{}|{}", server.kind, inst.url), server.name.clone());
-            if let (Some(other), Some(src)) = (previous, shared.get(*index)) {
-                problems.push(
-                    Problem::new(
-                        Code::DuplicateUrl,
-                        format!(
-                            "servers `{other}` and `{}` both manage {} at {}",
-                            server.name, server.kind, inst.url
-                        ),
-                    )
-                    .at(src, *span, "same host as another server")
-                    .help("two entries for one host would fight over its applications; merge them"),
-                );
+    let mut by_url: BTreeMap<String, &str> = BTreeMap::new();
+    for (host, index) in hosts {
+        let previous = by_url.insert(format!("{}|{}", host.kind, host.url), &host.server);
+        if let (Some(other), Some(src)) = (previous, shared.get(*index)) {
+            if other == host.server {
+                continue; // a host listed twice in one `urls`: reported there
             }
+            problems.push(
+                Problem::new(
+                    Code::DuplicateUrl,
+                    format!(
+                        "servers `{other}` and `{}` both manage {} at {}",
+                        host.server, host.kind, host.url
+                    ),
+                )
+                .at(src, host.span, "same host as another server")
+                .help("two entries for one host would fight over its applications; merge them"),
+            );
         }
     }
 }

@@ -177,6 +177,27 @@ pub fn same_content_at(path: &Path, commit: &str) -> Result<(), String> {
     }
 }
 
+/// The top of the git work tree that `path` (a file to be written) lies in,
+/// when git does not ignore it there: `git add .` would pick it up. `None`
+/// outside any work tree, for an ignored path, or when git cannot tell.
+pub fn unignored_in_work_tree(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let dir = absolute.parent()?.ancestors().find(|d| d.is_dir())?;
+    if !inside_work_tree(dir) {
+        return None;
+    }
+    let target = absolute.to_str()?;
+    match git(dir, &["check-ignore", "-q", "--", target], None) {
+        Ok(_) => None,
+        // Exit 1 (not ignored) says nothing on stderr; a failure does.
+        Err(GitFailure::Status(m)) if m.trim().is_empty() => {
+            let top = git(dir, &["rev-parse", "--show-toplevel"], None).ok()?;
+            Some(PathBuf::from(String::from_utf8_lossy(&top).trim()))
+        }
+        Err(_) => None,
+    }
+}
+
 /// Whether `dir` is inside a git work tree.
 fn inside_work_tree(dir: &Path) -> bool {
     git(dir, &["rev-parse", "--is-inside-work-tree"], None)

@@ -93,6 +93,9 @@ pub struct TransportError {
     pub message: String,
     /// The server may have acted on it (timeout or reset after sending).
     pub ambiguous: bool,
+    /// Sending it again cannot help (the URL's scheme does not match what
+    /// the server speaks).
+    pub permanent: bool,
 }
 
 #[derive(Clone)]
@@ -221,7 +224,7 @@ impl Http {
                     tokio::time::sleep(wait).await;
                 }
                 Ok(reply) => return Ok(reply),
-                Err(e) if retries_left => {
+                Err(e) if retries_left && !e.permanent => {
                     let wait = backoff(attempt, None);
                     if !self.may_wait(started, wait) {
                         return Err(self.past_deadline(&method, &url, wait, &e.message));
@@ -254,6 +257,7 @@ impl Http {
             // What was last seen is an answer or a failure without one: as
             // ambiguous as a timeout, which the caller reads again after.
             ambiguous: true,
+            permanent: false,
         }
     }
 
@@ -270,6 +274,7 @@ impl Http {
             url: url.to_string(),
             message,
             ambiguous,
+            permanent: false,
         };
         let _permit = self
             .limiter
@@ -318,6 +323,15 @@ impl Http {
         }
         let started = Instant::now();
         let mut response = request.send().await.map_err(|e| {
+            // A server that has answered this run speaks the URL's scheme.
+            let answered_before = self.received.load(Ordering::Relaxed) > 0;
+            if let Some(mismatch) = scheme_mismatch(&e, url).filter(|_| !answered_before) {
+                logging::log(1, || format!("{method} {url} -> {mismatch}"));
+                return TransportError {
+                    permanent: true,
+                    ..fail(mismatch, false)
+                };
+            }
             let ambiguous = !e.is_connect() && !e.is_builder();
             let message = describe_send_error(&e);
             // `-v` shows every request, also the ones that got no answer.
@@ -408,14 +422,75 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     }
 }
 
+/// What went wrong, without reqwest's "error sending request for url (…)",
+/// which would repeat the URL the caller already names.
 fn describe_send_error(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        format!("cannot connect: {}", error_chain(e))
-    } else {
-        error_chain(e)
+        return "timed out".into();
     }
+    let causes = match std::error::Error::source(e) {
+        Some(source) => error_chain(source),
+        None => e.to_string(),
+    };
+    if e.is_connect() {
+        match innermost_io_error(e).map(|io| io.kind()) {
+            Some(std::io::ErrorKind::ConnectionRefused) => {
+                "cannot connect: connection refused (is the server up, and the port right?)".into()
+            }
+            _ => format!("cannot connect: {}", innermost(e)),
+        }
+    } else {
+        causes
+    }
+}
+
+/// The URL's scheme does not match what the server speaks: `https://` to a
+/// plain http server (its answer is not a TLS record) or `http://` to a TLS
+/// port (the answer is a TLS alert, or the server hangs up on plain text).
+/// One short line; sending again would not help. Only asked while the
+/// server has not answered anything yet in this run: a plain http server
+/// that closes a kept-alive connection later is not mistaken for TLS.
+fn scheme_mismatch(e: &reqwest::Error, url: &str) -> Option<String> {
+    let chain = error_chain(e);
+    if url.starts_with("https://")
+        && (chain.contains("InvalidContentType") || chain.contains("corrupt message"))
+    {
+        return Some(
+            "the server speaks plain http, not TLS: use http:// in `url` (with `allow_insecure_http` beyond loopback)".into(),
+        );
+    }
+    let tls_answer = chain.contains("invalid HTTP version parsed")
+        || chain.contains("received HTTP/0.9")
+        || chain.contains("connection closed before message completed");
+    if url.starts_with("http://") && tls_answer && !e.is_timeout() {
+        return Some(
+            "the server expects TLS (it did not answer plain http): use https:// in `url`".into(),
+        );
+    }
+    None
+}
+
+fn innermost_io_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            found = Some(io);
+        }
+        source = s.source();
+    }
+    found
+}
+
+/// The last cause in the chain: the one that says what happened.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
 }
 
 /// The error and its causes, joined: reqwest's own Display hides the cause.

@@ -310,7 +310,7 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
     let i = plan.instances;
     let _ = writeln!(
         out,
-        "\nInstances: {} in sync, {} drifted, {} failed.",
+        "\nInstances: {} in sync, {} with changes, {} failed.",
         i.in_sync, i.drifted, i.failed
     );
     if !plan.blocked.is_empty() {

@@ -388,7 +388,7 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
         let i = crate::plan::instance_counts(&plan.servers);
         let _ = writeln!(
             out,
-            "Instances: {} in sync, {} drifted, {} failed.",
+            "Instances: {} in sync, {} with changes, {} failed.",
             i.in_sync, i.drifted, i.failed
         );
     }

@@ -195,10 +195,8 @@ pub fn default_login(kind: Kind) -> String {
             let (user, (token, password)) = whm
                 .users
                 .iter()
-                .next()
-                .map_or((String::new(), (String::new(), String::new())), |(u, c)| {
-                    (u.clone(), c.clone())
-                });
+                .find_map(|(u, logins)| Some((u.clone(), logins.first()?.clone())))
+                .unwrap_or_default();
             format!(
                 "WHM: user {user}: API token {token} (Authorization: whm {user}:TOKEN), or Basic {user} / {password}"
             )

@@ -91,7 +91,8 @@ pub fn specs_for<'a>(
     Ok(specs)
 }
 
-/// Simulator options whose users and tokens are the config's credentials.
+/// Simulator options that accept the config's credentials besides the
+/// sandbox's own (the ones `appform sandbox` prints).
 fn login_for(
     kind: Kind,
     auth: &Auth,
@@ -104,7 +105,7 @@ fn login_for(
         Kind::Awx => {
             let mut options = AwxOptions::default();
             match auth {
-                Auth::Token { token, .. } => options.admin_tokens = vec![secret(token, "token")?],
+                Auth::Token { token, .. } => options.admin_tokens.push(secret(token, "token")?),
                 Auth::Basic { username, password } => {
                     options.admin_username = secrets.credential(username, "username")?;
                     options.admin_password = secret(password, "password")?;
@@ -116,7 +117,7 @@ fn login_for(
         Kind::Gateway => {
             let mut options = GatewayOptions::default();
             match auth {
-                Auth::Token { token, .. } => options.admin_tokens = vec![secret(token, "token")?],
+                Auth::Token { token, .. } => options.admin_tokens.push(secret(token, "token")?),
                 Auth::Basic { username, password } => {
                     options.admin_username = secrets.credential(username, "username")?;
                     options.admin_password = secret(password, "password")?;
@@ -128,7 +129,7 @@ fn login_for(
         Kind::Tpp => {
             let mut options = TppOptions::default();
             match auth {
-                Auth::Token { token, .. } => options.static_tokens = vec![secret(token, "token")?],
+                Auth::Token { token, .. } => options.static_tokens.push(secret(token, "token")?),
                 Auth::TppPassword {
                     username, password, ..
                 } => {
@@ -157,7 +158,11 @@ fn login_for(
                 ),
                 _ => ("root".into(), String::new(), String::new()),
             };
-            options.users.insert(user, (token, password));
+            options
+                .users
+                .entry(user)
+                .or_default()
+                .push((token, password));
             SimOptions::Whm(options)
         }
     })

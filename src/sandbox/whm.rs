@@ -22,8 +22,9 @@ use super::http::LoggedRequest;
 
 #[derive(Debug, Clone)]
 pub struct WhmOptions {
-    /// WHM users: name → (API token, password).
-    pub users: BTreeMap<String, (String, String)>,
+    /// WHM users: name → the (API token, password) pairs it logs in with
+    /// (an empty one is never accepted).
+    pub users: BTreeMap<String, Vec<(String, String)>>,
     /// Seed of the list order shuffle.
     pub seed: u64,
 }
@@ -33,7 +34,7 @@ impl Default for WhmOptions {
         WhmOptions {
             users: [(
                 "root".to_string(),
-                ("sandbox-whm-token".to_string(), "password".to_string()),
+                vec![("sandbox-whm-token".to_string(), "password".to_string())],
             )]
             .into_iter()
             .collect(),
@@ -159,16 +160,16 @@ fn authenticate(inner: &Inner, headers: &HeaderMap) -> Option<String> {
     let (scheme, rest) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("whm") {
         let (user, token) = rest.trim().split_once(':')?;
-        let (t, _) = inner.options.users.get(user)?;
-        (!token.is_empty() && t == token).then(|| user.to_string())
+        let logins = inner.options.users.get(user)?;
+        (!token.is_empty() && logins.iter().any(|(t, _)| t == token)).then(|| user.to_string())
     } else if scheme.eq_ignore_ascii_case("basic") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(rest.trim())
             .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (user, pass) = decoded.split_once(':')?;
-        let (_, p) = inner.options.users.get(user)?;
-        (p == pass).then(|| user.to_string())
+        let logins = inner.options.users.get(user)?;
+        (!pass.is_empty() && logins.iter().any(|(_, p)| p == pass)).then(|| user.to_string())
     } else {
         None
     }

@@ -1019,3 +1019,36 @@ fn the_json_apply_report_has_counts_and_the_servers_that_failed() {
             .starts_with("Apply failed: 1 succeeded, 1 failed")
     );
 }
+
+#[test]
+fn secrets_out_inside_a_git_work_tree_warns_unless_git_ignores_it() {
+    let world = AwxWorld::new();
+    world.write_config("", GRAFANA);
+    crate::baseline::git(world.dir.path(), &["init", "-q"]);
+    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
+    let out = world
+        .cmd(&["--quiet", "apply", "--auto-approve", &secrets_out])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning: --secrets-out `")
+            && stderr.contains("which does not ignore it")
+            && stderr.contains(".gitignore"),
+        "warned even with --quiet: {stderr}"
+    );
+    assert!(world.path("secrets.json").exists());
+
+    // Ignored by the repository: no warning.
+    std::fs::write(world.path(".gitignore"), ".appform/\nsecrets*.json\n").unwrap();
+    world.write_config("", &format!("{GRAFANA}{CLI}"));
+    let out = world
+        .cmd(&["apply", "--auto-approve", &secrets_out])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stderr.contains("--secrets-out"), "{stderr}");
+    world.assert_converged();
+}

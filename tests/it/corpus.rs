@@ -105,6 +105,58 @@ fn validate_exits_1_on_every_corpus_case() {
     }
 }
 
+#[test]
+fn validate_format_json_lists_every_corpus_problem_where_text_shows_it() {
+    for case in cases() {
+        let out = appform()
+            .args(["validate", "--format", "json", "-c"])
+            .arg(&case)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", case.display());
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: stdout is one JSON object: {e}", case.display()));
+        assert_eq!(report["valid"], false);
+        let actual: BTreeSet<_> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                assert!(p["message"].as_str().is_some_and(|m| !m.is_empty()), "{p}");
+                (
+                    p["code"].as_str().unwrap().to_string(),
+                    p["file"].as_str().unwrap_or_default().to_string(),
+                    p["line"].as_u64().unwrap_or(0) as usize,
+                    p["column"].as_u64().unwrap_or(0) as usize,
+                )
+            })
+            .collect();
+        assert_eq!(actual, expectations(&case), "{}", case.display());
+    }
+}
+
+#[test]
+fn validate_format_json_of_the_examples_counts_what_text_counts() {
+    let out = appform()
+        .args(["validate", "--format", "json", "-c", "examples"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = appform()
+        .args(["validate", "-c", "examples"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let expected = format!(
+        "Configuration is valid: {} files, {} servers ({} instances), {} applications.",
+        report["files"], report["servers"], report["instances"], report["applications"]
+    );
+    assert_eq!(text.trim(), expected);
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["problems"], serde_json::json!([]));
+}
+
 fn single_problem(dir: &Path, file: &str, bytes: &[u8]) -> (String, String, usize, usize, String) {
     let path = dir.join(file);
     std::fs::write(&path, bytes).unwrap();

@@ -278,3 +278,84 @@ fn the_sandbox_refuses_a_config_with_a_real_server_url() {
         "{stderr}"
     );
 }
+
+/// The HTTP status of `GET url` with `authorization`.
+fn status_with(url: &str, authorization: &str) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .header("authorization", authorization)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+#[test]
+fn the_sandbox_accepts_the_credentials_its_banner_prints_with_and_without_a_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (awx_port, whm_port) = (support::closed_port(), support::closed_port());
+    std::fs::write(
+        dir.path().join("appform.yaml"),
+        format!(
+            "servers:\n  awx:\n    awx:\n      url: http://127.0.0.1:{awx_port}\n      auth: {{token: env:APPFORM_TEST_AWX_TOKEN}}\n      applications: {{}}\n  whm:\n    whm:\n      url: http://127.0.0.1:{whm_port}\n      auth: {{username: root, token: env:APPFORM_TEST_WHM_TOKEN}}\n      applications: {{}}\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("appform.yaml");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("appform"))
+        .args(["sandbox", "-c", config.to_str().unwrap()])
+        .env("APPFORM_TEST_AWX_TOKEN", "config-awx-token")
+        .env("APPFORM_TEST_WHM_TOKEN", "config-whm-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(Some(child));
+    let banner: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map(|l| l.unwrap())
+        .take_while(|l| !l.starts_with("Press Ctrl-C"))
+        .collect();
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains("API token sandbox-whm-token")
+            && banner.contains("Bearer token: sandbox-awx-token")
+            && banner.contains("the config's own credentials (not printed"),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains("config-whm-token"),
+        "never printed: {banner}"
+    );
+
+    let whm =
+        format!("http://127.0.0.1:{whm_port}/json-api/get_connected_applications?api.version=1");
+    let awx = format!("http://127.0.0.1:{awx_port}/api/v2/me/");
+    // The banner's credentials…
+    assert_eq!(status_with(&whm, "whm root:sandbox-whm-token"), 200);
+    assert_eq!(status_with(&whm, &basic("root", "password")), 200);
+    assert_eq!(status_with(&awx, "Bearer sandbox-awx-token"), 200);
+    // …and the config's.
+    assert_eq!(status_with(&whm, "whm root:config-whm-token"), 200);
+    assert_eq!(status_with(&awx, "Bearer config-awx-token"), 200);
+    // Nothing else.
+    assert_eq!(status_with(&whm, "whm root:sandbox-awx-token"), 401);
+    assert_eq!(status_with(&awx, "Bearer wrong"), 401);
+    stop(running, "TERM");
+}

@@ -129,3 +129,63 @@ fn https_with_a_ca_file_without_it_and_with_verification_off() {
         "{stderr}"
     );
 }
+
+/// The server's error line in a plan's text output.
+fn error_line(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.contains("error"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_scheme_that_does_not_match_the_server_says_so_in_one_short_line_without_retrying() {
+    // https:// to a server that speaks plain http.
+    let sim = appform::sandbox::awx::AwxSim::new(appform::sandbox::awx::AwxOptions::default());
+    let plain = crate::support::serve(sim.router());
+    let https_to_http = config(&plain.url().replace("http://", "https://"), "");
+    let out = run(&https_to_http, &["plan", "-v"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let line = error_line(&stdout);
+    assert!(
+        line.contains("speaks plain http") && line.contains("use http://"),
+        "{line}"
+    );
+    assert!(line.len() < 220, "one short line: {line}");
+    assert_eq!(line.matches("127.0.0.1").count(), 1, "the URL once: {line}");
+    assert!(!stderr.contains("retrying"), "not retried: {stderr}");
+
+    // http:// to a TLS server.
+    let tls = serve_tls(sim.router());
+    let http_to_https = config(&tls.replace("https://", "http://"), "");
+    let out = run(&http_to_https, &["plan", "-v"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let line = error_line(&stdout);
+    assert!(
+        line.contains("expects TLS") && line.contains("use https://"),
+        "{line}"
+    );
+    assert!(line.len() < 220, "one short line: {line}");
+    assert!(!stderr.contains("retrying"), "not retried: {stderr}");
+}
+
+#[test]
+fn a_server_that_is_down_is_named_once_in_a_short_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = config(&format!("http://127.0.0.1:{port}"), "");
+    let out = run(&down, &["plan", "--max-retries", "0"]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let line = error_line(&stdout);
+    assert_eq!(line.matches("127.0.0.1").count(), 1, "the URL once: {line}");
+    assert!(line.contains("connection refused"), "{line}");
+    assert!(line.len() < 200, "short: {line}");
+}

@@ -31,7 +31,7 @@ fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachabl
             users: if i == 5 {
                 [(
                     "root".to_string(),
-                    ("another-token".to_string(), "x".to_string()),
+                    vec![("another-token".to_string(), "x".to_string())],
                 )]
                 .into_iter()
                 .collect()
@@ -113,7 +113,7 @@ fn a_fleet_with_different_drift_is_planned_per_host_and_converged_where_reachabl
         "{s5}"
     );
     assert!(
-        stdout.contains("Instances: 3 in sync, 2 drifted, 1 failed."),
+        stdout.contains("Instances: 3 in sync, 2 with changes, 1 failed."),
         "{stdout}"
     );
 

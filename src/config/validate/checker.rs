@@ -27,6 +27,10 @@ pub(super) struct Checker<'a, 'i> {
     /// lives). Every application looks up its own spans by path, so a linear
     /// scan of its server's `applications` would make checking quadratic.
     pub(super) key_index: RefCell<HashMap<usize, HashMap<String, usize>>>,
+    /// Every host a server names with a valid URL, also of servers that
+    /// have other problems: two servers at one URL are reported in the same
+    /// run as everything else.
+    pub(super) hosts: Vec<super::ServerHost>,
 }
 
 /// Mappings with more keys than this get an index on their first lookup.
@@ -48,6 +52,7 @@ impl<'a, 'i> Checker<'a, 'i> {
             problems,
             warnings,
             key_index: RefCell::default(),
+            hosts: Vec::new(),
         }
     }
 

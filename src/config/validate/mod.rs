@@ -33,6 +33,18 @@ pub struct FileParts {
     pub policy: Option<Policy>,
     /// The servers that are valid.
     pub servers: Vec<Server>,
+    /// Every host with a valid URL, of valid servers and of the others.
+    pub hosts: Vec<ServerHost>,
+}
+
+/// One host a server manages, by its normalized URL.
+#[derive(Debug, Clone)]
+pub struct ServerHost {
+    pub server: String,
+    pub kind: crate::model::Kind,
+    pub url: String,
+    /// The URL's place in its file.
+    pub span: Span,
 }
 
 /// Everything `check_file` needs about one file.
@@ -105,5 +117,6 @@ pub fn check_file(
             parts.servers.push(s);
         }
     }
+    parts.hosts = std::mem::take(&mut cx.hosts);
     parts
 }

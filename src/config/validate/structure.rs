@@ -239,13 +239,13 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
             format!("{place}: expected {expected}, found {found}"),
         )
         .at(input.source, span, format!("expected {expected}"))
-        .help("see schema.json for the shape of each key"),
+        .help("`appform schema` prints the shape of each key"),
         DeErrorKind::InvalidValue { found, expected } => Problem::new(
             Code::InvalidValue,
             format!("{place}: {found} is not valid here, expected {expected}"),
         )
         .at(input.source, span, format!("expected {expected}"))
-        .help("see schema.json for the allowed values"),
+        .help("`appform schema` lists the allowed values"),
         DeErrorKind::Custom(msg) => {
             let (code, help) = if err.path.len() == 2
                 && matches!(err.path.first(), Some(PathSeg::Key(k)) if k == "servers")
@@ -257,7 +257,7 @@ fn de_problem(err: &DeError, input: &FileInput<'_>) -> Problem {
             } else {
                 (
                     Code::InvalidValue,
-                    "see schema.json for the shape of each key",
+                    "`appform schema` prints the shape of each key",
                 )
             };
             Problem::new(code, format!("{place}: {msg}"))

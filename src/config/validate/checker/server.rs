@@ -140,6 +140,15 @@ impl Checker<'_, '_> {
         })
     }
 
+    fn note_host(&mut self, server: &str, kind: Kind, url: &str, span: Span) {
+        self.hosts.push(crate::config::validate::ServerHost {
+            server: server.to_string(),
+            kind,
+            url: url.to_string(),
+            span,
+        });
+    }
+
     pub(in crate::config::validate) fn common<Au, Ap>(
         &mut self,
         name: &str,
@@ -177,6 +186,7 @@ impl Checker<'_, '_> {
             (Some(url), None) => {
                 let span = self.value_span(&["servers", name, k, "url"]);
                 if let Some(u) = self.check_server_url(url, span, allow_http) {
+                    self.note_host(name, kind, &u.0, span);
                     instances.push(Instance {
                         name: name.to_string(),
                         url: u.0,
@@ -209,6 +219,7 @@ impl Checker<'_, '_> {
                             );
                             continue;
                         }
+                        self.note_host(name, kind, &u, span);
                         instances.push(Instance {
                             name: instance,
                             url: u,
