@@ -114,7 +114,7 @@ pub use crate::ops::session::runtime;
 /// "No changes", which must not pass for a check of anything.
 fn no_servers(config: &crate::model::Config) -> String {
     format!(
-        "the configuration at `{}` names no servers ({} file{} read), so nothing is checked; files in subdirectories are read, but a ConfigMap made with `kubectl create configmap --from-file=DIR` leaves them out",
+        "the configuration at `{}` names no servers ({} file{} read), so nothing is checked; files in subdirectories are read too (a ConfigMap made with `kubectl create configmap --from-file=DIR` leaves them out)",
         config.root.display(),
         config.sources.len(),
         if config.sources.len() == 1 { "" } else { "s" }

@@ -57,6 +57,11 @@ pub fn run(
     };
     // From here on, servers with read-only `auth.plan` credentials use them.
     config.use_plan_credentials();
+    // The baseline's plan is made from what those credentials read: it must
+    // not take their missing write permission for a problem either.
+    if let Some(b) = baseline.as_mut() {
+        b.config.use_plan_credentials();
+    }
     let targets = session::select_targets(&config, &options.selection)?;
     let contacted: Vec<_> = targets
         .iter()

