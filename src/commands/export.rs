@@ -30,7 +30,13 @@ pub fn run(args: &ExportArgs, out: Output) -> u8 {
     match &args.output {
         None => print!("{}", exported.text),
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &exported.text) {
+            // `--output appform/awx-prod.yaml` in a new repository: the
+            // directory is made, as `--secrets-out` makes its own.
+            let made = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+                _ => Ok(()),
+            };
+            if let Err(e) = made.and_then(|()| std::fs::write(path, &exported.text)) {
                 return out.fail(format!("cannot write `{}`: {e}", path.display()));
             }
             out.info(&format!("Wrote {}.", path.display()));

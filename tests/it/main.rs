@@ -15,6 +15,7 @@ mod cli_help;
 mod corpus;
 mod day2;
 mod discovery;
+mod docs;
 mod examples;
 mod export_report;
 mod fault_convergence;
