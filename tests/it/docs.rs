@@ -179,3 +179,34 @@ fn no_document_points_outside_the_repository() {
         }
     }
 }
+
+/// Paths of the repository named in code spans (`docs/reference.md`,
+/// `examples/ci/…`): each exists, so no document sends a reader to a file
+/// the repository does not have.
+#[test]
+fn every_repository_path_a_document_names_exists() {
+    const TOP: &[&str] = &[
+        "docs/", "examples/", "tests/", "src/", "packaging/", "benches/", ".ci/", ".github/",
+    ];
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        for (i, span) in text.split('`').enumerate() {
+            if i % 2 == 0 || !TOP.iter().any(|t| span.starts_with(t)) {
+                continue;
+            }
+            // Globs, placeholders and command lines are not paths.
+            if span.contains(|c: char| c.is_whitespace() || "*<>{}$…|".contains(c)) {
+                continue;
+            }
+            let path = span.trim_end_matches(['.', ',', ':']);
+            checked += 1;
+            if !root().join(path).exists() {
+                missing.push(format!("{}: `{span}`", doc.display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    assert!(checked >= 20, "only {checked} paths checked");
+}
