@@ -186,7 +186,14 @@ fn no_document_points_outside_the_repository() {
 #[test]
 fn every_repository_path_a_document_names_exists() {
     const TOP: &[&str] = &[
-        "docs/", "examples/", "tests/", "src/", "packaging/", "benches/", ".ci/", ".github/",
+        "docs/",
+        "examples/",
+        "tests/",
+        "src/",
+        "packaging/",
+        "benches/",
+        ".ci/",
+        ".github/",
     ];
     let mut missing = Vec::new();
     let mut checked = 0;
