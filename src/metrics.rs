@@ -86,6 +86,19 @@ pub fn render<Op>(
     }
     let _ = writeln!(
         out,
+        "# HELP appform_deletes_in_use Deletes and replacements planned per server instance of applications with tokens that have not expired."
+    );
+    let _ = writeln!(out, "# TYPE appform_deletes_in_use gauge");
+    for sp in &plan.servers {
+        let n = sp.changes.iter().filter(|c| c.in_use.is_some()).count();
+        let _ = writeln!(
+            out,
+            "appform_deletes_in_use{{command=\"{command}\",instance=\"{}\"}} {n}",
+            label(&sp.server)
+        );
+    }
+    let _ = writeln!(
+        out,
         "# HELP appform_instance_planned 1 when the server instance could be read and planned, else 0."
     );
     let _ = writeln!(out, "# TYPE appform_instance_planned gauge");

@@ -198,6 +198,7 @@ impl Config {
 pub struct Policy {
     pub max_deletes: u32,
     pub max_change_ratio: f64,
+    pub delete_in_use: crate::config::raw::DeleteInUse,
 }
 
 impl Default for Policy {
@@ -205,6 +206,7 @@ impl Default for Policy {
         Policy {
             max_deletes: 5,
             max_change_ratio: 0.5,
+            delete_in_use: crate::config::raw::DeleteInUse::Block,
         }
     }
 }
@@ -364,6 +366,8 @@ pub struct DesiredApp {
     /// app found under one of them is renamed (or moved) in place, keeping its
     /// client id and secret.
     pub renamed_from: Vec<PreviousIdentity>,
+    /// AWX and gateway: `allow_delete_in_use: true`.
+    pub allow_delete_in_use: bool,
     pub origin: Origin,
 }
 
@@ -400,6 +404,10 @@ pub struct LiveApp {
     /// What the server's listing says the credentials may do to this app
     /// (AWX `summary_fields.user_capabilities`); `None` when it says nothing.
     pub capabilities: Option<Capabilities>,
+    /// AWX and the gateway: the listing's count of the app's OAuth2 tokens
+    /// (`summary_fields.tokens.count`, expired ones included); `None` when
+    /// the listing says nothing.
+    pub tokens: Option<u64>,
 }
 
 /// AWX `user_capabilities`: a write the listing marks false is refused (403).

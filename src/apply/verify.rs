@@ -127,6 +127,7 @@ mod tests {
                 fields: Default::default(),
             },
             yields_secret: false,
+            in_use: None,
         }
     }
 

@@ -31,6 +31,20 @@ pub struct RawPolicy {
     /// Largest share of changed applications on a server with at least 10 (default 0.5).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub max_change_ratio: Option<f64>,
+    /// A delete or replacement of an AWX or gateway application that still
+    /// has tokens that have not expired: `block` (default) stops the apply
+    /// before any write unless the app says `allow_delete_in_use: true` or
+    /// `--force`; `warn` only marks it in the plan.
+    pub delete_in_use: Option<DeleteInUse>,
+}
+
+/// `policy.delete_in_use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeleteInUse {
+    #[default]
+    Block,
+    Warn,
 }
 
 /// A server entry holds exactly one of `awx`, `gateway`, `tpp`, `whm`.
@@ -171,6 +185,9 @@ pub struct RawAwxApp {
     /// under one of them is renamed or moved in place (one PATCH), keeping its
     /// client id and secret.
     pub renamed_from: Option<Vec<RawPrevious>>,
+    /// Delete or replace it even while it has tokens that have not expired
+    /// (`policy.delete_in_use` otherwise blocks that).
+    pub allow_delete_in_use: Option<bool>,
 }
 
 /// An AAP platform gateway OAuth2 application. The key is its name unless
@@ -202,6 +219,9 @@ pub struct RawGatewayApp {
     /// Identities the application had before, as for AWX: renamed or moved in
     /// place, keeping its client id and secret.
     pub renamed_from: Option<Vec<RawPrevious>>,
+    /// Delete or replace it even while it has tokens that have not expired
+    /// (`policy.delete_in_use` otherwise blocks that).
+    pub allow_delete_in_use: Option<bool>,
 }
 
 /// The gateway's `algorithm` choices.

@@ -227,7 +227,58 @@ pub async fn fetch_and_plan<'a>(
         })
         .collect();
     let (plan, problems) = plan_from(config, &fetched, forced);
-    (fetched, plan::restrict(plan, config, apps), problems)
+    let mut plan = plan::restrict(plan, config, apps);
+    read_token_lists(config, &fetched, &mut plan).await;
+    (fetched, plan, problems)
+}
+
+/// The deletes and replacements of apps the listing counted tokens for: the
+/// token list of each tells the live ones from the expired (an app whose
+/// tokens all expired is not in use), and the policy is decided again. A
+/// list that cannot be read leaves the listing's count, with a note.
+async fn read_token_lists(config: &Config, fetched: &[Fetched<'_>], plan: &mut Plan) {
+    let mut changed = false;
+    for sp in &mut plan.servers {
+        let Some(client) = fetched
+            .iter()
+            .find(|f| f.target.instance.name == sp.server)
+            .and_then(|f| f.client.as_ref())
+        else {
+            continue;
+        };
+        for change in sp.changes.iter_mut().filter(|c| c.in_use.is_some()) {
+            let id = match &change.operation {
+                plan::Operation::Delete { id, .. } | plan::Operation::Replace { id, .. } => {
+                    id.clone()
+                }
+                _ => continue,
+            };
+            match client.live_tokens(&id).await {
+                None => {}
+                Some(Ok(read)) => {
+                    changed = true;
+                    if read.live == 0 {
+                        change.in_use = None;
+                    } else if let Some(u) = change.in_use.as_mut() {
+                        u.live_tokens = read.live;
+                        u.until = read.until;
+                    }
+                }
+                Some(Err(e)) => change.notes.push(format!(
+                    "its token list could not be read ({}): the listing's count of tokens, expired ones included, decides",
+                    e.headline()
+                )),
+            }
+        }
+    }
+    if changed {
+        let protected: Vec<_> = std::mem::take(&mut plan.blocked)
+            .into_iter()
+            .filter(|b| !b.is_policy())
+            .collect();
+        plan.blocked = plan::policy_violations(config, &plan.servers);
+        plan.blocked.extend(protected);
+    }
 }
 
 /// Ends every session (revokes tokens appform obtained). Each token that

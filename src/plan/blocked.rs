@@ -49,7 +49,11 @@ impl Serialize for Blocked {
 impl<'de> Deserialize<'de> for Blocked {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let message = String::deserialize(deserializer)?;
-        let policy = ["policy.max_deletes: ", "policy.max_change_ratio: "];
+        let policy = [
+            "policy.max_deletes: ",
+            "policy.max_change_ratio: ",
+            "policy.delete_in_use: ",
+        ];
         Ok(if policy.iter().any(|p| message.starts_with(p)) {
             Blocked::Policy(message)
         } else {

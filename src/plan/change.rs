@@ -126,11 +126,31 @@ pub struct Change<Op = Operation> {
     /// (changed in the config) (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<super::baseline::Origin>,
+    /// AWX and the gateway, a delete or a replacement: the app's OAuth2
+    /// tokens that have not expired (an extension of docs/reference.md §2.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use: Option<InUse>,
     #[serde(skip)]
     pub operation: Op,
     /// Whether the created app receives a client secret to capture (AWX confidential).
     #[serde(skip)]
     pub yields_secret: bool,
+}
+
+/// An application a delete or replacement would take away from its users:
+/// the tokens issued for it that are still valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InUse {
+    /// Tokens that have not expired (from the app's token list; the
+    /// listing's count, expired ones included, when the list was not read).
+    pub live_tokens: u64,
+    /// The latest `expires` among them, when the token list was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Whether the reviewed configuration allows it (`allow_delete_in_use:
+    /// true` on the app).
+    #[serde(default)]
+    pub allowed: bool,
 }
 
 impl<Op> Change<Op> {

@@ -222,7 +222,38 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
     unmatched(server, live, &resolved, &matcher.matched, &mut out);
     refuse_what_the_server_forbids(server, live, &mut out);
     decorate(server, live, &matcher.matched, &mut out);
+    mark_in_use(server, live, &mut out);
     out
+}
+
+/// Deletes and replacements of apps the listing says have tokens (AWX and
+/// the gateway count them, expired ones included): marked, so that the
+/// session reads those apps' token lists and the policy decides.
+fn mark_in_use(server: &Server, live: &LiveState, out: &mut Diff) {
+    for change in &mut out.changes {
+        let id = match &change.operation {
+            Operation::Delete { id, .. } | Operation::Replace { id, .. } => id,
+            _ => continue,
+        };
+        let Some(tokens) = live
+            .apps
+            .iter()
+            .find(|a| &a.id == id)
+            .and_then(|a| a.tokens)
+            .filter(|n| *n > 0)
+        else {
+            continue;
+        };
+        let allowed = server
+            .apps
+            .iter()
+            .any(|a| a.key == change.app && a.allow_delete_in_use);
+        change.in_use = Some(crate::plan::InUse {
+            live_tokens: tokens,
+            until: None,
+            allowed,
+        });
+    }
 }
 
 /// Changes the server's listing says these credentials may not make (AWX
@@ -324,6 +355,7 @@ fn delete_aside(
         )],
         operation: Operation::Delete { id: a.id.clone() },
         yields_secret: false,
+        in_use: None,
     });
 }
 
@@ -358,6 +390,7 @@ fn classify(
                 notes: Vec::new(),
                 operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
+                in_use: None,
             });
         }
         (Ensure::Present, None) => match create(server, live, app, target) {
@@ -467,6 +500,7 @@ fn create(
         origin: None,
         notes: Vec::new(),
         yields_secret: sem.yields_secret(&fields),
+        in_use: None,
         operation: Operation::Create {
             name: target.name.clone(),
             organization: target.organization,

@@ -13,7 +13,7 @@ pub use blocked::Blocked;
 
 use serde::{Deserialize, Serialize};
 
-pub use change::{Action, Change, FieldDiff, Operation, Reason, Reviewed};
+pub use change::{Action, Change, FieldDiff, InUse, Operation, Reason, Reviewed};
 pub use diff::{Diff, PlanProblem};
 pub use select::{app_globs, apps_matching_nothing, check_apps_match, restrict};
 
@@ -388,6 +388,25 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked
             "policy.max_deletes: {destructive} deletions and replacements planned, more than the {} allowed",
             config.policy.max_deletes
         )));
+    }
+    if config.policy.delete_in_use == crate::config::raw::DeleteInUse::Block {
+        for sp in servers {
+            for c in sp.changes.iter().filter(|c| {
+                c.in_use
+                    .as_ref()
+                    .is_some_and(|u| !u.allowed && u.live_tokens > 0)
+            }) {
+                let tokens = c.in_use.as_ref().map_or(0, |u| u.live_tokens);
+                out.push(Blocked::Policy(format!(
+                    "policy.delete_in_use: {}: `{}` would be {} while {tokens} token{} issued for it {} not expired (`allow_delete_in_use: true` on the app, or --force)",
+                    sp.server,
+                    c.label(),
+                    if c.action == Action::Replace { "replaced" } else { "deleted" },
+                    if tokens == 1 { "" } else { "s" },
+                    if tokens == 1 { "has" } else { "have" },
+                )));
+            }
+        }
     }
     for sp in servers {
         if sp.live < 10 {

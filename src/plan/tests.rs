@@ -33,6 +33,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         fields,
         unmanageable: None,
         capabilities: None,
+        tokens: None,
     }
 }
 

@@ -102,6 +102,57 @@ impl Awx {
 }
 
 impl Awx {
+    /// `/applications/<id>/tokens/`: the tokens that have not expired now.
+    /// A token whose `expires` is missing or unreadable counts as live (a
+    /// delete must never be waved through on a guess).
+    async fn live_tokens(&self, id: &str) -> Result<super::TokenUse, Error> {
+        const PAGE: usize = 200;
+        const MAX_PAGES: usize = 50;
+        let now = std::time::SystemTime::now();
+        let mut use_ = super::TokenUse {
+            live: 0,
+            until: None,
+        };
+        let mut latest: Option<std::time::SystemTime> = None;
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "{}?page_size={PAGE}&page={page}",
+                self.api(&format!("/applications/{id}/tokens/"))
+            );
+            let reply = self
+                .http
+                .send(Method::GET, &path, None, Retry::Idempotent)
+                .await
+                .map_err(|e| Error::unreachable(&e))?;
+            if !reply.is_success() {
+                return Err(Error::status(
+                    unexpected(&self.http, &Method::GET, &path, &reply),
+                    reply.status.as_u16(),
+                ));
+            }
+            let (count, results) =
+                page_of(&reply.body, "token").map_err(|e| Error::new(FailureKind::Malformed, e))?;
+            for token in &results {
+                let expires = token.get("expires").and_then(Value::as_str);
+                match expires.map(|e| (e, humantime::parse_rfc3339_weak(e))) {
+                    Some((_, Ok(when))) if when <= now => {}
+                    Some((text, Ok(when))) => {
+                        use_.live += 1;
+                        if latest.is_none_or(|l| when > l) {
+                            latest = Some(when);
+                            use_.until = Some(text.to_string());
+                        }
+                    }
+                    _ => use_.live += 1,
+                }
+            }
+            if results.is_empty() || page * PAGE >= count {
+                break;
+            }
+        }
+        Ok(use_)
+    }
+
     /// Looks an app up by (organization, name): the app and its client id.
     async fn find(
         &self,
@@ -389,6 +440,13 @@ impl super::Provider for Awx {
         names: &'a [String],
     ) -> Option<super::BoxFuture<'a, Result<LiveState, Error>>> {
         Some(Box::pin(Awx::fetch_named(self, names)))
+    }
+
+    fn live_tokens<'a>(
+        &'a self,
+        app_id: &'a str,
+    ) -> Option<super::BoxFuture<'a, Result<super::TokenUse, Error>>> {
+        Some(Box::pin(Awx::live_tokens(self, app_id)))
     }
 
     fn execute<'a>(

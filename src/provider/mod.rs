@@ -141,6 +141,14 @@ fn sanitized(e: Error, in_use: &[String]) -> Error {
     }
 }
 
+/// The tokens of one application that are still valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    pub live: u64,
+    /// The latest `expires` among them, as the server wrote it.
+    pub until: Option<String>,
+}
+
 /// A connected server instance. Every error it returns has the server's text
 /// sanitised ([`crate::redact::sanitize_server_text`]): the credentials in
 /// use redacted, control characters made visible.
@@ -177,6 +185,15 @@ pub(crate) trait Provider: Send + Sync {
         operation: &'a Operation,
         expected: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Applied, Error>>;
+    /// AWX and the gateway: the application's tokens that have not expired
+    /// (their number and the latest `expires`); `None` for kinds without
+    /// tokens of their own.
+    fn live_tokens<'a>(
+        &'a self,
+        _app_id: &'a str,
+    ) -> Option<BoxFuture<'a, Result<TokenUse, Error>>> {
+        None
+    }
     /// Ends the session (TPP revokes the token it obtained).
     fn close(&self) -> BoxFuture<'_, Result<(), NotRevoked>> {
         Box::pin(async { Ok(()) })
@@ -306,6 +323,13 @@ impl Client {
             }
         }
         self.fetch().await
+    }
+
+    /// The application's tokens that have not expired; `None` for kinds
+    /// without tokens of their own.
+    pub async fn live_tokens(&self, app_id: &str) -> Option<Result<TokenUse, Error>> {
+        let read = self.backend.live_tokens(app_id)?;
+        Some(read.await.map_err(|e| self.clean(e)))
     }
 
     /// Ends the session: revokes a token appform obtained.

@@ -47,6 +47,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
         match_key: name.clone(),
         unmanageable: LiveApp::unmanageable_name(&name),
         capabilities: None,
+        tokens: None,
         name: name.clone(),
         id: name,
         organization: None,

@@ -99,11 +99,18 @@ fn escape_html(text: &str) -> String {
 }
 
 /// The action column: `update`, or `update (drift)` with `--baseline`.
-fn action_cell(action: Action, origin: Option<crate::plan::baseline::Origin>) -> String {
-    match origin {
-        Some(o) => format!("{} ({})", action_word(action), o.word()),
-        None => action_word(action).to_string(),
+fn action_cell<Op>(
+    c: &crate::plan::Change<Op>,
+    origin: Option<crate::plan::baseline::Origin>,
+) -> String {
+    let mut cell = match origin {
+        Some(o) => format!("{} ({})", action_word(c.action), o.word()),
+        None => action_word(c.action).to_string(),
+    };
+    if let Some(u) = &c.in_use {
+        cell.push_str(&format!(" **{}**", escape(&super::in_use_words(u))));
     }
+    cell
 }
 
 fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
@@ -115,7 +122,7 @@ fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
                 "| {} | {} | {} | | | |",
                 symbol(c.action),
                 escape(&c.label()),
-                action_cell(c.action, c.origin)
+                action_cell(c, c.origin)
             ));
         }
         for f in fields {
@@ -132,7 +139,7 @@ fn rows<Op>(sp: &ServerPlan<Op>) -> Vec<String> {
                     "| {} | {} | {} | {field}{forces} | {before} | {after} |",
                     symbol(c.action),
                     escape(&c.label()),
-                    action_cell(c.action, f.origin.or(c.origin)),
+                    action_cell(c, f.origin.or(c.origin)),
                 )
             };
             // A list shows each element added or removed in a row of its own.

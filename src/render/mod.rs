@@ -58,6 +58,23 @@ pub(crate) fn list_changes<'a>(
     (extra(after, before), extra(before, after))
 }
 
+/// A delete or replacement of an app with tokens that have not expired, in
+/// words: `in use: 2 tokens valid until 3026-03-25T04:44:53Z`.
+pub fn in_use_words(u: &crate::plan::InUse) -> String {
+    let mut out = format!(
+        "in use: {} token{} not expired",
+        u.live_tokens,
+        if u.live_tokens == 1 { "" } else { "s" }
+    );
+    if let Some(until) = &u.until {
+        out.push_str(&format!(", the last valid until {until}"));
+    }
+    if u.allowed {
+        out.push_str(" (allowed: `allow_delete_in_use: true`)");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -268,6 +268,13 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
         {
             let _ = writeln!(out, "        {note}");
         }
+        if let Some(u) = &change.in_use {
+            let _ = writeln!(
+                out,
+                "        {}",
+                style.red(&printable(&super::in_use_words(u)))
+            );
+        }
         for note in &change.notes {
             let _ = writeln!(out, "        note: {}", printable(note));
         }

@@ -13,6 +13,7 @@ mod baseline;
 mod ci_output;
 mod cli_help;
 mod corpus;
+mod credential_lifecycle;
 mod day2;
 mod discovery;
 mod docs;

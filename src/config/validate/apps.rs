@@ -140,6 +140,7 @@ impl Checker<'_, '_> {
             ensure: raw.ensure.unwrap_or_default(),
             fields,
             renamed_from: Vec::new(),
+            allow_delete_in_use: false,
             origin: self.origin(span),
         })
     }
@@ -208,6 +209,7 @@ impl Checker<'_, '_> {
             ensure: raw.ensure.unwrap_or_default(),
             fields,
             renamed_from: Vec::new(),
+            allow_delete_in_use: false,
             origin: self.origin(span),
         })
     }

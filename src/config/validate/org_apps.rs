@@ -53,6 +53,7 @@ pub(super) struct OrgApp<'a> {
     pub skip_authorization: Option<bool>,
     pub description: &'a Option<String>,
     pub renamed_from: &'a Option<Vec<RawPrevious>>,
+    pub allow_delete_in_use: Option<bool>,
 }
 
 impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
@@ -67,6 +68,7 @@ impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
             skip_authorization: r.skip_authorization,
             description: &r.description,
             renamed_from: &r.renamed_from,
+            allow_delete_in_use: r.allow_delete_in_use,
         }
     }
 }
@@ -83,6 +85,7 @@ impl<'a> From<&'a raw::RawGatewayApp> for OrgApp<'a> {
             skip_authorization: r.skip_authorization,
             description: &r.description,
             renamed_from: &r.renamed_from,
+            allow_delete_in_use: r.allow_delete_in_use,
         }
     }
 }
@@ -275,6 +278,7 @@ impl Checker<'_, '_> {
             ensure: raw.ensure.unwrap_or_default(),
             fields,
             renamed_from,
+            allow_delete_in_use: raw.allow_delete_in_use.unwrap_or(false),
             origin: self.origin(span),
         })
     }

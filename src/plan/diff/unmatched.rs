@@ -42,6 +42,7 @@ pub(super) fn unmatched(
                 notes: same_name_elsewhere(c, resolved, live),
                 operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
+                in_use: None,
             });
         } else {
             out.unmanaged.push(c.name.clone());

@@ -183,6 +183,7 @@ pub(super) fn update_or_replace(
                 notes
             },
             yields_secret: semantics::of(server.kind).yields_secret(&merged),
+            in_use: None,
             operation: Operation::Replace {
                 id: live.id.clone(),
                 live_name: live.name.clone(),
@@ -214,6 +215,7 @@ pub(super) fn update_or_replace(
         notes,
         origin: None,
         yields_secret: false,
+        in_use: None,
         operation: Operation::Update {
             id: live.id.clone(),
             fields: body,

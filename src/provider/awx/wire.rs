@@ -118,6 +118,10 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
             edit: c.get("edit").and_then(Value::as_bool).unwrap_or(true),
             delete: c.get("delete").and_then(Value::as_bool).unwrap_or(true),
         });
+    let tokens = summary
+        .and_then(|s| s.get("tokens"))
+        .and_then(|t| t.get("count"))
+        .and_then(Value::as_u64);
     let id = id.to_string();
     Ok((
         LiveApp {
@@ -136,6 +140,7 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
             organization,
             fields,
             capabilities,
+            tokens,
         },
         org_name,
     ))

@@ -193,6 +193,7 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
         name: id.clone(),
         unmanageable: LiveApp::unmanageable_name(&id),
         capabilities: None,
+        tokens: None,
         id,
         organization: None,
         aside: None,

@@ -33,6 +33,7 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
                 notes: Vec::new(),
                 operation: Reviewed,
                 yields_secret: false,
+                in_use: None,
             })
             .collect(),
         noop: 0,

@@ -31,6 +31,7 @@ fn change(app: &str, action: Action, fields: Vec<FieldDiff>) -> Change<Reviewed>
         notes: vec![],
         operation: Reviewed,
         yields_secret: false,
+        in_use: None,
     }
 }
 

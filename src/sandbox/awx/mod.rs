@@ -397,6 +397,36 @@ impl AwxSim {
         value
     }
 
+    /// An access token of the admin for application `name`, expiring at
+    /// `expires` (RFC 3339), as a client's token request would leave it
+    /// (tests, the demo). `false` when there is no such application.
+    pub fn issue_app_token(&self, name: &str, expires: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(app) = inner
+            .state
+            .apps
+            .values()
+            .find(|a| a.name == name)
+            .map(|a| a.id)
+        else {
+            return false;
+        };
+        let token = Token {
+            id: inner.state.next_token,
+            token: random_token(30),
+            refresh_token: Some(random_token(30)),
+            user: 1,
+            application: Some(app),
+            scope: "read".into(),
+            description: String::new(),
+            created: now(),
+            expires: expires.to_string(),
+        };
+        inner.state.next_token += 1;
+        inner.state.tokens.push(token);
+        true
+    }
+
     /// Creates `count` applications named `<prefix>NNN` in organization 1 (benchmarks, tests).
     pub fn seed_apps(&self, prefix: &str, count: usize) {
         for i in 0..count {

@@ -187,6 +187,16 @@ pub(super) async fn handle(
     match (segments.as_slice(), &method) {
         (["applications"], &Method::GET) => list_apps(&inner, &path, &query),
         (["applications"], &Method::POST) => create(&mut inner, &body, principal.user),
+        (["applications", id, "tokens"], &Method::GET) => {
+            match id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| inner.state.apps.contains_key(id))
+            {
+                Some(id) => respond(StatusCode::OK, &app_tokens(&inner, id)),
+                None => detail(StatusCode::NOT_FOUND, APP_NOT_FOUND),
+            }
+        }
         (["applications", id], m) => {
             let Some(id) = id
                 .parse::<u64>()
@@ -251,6 +261,12 @@ fn app_json(inner: &Inner, id: u64, created: bool) -> Value {
         .get(&a.organization)
         .cloned()
         .unwrap_or_default();
+    let token_count = inner
+        .state
+        .tokens
+        .values()
+        .filter(|t| t.application == Some(id))
+        .count();
     let tokens: Vec<Value> = inner
         .state
         .tokens
@@ -278,7 +294,7 @@ fn app_json(inner: &Inner, id: u64, created: bool) -> Value {
         "summary_fields".into(),
         json!({
             "organization": {"id": a.organization, "name": org_name},
-            "tokens": {"count": tokens.len(), "results": tokens},
+            "tokens": {"count": token_count, "results": tokens},
         }),
     );
     for (k, v) in [
@@ -442,6 +458,12 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
             user,
             scope: scope.clone(),
             application: Some(app.id),
+            expires: Some(
+                humantime::format_rfc3339_micros(
+                    std::time::SystemTime::now() + std::time::Duration::from_secs(31_536_000),
+                )
+                .to_string(),
+            ),
         },
     );
     respond(
@@ -449,4 +471,20 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
         &json!({"access_token": access, "expires_in": 31_536_000, "token_type": "Bearer",
                 "scope": scope, "refresh_token": random_token(30)}),
     )
+}
+
+/// `/applications/<id>/tokens/`: the application's access tokens, masked,
+/// with their `expires` (one page: the simulator holds few).
+fn app_tokens(inner: &Inner, id: u64) -> Value {
+    let results: Vec<Value> = inner
+        .state
+        .tokens
+        .values()
+        .filter(|t| t.application == Some(id))
+        .map(|t| {
+            json!({"token": "$encrypted$", "scope": t.scope, "application": id,
+                   "user": t.user, "expires": t.expires})
+        })
+        .collect();
+    json!({"count": results.len(), "next": null, "previous": null, "results": results})
 }

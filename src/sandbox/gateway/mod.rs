@@ -87,6 +87,10 @@ pub struct Token {
     pub scope: String,
     /// The application the token was obtained through, if any.
     pub application: Option<u64>,
+    /// When it stops being valid (RFC 3339); state files of older versions
+    /// have none (never expires).
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// Everything a state file keeps.
@@ -125,6 +129,7 @@ impl GatewayState {
                         user: 1,
                         scope: scope.into(),
                         application: None,
+                        expires: None,
                     },
                 );
             }
@@ -199,6 +204,32 @@ impl GatewaySim {
             .values()
             .find(|a| a.name == name)
             .and_then(|a| serde_json::to_value(a).ok())
+    }
+
+    /// An access token for application `name` expiring at `expires`
+    /// (RFC 3339), as `/o/token/` would leave it (tests). `false` when there
+    /// is no such application.
+    pub fn issue_app_token(&self, name: &str, expires: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(id) = inner
+            .state
+            .apps
+            .values()
+            .find(|a| a.name == name)
+            .map(|a| a.id)
+        else {
+            return false;
+        };
+        inner.state.tokens.insert(
+            random_token(30),
+            Token {
+                user: 1,
+                scope: "read".into(),
+                application: Some(id),
+                expires: Some(expires.to_string()),
+            },
+        );
+        true
     }
 
     /// Every app's (id, name).

@@ -35,6 +35,9 @@ impl Checker<'_, '_> {
             }
             policy.max_change_ratio = r;
         }
+        if let Some(d) = raw.delete_in_use {
+            policy.delete_in_use = d;
+        }
         Some(policy)
     }
 
