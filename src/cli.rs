@@ -216,7 +216,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "REF")]
     pub baseline: Option<String>,
     /// Exit 2 only for these changes: `changes` (any, like
-    /// --detailed-exitcode) or `drift` (made on the servers; needs --baseline).
+    /// --detailed-exitcode), `drift` (made on the servers; needs --baseline)
+    /// or `rotation` (a confidential app older than its `rotate_after`).
     #[arg(
         long,
         value_enum,
@@ -231,6 +232,8 @@ pub struct PlanArgs {
 pub enum FailOn {
     Changes,
     Drift,
+    /// A confidential application due for rotation (`rotate_after`).
+    Rotation,
 }
 
 #[derive(Debug, Args)]
@@ -391,8 +394,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Exit 2 only for these changes: `changes` (any, like
-    /// --detailed-exitcode) or `drift` (made on the servers; the plans must
-    /// have been made with --baseline).
+    /// --detailed-exitcode), `drift` (made on the servers; the plans must
+    /// have been made with --baseline) or `rotation` (an app due for rotation).
     #[arg(
         long,
         value_enum,

@@ -86,6 +86,24 @@ pub fn render<Op>(
     }
     let _ = writeln!(
         out,
+        "# HELP appform_application_created_timestamp_seconds When each managed confidential AWX or gateway application was created (its client secret never changes): alert on its age."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE appform_application_created_timestamp_seconds gauge"
+    );
+    for sp in &plan.servers {
+        for (app, created) in &sp.secrets_created {
+            let _ = writeln!(
+                out,
+                "appform_application_created_timestamp_seconds{{command=\"{command}\",instance=\"{}\",application=\"{}\"}} {created}",
+                label(&sp.server),
+                label(app)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
         "# HELP appform_deletes_in_use Deletes and replacements planned per server instance of applications with tokens that have not expired."
     );
     let _ = writeln!(out, "# TYPE appform_deletes_in_use gauge");

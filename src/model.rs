@@ -257,6 +257,8 @@ pub struct ServerOptions {
     pub tls_skip_verify: bool,
     /// `listing:`: what a plan reads of the server.
     pub listing: Listing,
+    /// AWX and gateway `rotate_after`, in seconds.
+    pub rotate_after: Option<u64>,
 }
 
 /// `listing:` of a server: every application (the default), or only those
@@ -368,6 +370,8 @@ pub struct DesiredApp {
     pub renamed_from: Vec<PreviousIdentity>,
     /// AWX and gateway: `allow_delete_in_use: true`.
     pub allow_delete_in_use: bool,
+    /// AWX and gateway `rotate_after` of the app, in seconds.
+    pub rotate_after: Option<u64>,
     pub origin: Origin,
 }
 
@@ -408,6 +412,9 @@ pub struct LiveApp {
     /// (`summary_fields.tokens.count`, expired ones included); `None` when
     /// the listing says nothing.
     pub tokens: Option<u64>,
+    /// AWX and the gateway: when the application (and so its client
+    /// secret, which never changes) was created, as the server wrote it.
+    pub created: Option<String>,
 }
 
 /// AWX `user_capabilities`: a write the listing marks false is refused (403).

@@ -80,6 +80,8 @@ mod tests {
             error_kind: None,
             unmanaged: vec![],
             unmanaged_labels: vec![],
+            rotation_due: Vec::new(),
+            secrets_created: Vec::new(),
             managed_only: false,
             changes,
             noop: 0,

@@ -130,6 +130,7 @@ fn exit_rule(
     match fail_on {
         Some(FailOn::Drift) => Some(crate::ops::plan::FailOn::Drift),
         Some(FailOn::Changes) => Some(crate::ops::plan::FailOn::Changes),
+        Some(FailOn::Rotation) => Some(crate::ops::plan::FailOn::Rotation),
         None => detailed_exitcode.then_some(crate::ops::plan::FailOn::Changes),
     }
 }

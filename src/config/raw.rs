@@ -103,6 +103,10 @@ pub struct RawServerBody<Auth, A> {
     /// gateway, without `prune` or `authoritative`): only those the config
     /// names, in a few filtered requests; unmanaged ones are then not counted.
     pub listing: Option<crate::model::Listing>,
+    /// AWX and gateway: a confidential application created longer ago than
+    /// this is due for rotation (its client secret never changes): the
+    /// default of the server's applications, each may set its own.
+    pub rotate_after: Option<RawDuration>,
     /// Applications by identity key.
     pub applications: Option<BTreeMap<String, A>>,
 }
@@ -188,6 +192,9 @@ pub struct RawAwxApp {
     /// Delete or replace it even while it has tokens that have not expired
     /// (`policy.delete_in_use` otherwise blocks that).
     pub allow_delete_in_use: Option<bool>,
+    /// Due for rotation once created longer ago than this (confidential
+    /// apps; overrides the server's `rotate_after`).
+    pub rotate_after: Option<RawDuration>,
 }
 
 /// An AAP platform gateway OAuth2 application. The key is its name unless
@@ -222,6 +229,9 @@ pub struct RawGatewayApp {
     /// Delete or replace it even while it has tokens that have not expired
     /// (`policy.delete_in_use` otherwise blocks that).
     pub allow_delete_in_use: Option<bool>,
+    /// Due for rotation once created longer ago than this (confidential
+    /// apps; overrides the server's `rotate_after`).
+    pub rotate_after: Option<RawDuration>,
 }
 
 /// The gateway's `algorithm` choices.

@@ -132,6 +132,8 @@ pub enum FailOn {
     Changes,
     /// A change made on the servers (needs a baseline).
     Drift,
+    /// A confidential application due for rotation.
+    Rotation,
 }
 
 /// docs/reference.md §4.2: an error wins, then a block, then (when asked with
@@ -151,6 +153,9 @@ pub fn exit_code<Op>(plan: &Plan<Op>, fail_on: Option<FailOn>) -> u8 {
         match fail_on {
             Some(FailOn::Changes) if plan.summary.changes() > 0 => EXIT_CHANGES,
             Some(FailOn::Drift) if drift() => EXIT_CHANGES,
+            Some(FailOn::Rotation) if plan.servers.iter().any(|s| !s.rotation_due.is_empty()) => {
+                EXIT_CHANGES
+            }
             _ => EXIT_OK,
         }
     }

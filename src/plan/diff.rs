@@ -47,6 +47,10 @@ pub struct Diff {
     /// AWX: the unmanaged apps with their organization (and a note when the
     /// config has that name in another organization), sorted.
     pub unmanaged_labels: Vec<String>,
+    /// Confidential apps created longer ago than their `rotate_after`.
+    pub rotation_due: Vec<crate::plan::RotationDue>,
+    /// Every managed confidential app's creation time (Unix seconds), by label.
+    pub secrets_created: Vec<(String, u64)>,
 }
 
 /// SHA-256 over the normalized live object (docs/reference.md §2.6 `before_fingerprint`).
@@ -223,7 +227,49 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
     refuse_what_the_server_forbids(server, live, &mut out);
     decorate(server, live, &matcher.matched, &mut out);
     mark_in_use(server, live, &mut out);
+    // A replacement gives the app a new secret: not due any more.
+    let replaced: Vec<String> = out
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| c.app.clone())
+        .collect();
+    out.rotation_due.retain(|d| !replaced.contains(&d.key));
     out
+}
+
+/// A confidential app whose `created` is older than its `rotate_after`
+/// (the app's, else the server's): its client secret, which the server
+/// never changes, is due for rotation. The clock is read here: the age of a
+/// secret is the one fact of a plan that moves with time.
+fn rotation_due(
+    server: &Server,
+    app: &DesiredApp,
+    live: &LiveApp,
+    organization: Option<&str>,
+) -> Option<crate::plan::RotationDue> {
+    let rotate_after = app.rotate_after.or(server.options.rotate_after)?;
+    let confidential =
+        live.fields.get("client_type").and_then(Value::as_str) == Some("confidential");
+    let created_text = live.created.as_deref()?;
+    let created = humantime::parse_rfc3339_weak(created_text).ok()?;
+    let age = std::time::SystemTime::now()
+        .duration_since(created)
+        .ok()?
+        .as_secs();
+    if !confidential || age <= rotate_after {
+        return None;
+    }
+    Some(crate::plan::RotationDue {
+        key: app.key.clone(),
+        app: match organization {
+            Some(org) => format!("{} ({org})", live.name),
+            None => live.name.clone(),
+        },
+        created: created_text.chars().take(10).collect(),
+        age_days: age / 86_400,
+        rotate_after_days: rotate_after / 86_400,
+    })
 }
 
 /// Deletes and replacements of apps the listing says have tokens (AWX and
@@ -401,6 +447,24 @@ fn classify(
             Err(problem) => out.problems.push(problem),
         },
         (Ensure::Present, Some(c)) => {
+            if let Some(due) = rotation_due(server, app, c, organization.as_deref()) {
+                out.rotation_due.push(due);
+            }
+            let confidential =
+                c.fields.get("client_type").and_then(Value::as_str) == Some("confidential");
+            if let Some(created) = c
+                .created
+                .as_deref()
+                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .filter(|_| confidential)
+            {
+                let label = match &organization {
+                    Some(org) => format!("{} ({org})", c.name),
+                    None => c.name.clone(),
+                };
+                out.secrets_created.push((label, created.as_secs()));
+            }
             if forced && !semantics::of(server.kind).replaceable {
                 out.problems.push(PlanProblem {
                     app: app.key.clone(),

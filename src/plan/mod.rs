@@ -174,6 +174,14 @@ pub struct ServerPlan<Op = Operation> {
     /// (an extension of docs/reference.md §2.6).
     #[serde(default)]
     pub prune: bool,
+    /// Confidential apps due for rotation (`rotate_after`; an extension of
+    /// docs/reference.md §2.6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotation_due: Vec<RotationDue>,
+    /// Each managed confidential app's creation time (Unix seconds), for
+    /// `--metrics-out`; not part of a plan file.
+    #[serde(skip)]
+    pub secrets_created: Vec<(String, u64)>,
     /// AWX: the unmanaged apps as `name (organization)`, with a note when the
     /// config has that name in another organization (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -300,6 +308,8 @@ pub fn build_with(
             apply: f.server.options.apply,
             prune: f.server.options.prune,
             unmanaged_labels: Vec::new(),
+            rotation_due: Vec::new(),
+            secrets_created: Vec::new(),
             managed_only: false,
         };
         match f.live {
@@ -316,6 +326,8 @@ pub fn build_with(
                 sp.unmanaged_labels = d.unmanaged_labels;
                 sp.changes = d.changes;
                 sp.noop = d.noop;
+                sp.rotation_due = d.rotation_due;
+                sp.secrets_created = d.secrets_created;
                 if !d.problems.is_empty() {
                     sp.error = Some(
                         d.problems
@@ -493,3 +505,17 @@ pub fn merge(plans: Vec<ReviewedPlan>) -> Result<ReviewedPlan, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// A confidential application whose client secret is older than its
+/// `rotate_after`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RotationDue {
+    /// The config key.
+    pub key: String,
+    /// As plans name it: `grafana (Default)`.
+    pub app: String,
+    /// The day it was created (`YYYY-MM-DD`), as the server wrote it.
+    pub created: String,
+    pub age_days: u64,
+    pub rotate_after_days: u64,
+}

@@ -34,6 +34,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         unmanageable: None,
         capabilities: None,
         tokens: None,
+        created: None,
     }
 }
 

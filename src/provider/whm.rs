@@ -48,6 +48,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
         unmanageable: LiveApp::unmanageable_name(&name),
         capabilities: None,
         tokens: None,
+        created: None,
         name: name.clone(),
         id: name,
         organization: None,

@@ -320,6 +320,13 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
         "\nInstances: {} in sync, {} with changes, {} failed.",
         i.in_sync, i.drifted, i.failed
     );
+    let due = super::rotation_lines(plan);
+    if !due.is_empty() {
+        let _ = writeln!(out, "\n**Rotation due:**\n");
+        for line in due {
+            let _ = writeln!(out, "- {}", code(&line, Place::Prose));
+        }
+    }
     if !plan.blocked.is_empty() {
         let _ = writeln!(out, "\n**Blocked by policy:**\n");
         for rule in &plan.blocked {

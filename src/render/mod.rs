@@ -75,6 +75,22 @@ pub fn in_use_words(u: &crate::plan::InUse) -> String {
     out
 }
 
+/// The confidential apps due for rotation, one line each (server names and
+/// app labels as the plan has them; callers make them printable).
+pub fn rotation_lines<Op>(plan: &crate::plan::Plan<Op>) -> Vec<String> {
+    plan.servers
+        .iter()
+        .flat_map(|sp| {
+            sp.rotation_due.iter().map(move |d| {
+                format!(
+                    "{}: {} created {}, {} days ago (rotate_after {}d); `appform apply --replace '{}/{}' --allow-replace` gives it a new client id and secret",
+                    sp.server, d.app, d.created, d.age_days, d.rotate_after_days, sp.server, d.key
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -399,6 +399,13 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
             i.in_sync, i.drifted, i.failed
         );
     }
+    let due = super::rotation_lines(plan);
+    if !due.is_empty() {
+        let _ = writeln!(out, "\nRotation due:");
+        for line in due {
+            let _ = writeln!(out, "  - {}", printable(&line));
+        }
+    }
     if !plan.blocked.is_empty() {
         let head = if forced {
             "Blocked by policy — overridden by --force:"

@@ -195,3 +195,130 @@ fn the_gateway_kind_reads_the_token_list_the_same_way() {
         ]
     );
 }
+
+/// RFC 3339 time `days` ago.
+fn days_ago(days: u64) -> String {
+    humantime::format_rfc3339_micros(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400),
+    )
+    .to_string()
+}
+
+#[test]
+fn a_confidential_app_older_than_rotate_after_is_due_and_a_replacement_rotates_it() {
+    let world = AwxWorld::new();
+    let app = "        grafana:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: password\n";
+    let young = "        young:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: password\n          rotate_after: 1y\n";
+    write(
+        &world,
+        "",
+        "      rotate_after: 90d\n",
+        &format!("{app}{young}"),
+    );
+    let secrets = format!("--secrets-out={}", world.path("secrets.json").display());
+    let out = world
+        .cmd(&["apply", "--auto-approve", &secrets])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
+    let created = days_ago(200);
+    assert!(
+        world
+            .sim
+            .set_app_field("grafana", "created", Value::from(created.clone()))
+    );
+    assert!(
+        world
+            .sim
+            .set_app_field("young", "created", Value::from(created.clone()))
+    );
+
+    // Due (90d), not the one whose own rotate_after is a year; no change.
+    let out = world
+        .cmd(&["plan", "--fail-on", "rotation"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("Rotation due:"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "awx-test: grafana (Default) created {}, 200 days ago (rotate_after 90d)",
+            &created[..10]
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("young (Default) created"), "{stdout}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    let out = world
+        .cmd(&["plan", "--format", "json", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a due rotation is not a change");
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["servers"][0]["rotation_due"][0]["age_days"], 200);
+    let metrics = world.path("metrics.prom");
+    world
+        .cmd(&["plan", "--metrics-out", metrics.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    let created_at = humantime::parse_rfc3339_weak(&created)
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        prom.contains(&format!("appform_application_created_timestamp_seconds{{command=\"plan\",instance=\"awx-test\",application=\"grafana (Default)\"}} {created_at}")),
+        "{prom}"
+    );
+
+    // The remedy the plan names: a new client id and secret, delivered.
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--replace",
+            "awx-test/grafana",
+            "--allow-replace",
+            &secrets,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let new = world.sim.app_by_name("grafana").unwrap();
+    assert_ne!(new["client_id"], old_id);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["awx-test/grafana"]["client_id"], new["client_id"]);
+    let out = world
+        .cmd(&["plan", "--fail-on", "rotation"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    world.assert_converged();
+}
+
+#[test]
+fn rotate_after_is_refused_where_the_server_makes_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "servers:\n  whm:\n    whm:\n      url: https://whm.example.com:2087\n      auth: {username: root, token: env:WHM_TOKEN}\n      rotate_after: 90d\n      applications: {}\n",
+    )
+    .unwrap();
+    let out = crate::support::appform()
+        .args(["validate", "--format", "json", "-c"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = report["problems"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`rotate_after` on a whm server") && message.contains("nothing to rotate"),
+        "{message}"
+    );
+}

@@ -141,6 +141,7 @@ impl Checker<'_, '_> {
             fields,
             renamed_from: Vec::new(),
             allow_delete_in_use: false,
+            rotate_after: None,
             origin: self.origin(span),
         })
     }
@@ -210,6 +211,7 @@ impl Checker<'_, '_> {
             fields,
             renamed_from: Vec::new(),
             allow_delete_in_use: false,
+            rotate_after: None,
             origin: self.origin(span),
         })
     }

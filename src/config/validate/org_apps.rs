@@ -54,6 +54,7 @@ pub(super) struct OrgApp<'a> {
     pub description: &'a Option<String>,
     pub renamed_from: &'a Option<Vec<RawPrevious>>,
     pub allow_delete_in_use: Option<bool>,
+    pub rotate_after: Option<&'a crate::config::raw::RawDuration>,
 }
 
 impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
@@ -69,6 +70,7 @@ impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
             description: &r.description,
             renamed_from: &r.renamed_from,
             allow_delete_in_use: r.allow_delete_in_use,
+            rotate_after: r.rotate_after.as_ref(),
         }
     }
 }
@@ -86,6 +88,7 @@ impl<'a> From<&'a raw::RawGatewayApp> for OrgApp<'a> {
             description: &r.description,
             renamed_from: &r.renamed_from,
             allow_delete_in_use: r.allow_delete_in_use,
+            rotate_after: r.rotate_after.as_ref(),
         }
     }
 }
@@ -153,6 +156,7 @@ impl Checker<'_, '_> {
         let at =
             |f: &'static str| -> [&str; 6] { ["servers", server, kind, "applications", key, f] };
         let before = self.problems.len();
+        let rotate_after = self.rotate_after(&base, rules.kind, raw.rotate_after);
         let name = match raw.name {
             Some(n) => {
                 if n.trim().is_empty() || n.trim() != n || n.chars().count() > max {
@@ -279,6 +283,7 @@ impl Checker<'_, '_> {
             fields,
             renamed_from,
             allow_delete_in_use: raw.allow_delete_in_use.unwrap_or(false),
+            rotate_after,
             origin: self.origin(span),
         })
     }

@@ -141,6 +141,7 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
             fields,
             capabilities,
             tokens,
+            created: obj.get("created").and_then(Value::as_str).map(str::to_string),
         },
         org_name,
     ))

@@ -194,6 +194,7 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
         unmanageable: LiveApp::unmanageable_name(&id),
         capabilities: None,
         tokens: None,
+        created: None,
         id,
         organization: None,
         aside: None,

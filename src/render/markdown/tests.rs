@@ -12,6 +12,8 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
         error_kind: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
+        rotation_due: Vec::new(),
+        secrets_created: Vec::new(),
         managed_only: false,
         changes: (0..n)
             .map(|i| Change {

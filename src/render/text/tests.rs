@@ -45,6 +45,8 @@ fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change<Reviewed>>) -> Ser
         error_kind: None,
         unmanaged: vec![],
         unmanaged_labels: vec![],
+        rotation_due: Vec::new(),
+        secrets_created: Vec::new(),
         managed_only: false,
         changes,
         noop: 0,

@@ -324,6 +324,11 @@ impl AwxSim {
             ("authorization_grant_type", Value::String(s)) => app.authorization_grant_type = s,
             ("skip_authorization", Value::Bool(b)) => app.skip_authorization = b,
             ("organization", Value::Number(n)) => app.organization = n.as_u64().unwrap_or(1),
+            // An app made long ago (secret age, tests); the clock is not moved.
+            ("created", Value::String(s)) => {
+                app.created = s;
+                return true;
+            }
             _ => return false,
         }
         app.modified = now();

@@ -332,6 +332,11 @@ impl Checker<'_, '_> {
         };
         let tls_skip_verify = body.tls_skip_verify.unwrap_or(false);
         let listing = self.listing(name, kind, body);
+        let rotate_after = self.rotate_after(
+            &["servers", name, kind.as_str()],
+            kind,
+            body.rotate_after.as_ref(),
+        );
         if tls_skip_verify {
             self.warnings.push(format!(
                 "server `{name}`: tls_skip_verify is on; the TLS certificate is not verified"
@@ -364,8 +369,45 @@ impl Checker<'_, '_> {
                 ca_file,
                 tls_skip_verify,
                 listing,
+                rotate_after,
             },
         ))
+    }
+
+    /// `rotate_after` at `path` (a server body or an application): a
+    /// duration of at least a day, on kinds whose secrets the server makes.
+    pub(in crate::config::validate) fn rotate_after(
+        &mut self,
+        path: &[&str],
+        kind: Kind,
+        raw: Option<&crate::config::raw::RawDuration>,
+    ) -> Option<u64> {
+        let raw = raw?;
+        let mut key: Vec<&str> = path.to_vec();
+        key.push("rotate_after");
+        let span = self.value_span(&key);
+        if !semantics::of(kind).organizations {
+            self.report(
+                Code::InvalidValue,
+                format!("`rotate_after` on a {kind} server: its applications have no client secret the server generates, so there is nothing to rotate"),
+                span,
+                "not for this kind",
+                "remove it (`rotate_after` is for AWX and gateway applications)",
+            );
+            return None;
+        }
+        let seconds = self.duration(raw, span, "rotate_after")?;
+        if seconds < 86_400 {
+            self.report(
+                Code::OutOfRange,
+                "`rotate_after` must be at least 1 day".into(),
+                span,
+                "too short",
+                "secret age is counted in days: write for example `90d`",
+            );
+            return None;
+        }
+        Some(seconds)
     }
 
     /// `listing: managed` reads by name: AWX and the gateway filter their
