@@ -198,7 +198,7 @@ impl Config {
 pub struct Policy {
     pub max_deletes: u32,
     pub max_change_ratio: f64,
-    pub delete_in_use: crate::config::raw::DeleteInUse,
+    pub delete_in_use: DeleteInUse,
 }
 
 impl Default for Policy {
@@ -206,7 +206,7 @@ impl Default for Policy {
         Policy {
             max_deletes: 5,
             max_change_ratio: 0.5,
-            delete_in_use: crate::config::raw::DeleteInUse::Block,
+            delete_in_use: DeleteInUse::Block,
         }
     }
 }
@@ -259,6 +259,15 @@ pub struct ServerOptions {
     pub listing: Listing,
     /// AWX and gateway `rotate_after`, in seconds.
     pub rotate_after: Option<u64>,
+}
+
+/// `policy.delete_in_use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeleteInUse {
+    #[default]
+    Block,
+    Warn,
 }
 
 /// `listing:` of a server: every application (the default), or only those

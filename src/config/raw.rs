@@ -35,16 +35,7 @@ pub struct RawPolicy {
     /// has tokens that have not expired: `block` (default) stops the apply
     /// before any write unless the app says `allow_delete_in_use: true` or
     /// `--force`; `warn` only marks it in the plan.
-    pub delete_in_use: Option<DeleteInUse>,
-}
-
-/// `policy.delete_in_use`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DeleteInUse {
-    #[default]
-    Block,
-    Warn,
+    pub delete_in_use: Option<crate::model::DeleteInUse>,
 }
 
 /// A server entry holds exactly one of `awx`, `gateway`, `tpp`, `whm`.

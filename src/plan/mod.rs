@@ -401,7 +401,7 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked
             config.policy.max_deletes
         )));
     }
-    if config.policy.delete_in_use == crate::config::raw::DeleteInUse::Block {
+    if config.policy.delete_in_use == crate::model::DeleteInUse::Block {
         for sp in servers {
             for c in sp.changes.iter().filter(|c| {
                 c.in_use
