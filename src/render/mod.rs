@@ -83,7 +83,7 @@ pub fn rotation_lines<Op>(plan: &crate::plan::Plan<Op>) -> Vec<String> {
         .flat_map(|sp| {
             sp.rotation_due.iter().map(move |d| {
                 format!(
-                    "{}: {} created {}, {} days ago (rotate_after {}d); `appform apply --replace '{}/{}' --allow-replace` gives it a new client id and secret",
+                    "{}: {}: rotation due (created {}, {} days ago; rotate_after {}d); `appform apply --replace '{}/{}' --allow-replace` gives it a new client id and secret",
                     sp.server, d.app, d.created, d.age_days, d.rotate_after_days, sp.server, d.key
                 )
             })

@@ -244,12 +244,15 @@ fn a_confidential_app_older_than_rotate_after_is_due_and_a_replacement_rotates_i
     assert!(stdout.contains("Rotation due:"), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "awx-test: grafana (Default) created {}, 200 days ago (rotate_after 90d)",
+            "awx-test: grafana (Default): rotation due (created {}, 200 days ago; rotate_after 90d)",
             &created[..10]
         )),
         "{stdout}"
     );
-    assert!(!stdout.contains("young (Default) created"), "{stdout}");
+    assert!(
+        !stdout.contains("young (Default): rotation due"),
+        "{stdout}"
+    );
     assert!(stdout.contains("No changes."), "{stdout}");
     let out = world
         .cmd(&["plan", "--format", "json", "--detailed-exitcode"])
