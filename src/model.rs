@@ -455,4 +455,7 @@ pub struct LiveState {
     /// Only the applications the config names were read (`listing:
     /// managed`): apps not in the config are not all here.
     pub managed_only: bool,
+    /// AWX and gateway: when the listing was read, the clock against which
+    /// secret ages (`rotate_after`) are measured (the plan reads no clock).
+    pub read_at: Option<std::time::SystemTime>,
 }

@@ -240,23 +240,21 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
 
 /// A confidential app whose `created` is older than its `rotate_after`
 /// (the app's, else the server's): its client secret, which the server
-/// never changes, is due for rotation. The clock is read here: the age of a
-/// secret is the one fact of a plan that moves with time.
+/// never changes, is due for rotation, measured at `read_at`, when the
+/// listing was read (the plan itself reads no clock).
 fn rotation_due(
     server: &Server,
     app: &DesiredApp,
     live: &LiveApp,
     organization: Option<&str>,
+    read_at: Option<std::time::SystemTime>,
 ) -> Option<crate::plan::RotationDue> {
     let rotate_after = app.rotate_after.or(server.options.rotate_after)?;
     let confidential =
         live.fields.get("client_type").and_then(Value::as_str) == Some("confidential");
     let created_text = live.created.as_deref()?;
     let created = humantime::parse_rfc3339_weak(created_text).ok()?;
-    let age = std::time::SystemTime::now()
-        .duration_since(created)
-        .ok()?
-        .as_secs();
+    let age = read_at?.duration_since(created).ok()?.as_secs();
     if !confidential || age <= rotate_after {
         return None;
     }
@@ -447,7 +445,7 @@ fn classify(
             Err(problem) => out.problems.push(problem),
         },
         (Ensure::Present, Some(c)) => {
-            if let Some(due) = rotation_due(server, app, c, organization.as_deref()) {
+            if let Some(due) = rotation_due(server, app, c, organization.as_deref(), live.read_at) {
                 out.rotation_due.push(due);
             }
             let confidential =

@@ -44,6 +44,7 @@ fn live(apps: Vec<LiveApp>) -> LiveState {
         organizations: [(1, "Default".to_string())].into_iter().collect(),
         defaults: BTreeMap::new(),
         managed_only: false,
+        read_at: None,
     }
 }
 

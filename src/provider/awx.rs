@@ -106,48 +106,27 @@ impl Awx {
     /// A token whose `expires` is missing or unreadable counts as live (a
     /// delete must never be waved through on a guess).
     async fn live_tokens(&self, id: &str) -> Result<super::TokenUse, Error> {
-        const PAGE: usize = 200;
-        const MAX_PAGES: usize = 50;
+        let (_, tokens) = self
+            .all_pages(&self.api(&format!("/applications/{id}/tokens/")), "token")
+            .await?;
         let now = std::time::SystemTime::now();
         let mut use_ = super::TokenUse {
             live: 0,
             until: None,
         };
         let mut latest: Option<std::time::SystemTime> = None;
-        for page in 1..=MAX_PAGES {
-            let path = format!(
-                "{}?page_size={PAGE}&page={page}",
-                self.api(&format!("/applications/{id}/tokens/"))
-            );
-            let reply = self
-                .http
-                .send(Method::GET, &path, None, Retry::Idempotent)
-                .await
-                .map_err(|e| Error::unreachable(&e))?;
-            if !reply.is_success() {
-                return Err(Error::status(
-                    unexpected(&self.http, &Method::GET, &path, &reply),
-                    reply.status.as_u16(),
-                ));
-            }
-            let (count, results) =
-                page_of(&reply.body, "token").map_err(|e| Error::new(FailureKind::Malformed, e))?;
-            for token in &results {
-                let expires = token.get("expires").and_then(Value::as_str);
-                match expires.map(|e| (e, humantime::parse_rfc3339_weak(e))) {
-                    Some((_, Ok(when))) if when <= now => {}
-                    Some((text, Ok(when))) => {
-                        use_.live += 1;
-                        if latest.is_none_or(|l| when > l) {
-                            latest = Some(when);
-                            use_.until = Some(text.to_string());
-                        }
+        for token in &tokens {
+            let expires = token.get("expires").and_then(Value::as_str);
+            match expires.map(|e| (e, humantime::parse_rfc3339_weak(e))) {
+                Some((_, Ok(when))) if when <= now => {}
+                Some((text, Ok(when))) => {
+                    use_.live += 1;
+                    if latest.is_none_or(|l| when > l) {
+                        latest = Some(when);
+                        use_.until = Some(text.to_string());
                     }
-                    _ => use_.live += 1,
                 }
-            }
-            if results.is_empty() || page * PAGE >= count {
-                break;
+                _ => use_.live += 1,
             }
         }
         Ok(use_)
@@ -164,17 +143,7 @@ impl Awx {
             .append_pair("name", name)
             .finish();
         let path = format!("{}?{query}", self.api("/applications/"));
-        let reply = self
-            .http
-            .send(Method::GET, &path, None, Retry::Idempotent)
-            .await
-            .map_err(|e| Error::unreachable(&e))?;
-        if !reply.is_success() {
-            return Err(Error::status(
-                unexpected(&self.http, &Method::GET, &path, &reply),
-                reply.status.as_u16(),
-            ));
-        }
+        let reply = self.get(&path).await?;
         let (_, results) = page_of(&reply.body, "application")
             .map_err(|e| Error::new(FailureKind::Malformed, e))?;
         match results.first() {

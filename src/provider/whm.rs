@@ -174,6 +174,7 @@ impl Whm {
             organizations: BTreeMap::new(),
             defaults: BTreeMap::new(),
             managed_only: false,
+            read_at: None,
         })
     }
 

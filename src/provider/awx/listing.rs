@@ -19,7 +19,7 @@ use crate::provider::http::{Reply, Retry};
 use crate::provider::{Error, FailureKind};
 
 impl Awx {
-    async fn get(&self, path: &str) -> Result<Reply, Error> {
+    pub(super) async fn get(&self, path: &str) -> Result<Reply, Error> {
         let reply = self
             .http
             .send(Method::GET, path, None, Retry::Idempotent)
@@ -41,7 +41,11 @@ impl Awx {
     /// more to come, and the other pages are asked for in that size (the
     /// minimal number of round trips). Returns each page's `count` and all
     /// results.
-    async fn all_pages(&self, base: &str, what: &str) -> Result<(Vec<usize>, Vec<Value>), Error> {
+    pub(super) async fn all_pages(
+        &self,
+        base: &str,
+        what: &str,
+    ) -> Result<(Vec<usize>, Vec<Value>), Error> {
         let since = self.http.received_bytes();
         // A filtered listing's base has a query already.
         let sep = if base.contains('?') { '&' } else { '?' };
@@ -173,6 +177,7 @@ impl Awx {
                     organizations,
                     defaults: BTreeMap::new(),
                     managed_only,
+                    read_at: Some(std::time::SystemTime::now()),
                 });
             };
             crate::logging::log(1, || {

@@ -95,6 +95,7 @@ impl Tpp {
                     organizations: BTreeMap::new(),
                     defaults: defaults.unwrap_or_default(),
                     managed_only: false,
+                    read_at: None,
                 });
             }
             let after = self.total_count().await?;
@@ -104,6 +105,7 @@ impl Tpp {
                     organizations: BTreeMap::new(),
                     defaults: defaults.unwrap_or_default(),
                     managed_only: false,
+                    read_at: None,
                 });
             }
             why = if before == after {
