@@ -259,6 +259,19 @@ pub struct ApplyArgs {
     /// `SERVER/APP`, globs allowed; repeatable.
     #[arg(long, value_name = "APP")]
     pub replace: Vec<String>,
+    /// Rotate the client id and secret of every application due for
+    /// rotation (`rotate_after`), or of APP (`APP` or `SERVER/APP`, globs
+    /// allowed; repeatable): a replacement in which the old application
+    /// keeps working for `rotation_overlap` under a reserved retiring name
+    /// (AWX and gateway; the flag is the permission, no --allow-replace).
+    #[arg(
+        long,
+        value_name = "APP",
+        num_args = 0..=1,
+        default_missing_value = "",
+        action = clap::ArgAction::Append
+    )]
+    pub rotate: Vec<String>,
     /// Write client secrets shown once to FILE (mode 0600, merged).
     #[arg(long, value_name = "FILE", conflicts_with = "discard_secrets")]
     pub secrets_out: Option<PathBuf>,

@@ -9,7 +9,8 @@
 //! - [`redact`]     what must never be shown: secret-looking keys and values,
 //!   masks, credentials in server text, invisible characters made visible.
 //! - [`files`]      bounded reads, paths confined to their roots, atomic private writes.
-//! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy).
+//! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy);
+//!   [`retiring`] the one it keeps after a rotation, for `rotation_overlap`.
 //! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
 //! - [`exit_code`]  the exit codes of every command (docs/reference.md §4.2).
 //! - [`fanout`]     one future per instance, at most `--parallelism` at once,
@@ -73,6 +74,7 @@ pub mod progress;
 pub mod provider;
 pub mod redact;
 pub mod render;
+pub mod retiring;
 pub mod sandbox;
 pub mod scope;
 pub mod seal;

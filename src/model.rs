@@ -259,6 +259,9 @@ pub struct ServerOptions {
     pub listing: Listing,
     /// AWX and gateway `rotate_after`, in seconds.
     pub rotate_after: Option<u64>,
+    /// AWX and gateway `rotation_overlap`, in seconds: how long the old
+    /// application keeps working after `apply --rotate`.
+    pub rotation_overlap: Option<u64>,
 }
 
 /// `policy.delete_in_use`.
@@ -381,6 +384,8 @@ pub struct DesiredApp {
     pub allow_delete_in_use: bool,
     /// AWX and gateway `rotate_after` of the app, in seconds.
     pub rotate_after: Option<u64>,
+    /// AWX and gateway `rotation_overlap` of the app, in seconds.
+    pub rotation_overlap: Option<u64>,
     pub origin: Origin,
 }
 
@@ -407,6 +412,9 @@ pub struct LiveApp {
     /// AWX: set when this is the old copy of an interrupted replacement,
     /// renamed aside (see [`crate::aside`]).
     pub aside: Option<crate::aside::Aside>,
+    /// AWX and gateway: set when this is the old copy a rotation keeps for
+    /// its overlap (see [`crate::retiring`]).
+    pub retiring: Option<crate::retiring::Retiring>,
     /// Field values by config name, in the config's form (AWX `redirect_uris`
     /// as a list). Write-only fields (AWX `client_secret`) are never here.
     pub fields: BTreeMap<String, serde_json::Value>,
@@ -421,6 +429,9 @@ pub struct LiveApp {
     /// (`summary_fields.tokens.count`, expired ones included); `None` when
     /// the listing says nothing.
     pub tokens: Option<u64>,
+    /// A retiring copy the listing counts tokens for: how many of them have
+    /// not expired, from its token list (read with the listing).
+    pub live_tokens: Option<u64>,
     /// AWX and the gateway: when the application (and so its client
     /// secret, which never changes) was created, as the server wrote it.
     pub created: Option<String>,

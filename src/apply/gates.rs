@@ -36,11 +36,12 @@ pub enum Refusal {
     )]
     SecretsNotKept(usize),
     #[error(
-        "--replace cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file"
+        "--replace and --rotate cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file"
     )]
     ReplaceWithSavedPlan,
-    #[error("--replace `{0}` matches no application of the selected servers")]
-    ReplaceMatchesNothing(String),
+    /// A `--replace` or `--rotate` pattern (the flag, the pattern).
+    #[error("{0} `{1}` matches no application of the selected servers")]
+    ReplaceMatchesNothing(&'static str, String),
     /// A `--replace` argument that is not `[SERVER/]APP` with valid globs.
     #[error("{0}")]
     BadReplace(String),
@@ -52,7 +53,10 @@ pub fn check(blocked: &[Blocked], work: &[&ServerPlan], allow: Allowances) -> Re
         return Err(Refusal::Blocked);
     }
     let changes = || work.iter().flat_map(|s| &s.changes);
-    let replaces = changes().filter(|c| c.action == Action::Replace).count();
+    // A rotation was asked for by name (`--rotate`): that is the permission.
+    let replaces = changes()
+        .filter(|c| c.action == Action::Replace && c.rotation.is_none())
+        .count();
     if replaces > 0 && !allow.allow_replace {
         return Err(Refusal::Replaces(replaces));
     }
@@ -63,18 +67,27 @@ pub fn check(blocked: &[Blocked], work: &[&ServerPlan], allow: Allowances) -> Re
     Ok(())
 }
 
-/// `--replace` requests as patterns, each of which must name an application
-/// of the selected servers; none with a saved plan (it says exactly what to do).
+/// `--replace` and `--rotate` requests as patterns, each of which must name
+/// an application of the selected servers (a bare `--rotate`, every
+/// application due, names none); none with a saved plan (it says exactly
+/// what to do).
 pub fn replace_requests(
-    requests: &[String],
+    replace: &[String],
+    rotate: &[String],
     targets: &[Target<'_>],
     saved_plan: bool,
 ) -> Result<ForcedReplacements, Refusal> {
-    let forced = ForcedReplacements::parse(requests).map_err(Refusal::BadReplace)?;
+    let forced = ForcedReplacements::parse(replace)
+        .and_then(|f| f.with_rotations(rotate))
+        .map_err(Refusal::BadReplace)?;
     if !forced.is_empty() && saved_plan {
         return Err(Refusal::ReplaceWithSavedPlan);
     }
-    for request in requests {
+    let named = replace
+        .iter()
+        .map(|r| ("--replace", r))
+        .chain(rotate.iter().filter(|r| !r.is_empty()).map(|r| ("--rotate", r)));
+    for (flag, request) in named {
         let one = ForcedReplacements::parse(std::slice::from_ref(request))
             .map_err(Refusal::BadReplace)?;
         let hit = targets.iter().any(|t| {
@@ -84,7 +97,7 @@ pub fn replace_requests(
                 .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
         });
         if !hit {
-            return Err(Refusal::ReplaceMatchesNothing(request.clone()));
+            return Err(Refusal::ReplaceMatchesNothing(flag, request.clone()));
         }
     }
     Ok(forced)

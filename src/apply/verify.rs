@@ -81,6 +81,7 @@ mod tests {
             unmanaged: vec![],
             unmanaged_labels: vec![],
             rotation_due: Vec::new(),
+            retiring: Vec::new(),
             secrets_created: Vec::new(),
             managed_only: false,
             changes,
@@ -130,6 +131,7 @@ mod tests {
             },
             yields_secret: false,
             in_use: None,
+            rotation: None,
         }
     }
 

@@ -36,7 +36,12 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
     let Ok(targets) = targets.map_err(|e| out.fail(&e)) else {
         return EXIT_ERROR;
     };
-    let forced = match gates::replace_requests(&args.replace, &targets, saved_plan.is_some()) {
+    let forced = match gates::replace_requests(
+        &args.replace,
+        &args.rotate,
+        &targets,
+        saved_plan.is_some(),
+    ) {
         Ok(f) => f,
         Err(e) => return out.fail(&e),
     };

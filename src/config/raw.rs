@@ -98,6 +98,11 @@ pub struct RawServerBody<Auth, A> {
     /// this is due for rotation (its client secret never changes): the
     /// default of the server's applications, each may set its own.
     pub rotate_after: Option<RawDuration>,
+    /// AWX and gateway: after `apply --rotate`, how long the old application
+    /// (its client id and secret) keeps working, kept under a reserved
+    /// retiring name; without it a rotation deletes the old application at
+    /// once. The default of the server's applications, each may set its own.
+    pub rotation_overlap: Option<RawDuration>,
     /// Applications by identity key.
     pub applications: Option<BTreeMap<String, A>>,
 }
@@ -186,6 +191,9 @@ pub struct RawAwxApp {
     /// Due for rotation once created longer ago than this (confidential
     /// apps; overrides the server's `rotate_after`).
     pub rotate_after: Option<RawDuration>,
+    /// After `apply --rotate`, how long the old application keeps working
+    /// (overrides the server's `rotation_overlap`).
+    pub rotation_overlap: Option<RawDuration>,
 }
 
 /// An AAP platform gateway OAuth2 application. The key is its name unless
@@ -223,6 +231,9 @@ pub struct RawGatewayApp {
     /// Due for rotation once created longer ago than this (confidential
     /// apps; overrides the server's `rotate_after`).
     pub rotate_after: Option<RawDuration>,
+    /// After `apply --rotate`, how long the old application keeps working
+    /// (overrides the server's `rotation_overlap`).
+    pub rotation_overlap: Option<RawDuration>,
 }
 
 /// The gateway's `algorithm` choices.

@@ -77,6 +77,10 @@ pub enum Operation {
         organization: Option<u64>,
         /// The new app: live fields overlaid with the desired ones.
         fields: BTreeMap<String, Value>,
+        /// `apply --rotate` with `rotation_overlap`: the old app is renamed
+        /// to this retiring name (see [`crate::retiring`]) and kept, not
+        /// deleted.
+        retire: Option<String>,
     },
     Delete {
         id: String,
@@ -130,6 +134,10 @@ pub struct Change<Op = Operation> {
     /// tokens that have not expired (an extension of docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_use: Option<InUse>,
+    /// A replacement asked for by `apply --rotate` (an extension of
+    /// docs/reference.md §2.6): whether the old app is kept, and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
     #[serde(skip)]
     pub operation: Op,
     /// Whether the created app receives a client secret to capture (AWX confidential).
@@ -151,6 +159,20 @@ pub struct InUse {
     /// true` on the app).
     #[serde(default)]
     pub allowed: bool,
+}
+
+/// A rotation (`apply --rotate`): a replacement that gives the app a new
+/// client id and secret, keeping the old app working for
+/// `rotation_overlap` when the config sets one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    /// The last day (UTC, `YYYY-MM-DD`) the old client id and secret keep
+    /// working; `None`: the old app is deleted at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_until: Option<String>,
+    /// The reserved name the old app carries until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring_as: Option<String>,
 }
 
 impl<Op> Change<Op> {

@@ -10,10 +10,12 @@ use sha2::{Digest, Sha256};
 use super::change::{Action, Change, FieldDiff, Operation, Reason};
 use super::normalize;
 use crate::model::{DesiredApp, Ensure, Kind, LiveApp, LiveState, Origin, Server};
+use crate::plan::Asked;
 use crate::semantics::{self, Compare, FieldRule};
 
 mod masks;
 mod matching;
+mod retiring;
 mod unmatched;
 mod update;
 
@@ -51,6 +53,8 @@ pub struct Diff {
     pub rotation_due: Vec<crate::plan::RotationDue>,
     /// Every managed confidential app's creation time (Unix seconds), by label.
     pub secrets_created: Vec<(String, u64)>,
+    /// Old apps kept for a rotation's overlap, still within it.
+    pub retiring: Vec<crate::plan::RetiringCopy>,
 }
 
 /// SHA-256 over the normalized live object (docs/reference.md §2.6 `before_fingerprint`).
@@ -204,15 +208,17 @@ fn wanted(
 
 /// Diffs one server instance's live state against the server's config.
 pub fn diff(server: &Server, live: &LiveState) -> Diff {
-    diff_with(server, live, &|_| false)
+    diff_with(server, live, &|_| Asked::Nothing)
 }
 
-/// [`diff`], replacing the apps whose key `force` accepts (`apply --replace`)
-/// even when nothing else forces it. Three steps: match each desired app to
-/// its live app ([`Matcher`]), classify each pair into a change
-/// ([`classify`]), then the live apps nothing matched (prune or unmanaged)
-/// and the notes and masks every change gets ([`decorate`]).
-pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool) -> Diff {
+/// [`diff`], replacing or rotating the apps `asked` names (`apply
+/// --replace`, `apply --rotate`) even when nothing else forces it. Three
+/// steps: match each desired app to its live app ([`Matcher`]), classify
+/// each pair into a change ([`classify`]), then the retiring copies of
+/// rotations ([`retiring::retiring_copies`]), the live apps nothing matched
+/// (prune or unmanaged) and the notes and masks every change gets
+/// ([`decorate`]).
+pub fn diff_with(server: &Server, live: &LiveState, asked: &dyn Fn(&str) -> Asked) -> Diff {
     let mut out = Diff::default();
     let resolved = resolve_all(server, live, &mut out);
     let mut matcher = Matcher::new(live, &resolved);
@@ -221,8 +227,9 @@ pub fn diff_with(server: &Server, live: &LiveState, force: &dyn Fn(&str) -> bool
         for a in asides {
             delete_aside(server, live, app, target, a, &mut out);
         }
-        classify(server, live, app, target, found, force(&app.key), &mut out);
+        classify(server, live, app, target, found, asked(&app.key), &mut out);
     }
+    retiring::retiring_copies(server, live, &mut matcher.matched, &mut out);
     unmatched(server, live, &resolved, &matcher.matched, &mut out);
     refuse_what_the_server_forbids(server, live, &mut out);
     decorate(server, live, &matcher.matched, &mut out);
@@ -276,22 +283,25 @@ fn rotation_due(
 fn mark_in_use(server: &Server, live: &LiveState, out: &mut Diff) {
     for change in &mut out.changes {
         let id = match &change.operation {
-            Operation::Delete { id, .. } | Operation::Replace { id, .. } => id,
+            Operation::Delete { id, .. } => id,
+            Operation::Replace {
+                id, retire: None, ..
+            } => id,
+            // A rotation with an overlap keeps the old app: nothing is taken away.
             _ => continue,
         };
-        let Some(tokens) = live
-            .apps
-            .iter()
-            .find(|a| &a.id == id)
-            .and_then(|a| a.tokens)
-            .filter(|n| *n > 0)
-        else {
+        let Some(old) = live.apps.iter().find(|a| &a.id == id) else {
             continue;
         };
-        let allowed = server
-            .apps
-            .iter()
-            .any(|a| a.key == change.app && a.allow_delete_in_use);
+        let Some(tokens) = old.tokens.filter(|n| *n > 0) else {
+            continue;
+        };
+        // A retiring copy's end was reviewed with the rotation's overlap.
+        let allowed = old.retiring.is_some()
+            || server
+                .apps
+                .iter()
+                .any(|a| a.key == change.app && a.allow_delete_in_use);
         change.in_use = Some(crate::plan::InUse {
             live_tokens: tokens,
             until: None,
@@ -400,6 +410,7 @@ fn delete_aside(
         operation: Operation::Delete { id: a.id.clone() },
         yields_secret: false,
         in_use: None,
+        rotation: None,
     });
 }
 
@@ -410,7 +421,7 @@ fn classify(
     app: &DesiredApp,
     target: &Target,
     found: Option<&LiveApp>,
-    forced: bool,
+    asked: Asked,
     out: &mut Diff,
 ) {
     let organization = org_label(live, target.organization);
@@ -435,6 +446,7 @@ fn classify(
                 operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
                 in_use: None,
+                rotation: None,
             });
         }
         (Ensure::Present, None) => match create(server, live, app, target) {
@@ -445,9 +457,14 @@ fn classify(
             Err(problem) => out.problems.push(problem),
         },
         (Ensure::Present, Some(c)) => {
-            if let Some(due) = rotation_due(server, app, c, organization.as_deref(), live.read_at) {
-                out.rotation_due.push(due);
-            }
+            let due = rotation_due(server, app, c, organization.as_deref(), live.read_at);
+            let rotate = match asked {
+                Asked::Rotate => true,
+                Asked::RotateIfDue => due.is_some(),
+                Asked::Nothing | Asked::Replace => false,
+            };
+            let forced = rotate || asked == Asked::Replace;
+            out.rotation_due.extend(due);
             let confidential =
                 c.fields.get("client_type").and_then(Value::as_str) == Some("confidential");
             if let Some(created) = c
@@ -467,8 +484,11 @@ fn classify(
                 out.problems.push(PlanProblem {
                     app: app.key.clone(),
                     message: format!(
-                        "server `{}`: `--replace {}` asks for a replacement, but a {} application's identity is its only key: it cannot be created before the old one is deleted",
-                        server.name, app.key, server.kind
+                        "server `{}`: `--{} {}` asks for a replacement, but a {} application's identity is its only key: it cannot be created before the old one is deleted",
+                        server.name,
+                        if rotate { "rotate" } else { "replace" },
+                        app.key,
+                        server.kind
                     ),
                     help: "to rotate it, declare a new application and set `ensure: absent` on this one".into(),
                     origin: app.origin,
@@ -488,6 +508,12 @@ fn classify(
                     "{}: `{}` must be replaced but matches `protect`",
                     server.name, app.key
                 ));
+            }
+            if rotate && change.action == Action::Replace {
+                if let Err(problem) = retiring::rotate(server, live, app, target, &mut change) {
+                    out.problems.push(problem);
+                    return;
+                }
             }
             change.organization = organization;
             out.changes.push(change);
@@ -563,6 +589,7 @@ fn create(
         notes: Vec::new(),
         yields_secret: sem.yields_secret(&fields),
         in_use: None,
+        rotation: None,
         operation: Operation::Create {
             name: target.name.clone(),
             organization: target.organization,

@@ -13,7 +13,7 @@ pub use blocked::Blocked;
 
 use serde::{Deserialize, Serialize};
 
-pub use change::{Action, Change, FieldDiff, InUse, Operation, Reason, Reviewed};
+pub use change::{Action, Change, FieldDiff, InUse, Operation, Reason, Reviewed, Rotation};
 pub use diff::{Diff, PlanProblem};
 pub use select::{app_globs, apps_matching_nothing, check_apps_match, restrict};
 
@@ -178,6 +178,10 @@ pub struct ServerPlan<Op = Operation> {
     /// docs/reference.md §2.6).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rotation_due: Vec<RotationDue>,
+    /// Old applications a rotation keeps working until their overlap ends
+    /// (`rotation_overlap`; an extension of docs/reference.md §2.6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retiring: Vec<RetiringCopy>,
     /// Each managed confidential app's creation time (Unix seconds), for
     /// `--metrics-out`; not part of a plan file.
     #[serde(skip)]
@@ -242,41 +246,95 @@ pub struct InstanceProblem {
     pub problem: PlanProblem,
 }
 
-/// `apply --replace`: applications to replace although nothing forces it (to
-/// rotate a client id and secret). Each request is `APP` or `SERVER/APP`,
-/// globs allowed; `SERVER` matches a server or instance name.
+/// `apply --replace` and `apply --rotate`: applications to replace although
+/// nothing forces it (to rotate a client id and secret). Each request is
+/// `APP` or `SERVER/APP`, globs allowed; `SERVER` matches a server or
+/// instance name. A bare `--rotate` asks for every application due.
 #[derive(Debug, Clone, Default)]
-pub struct ForcedReplacements(Vec<(Option<glob::Pattern>, glob::Pattern)>);
+pub struct ForcedReplacements {
+    replace: Vec<AppPattern>,
+    rotate: Vec<AppPattern>,
+    rotate_due: bool,
+}
+
+/// `[SERVER/]APP` as globs.
+type AppPattern = (Option<glob::Pattern>, glob::Pattern);
+
+/// What the command line asks of one application beyond the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    Nothing,
+    /// `--replace`: a new client id and secret, the old app deleted.
+    Replace,
+    /// `--rotate APP`: a rotation (kept for `rotation_overlap`).
+    Rotate,
+    /// A bare `--rotate`: a rotation when the app is due.
+    RotateIfDue,
+}
 
 impl ForcedReplacements {
+    /// `--replace` requests.
     pub fn parse(requests: &[String]) -> Result<Self, String> {
-        let pattern = |text: &str| {
-            glob::Pattern::new(text)
-                .map_err(|e| format!("--replace `{text}` is not a valid glob: {}", e.msg))
-        };
-        let mut out = Vec::new();
-        for r in requests {
-            let (server, app) = match r.split_once('/') {
-                Some((s, a)) => (Some(pattern(s)?), pattern(a)?),
-                None => (None, pattern(r)?),
-            };
-            out.push((server, app));
-        }
-        Ok(ForcedReplacements(out))
+        Ok(ForcedReplacements {
+            replace: patterns("--replace", requests)?,
+            ..Default::default()
+        })
+    }
+
+    /// Adds `--rotate` requests; an empty one (a bare `--rotate`) asks for
+    /// every application due.
+    pub fn with_rotations(mut self, requests: &[String]) -> Result<Self, String> {
+        let named: Vec<String> = requests.iter().filter(|r| !r.is_empty()).cloned().collect();
+        self.rotate_due = named.len() < requests.len();
+        self.rotate = patterns("--rotate", &named)?;
+        Ok(self)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.replace.is_empty() && self.rotate.is_empty() && !self.rotate_due
     }
 
-    /// Whether the app `key` of `server` (instance `instance`) is to be replaced.
+    /// Whether the app `key` of `server` (instance `instance`) is to be
+    /// replaced or rotated.
     pub fn matches(&self, server: &str, instance: &str, key: &str) -> bool {
-        self.0.iter().any(|(s, a)| {
-            a.matches(key)
-                && s.as_ref()
-                    .is_none_or(|s| s.matches(server) || s.matches(instance))
-        })
+        self.asked(server, instance, key) != Asked::Nothing
     }
+
+    /// What is asked of the app `key` of `server` (instance `instance`): a
+    /// rotation named wins over a replacement, which wins over "if due".
+    pub fn asked(&self, server: &str, instance: &str, key: &str) -> Asked {
+        let hit = |list: &[AppPattern]| {
+            list.iter().any(|(s, a)| {
+                a.matches(key)
+                    && s.as_ref()
+                        .is_none_or(|s| s.matches(server) || s.matches(instance))
+            })
+        };
+        if hit(&self.rotate) {
+            Asked::Rotate
+        } else if hit(&self.replace) {
+            Asked::Replace
+        } else if self.rotate_due {
+            Asked::RotateIfDue
+        } else {
+            Asked::Nothing
+        }
+    }
+}
+
+/// `[SERVER/]APP` requests of `flag` as globs.
+fn patterns(flag: &str, requests: &[String]) -> Result<Vec<AppPattern>, String> {
+    let pattern = |text: &str| {
+        glob::Pattern::new(text)
+            .map_err(|e| format!("{flag} `{text}` is not a valid glob: {}", e.msg))
+    };
+    requests
+        .iter()
+        .map(|r| match r.split_once('/') {
+            Some((s, a)) => Ok((Some(pattern(s)?), pattern(a)?)),
+            None => Ok((None, pattern(r)?)),
+        })
+        .collect()
 }
 
 /// Builds the plan from fetched live states (in the order given; callers sort).
@@ -309,6 +367,7 @@ pub fn build_with(
             prune: f.server.options.prune,
             unmanaged_labels: Vec::new(),
             rotation_due: Vec::new(),
+            retiring: Vec::new(),
             secrets_created: Vec::new(),
             managed_only: false,
         };
@@ -318,7 +377,7 @@ pub fn build_with(
                 sp.error_kind = Some(e.kind);
             }
             Ok(live) => {
-                let force = |key: &str| forced.matches(&f.server.name, &f.instance.name, key);
+                let force = |key: &str| forced.asked(&f.server.name, &f.instance.name, key);
                 let d = diff::diff_with(f.server, live, &force);
                 sp.live = live.apps.len();
                 sp.managed_only = live.managed_only;
@@ -327,6 +386,7 @@ pub fn build_with(
                 sp.changes = d.changes;
                 sp.noop = d.noop;
                 sp.rotation_due = d.rotation_due;
+                sp.retiring = d.retiring;
                 sp.secrets_created = d.secrets_created;
                 if !d.problems.is_empty() {
                     sp.error = Some(
@@ -518,4 +578,19 @@ pub struct RotationDue {
     pub created: String,
     pub age_days: u64,
     pub rotate_after_days: u64,
+}
+
+/// The old application of a rotation, kept under its retiring name until
+/// its overlap ends (then the next run deletes it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RetiringCopy {
+    /// Its retiring name on the server.
+    pub name: String,
+    /// The application it was, as plans name it: `grafana (Default)`.
+    pub app: String,
+    /// The last day (UTC, `YYYY-MM-DD`) it keeps working.
+    pub until: String,
+    /// Tokens issued for it that have not expired (when the server says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_tokens: Option<u64>,
 }

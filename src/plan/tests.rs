@@ -30,6 +30,8 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         id: id.to_string(),
         organization: Some(1),
         aside: crate::aside::parse(name, &id.to_string()),
+        retiring: crate::retiring::parse(name, &id.to_string()),
+        live_tokens: None,
         fields,
         unmanageable: None,
         capabilities: None,

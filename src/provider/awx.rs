@@ -335,7 +335,9 @@ impl Awx {
     /// `live_name`) is renamed aside, the new one is created as `name` in
     /// `organization`, then the old one is deleted. If the create fails, the old
     /// app gets its name back. Every step that can fail leaves a state the next
-    /// plan recognises (see [`crate::aside`]).
+    /// plan recognises (see [`crate::aside`]). A rotation with an overlap
+    /// (`retire`) renames the old app to its retiring name instead and keeps
+    /// it (see [`crate::retiring`]): its client id and secret keep working.
     pub async fn replace(
         &self,
         id: &str,
@@ -343,14 +345,16 @@ impl Awx {
         name: &str,
         organization: u64,
         fields: &BTreeMap<String, Value>,
+        retire: Option<&str>,
     ) -> Result<Applied, Error> {
         let trimmed = live_name.trim();
-        let (original, aside) = match crate::aside::parse(trimmed, id) {
+        let (original, computed) = match crate::aside::parse(trimmed, id) {
             // Resuming a replacement an earlier run left half done.
             Some(a) if !a.shortened => (a.original, trimmed.to_string()),
             Some(_) => (name.to_string(), trimmed.to_string()),
             None => (trimmed.to_string(), crate::aside::aside_name(trimmed, id)),
         };
+        let aside = retire.map_or(computed, str::to_string);
         if trimmed != aside {
             self.patch(id, json!({ "name": aside })).await.map_err(|e| {
                 Error::new(
@@ -376,13 +380,22 @@ impl Awx {
                     Err(r) => Error::new(
                         e.kind,
                         format!(
-                            "replace failed: the new application was refused ({}), and the old one could not get its name back ({}); it is kept, named `{aside}`: the next apply resumes the replacement",
-                            e.message, r.message
+                            "replace failed: the new application was refused ({}), and the old one could not get its name back ({}); it is kept, named `{aside}`: the next apply {}",
+                            e.message,
+                            r.message,
+                            if retire.is_some() {
+                                "creates the new one (the old one keeps working until its overlap ends)"
+                            } else {
+                                "resumes the replacement"
+                            }
                         ),
                     ),
                 });
             }
         };
+        if retire.is_some() {
+            return Ok(Applied::created(created));
+        }
         let leftover = self.delete(id).await.err().map(|e| {
             Error::new(
                 e.kind,
@@ -449,6 +462,7 @@ impl super::Provider for Awx {
                     name,
                     organization,
                     fields,
+                    retire,
                 } => {
                     self.replace(
                         id,
@@ -456,6 +470,7 @@ impl super::Provider for Awx {
                         name,
                         organization.ok_or_else(no_org)?,
                         fields,
+                        retire.as_deref(),
                     )
                     .await
                 }

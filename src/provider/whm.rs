@@ -53,6 +53,8 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
         id: name,
         organization: None,
         aside: None,
+        retiring: None,
+        live_tokens: None,
         fields,
     })
 }

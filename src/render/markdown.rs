@@ -327,6 +327,13 @@ pub fn plan<Op>(plan: &Plan<Op>, max_bytes: usize) -> String {
             let _ = writeln!(out, "- {}", code(&line, Place::Prose));
         }
     }
+    let retiring = super::retiring_lines(plan);
+    if !retiring.is_empty() {
+        let _ = writeln!(out, "\n**Retiring after rotation:**\n");
+        for line in retiring {
+            let _ = writeln!(out, "- {}", code(&line, Place::Prose));
+        }
+    }
     if !plan.blocked.is_empty() {
         let _ = writeln!(out, "\n**Blocked by policy:**\n");
         for rule in &plan.blocked {

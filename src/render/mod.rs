@@ -83,8 +83,28 @@ pub fn rotation_lines<Op>(plan: &crate::plan::Plan<Op>) -> Vec<String> {
         .flat_map(|sp| {
             sp.rotation_due.iter().map(move |d| {
                 format!(
-                    "{}: {}: rotation due (created {}, {} days ago; rotate_after {}d); `appform apply --replace '{}/{}' --allow-replace` gives it a new client id and secret",
+                    "{}: {}: rotation due (created {}, {} days ago; rotate_after {}d); `appform apply --rotate '{}/{}'` gives it a new client id and secret",
                     sp.server, d.app, d.created, d.age_days, d.rotate_after_days, sp.server, d.key
+                )
+            })
+        })
+        .collect()
+}
+
+/// The old applications rotations keep for their overlap, one line each.
+pub fn retiring_lines<Op>(plan: &crate::plan::Plan<Op>) -> Vec<String> {
+    plan.servers
+        .iter()
+        .flat_map(|sp| {
+            sp.retiring.iter().map(move |r| {
+                let tokens = match r.live_tokens {
+                    Some(1) => ", 1 token not expired".to_string(),
+                    Some(n) => format!(", {n} tokens not expired"),
+                    None => String::new(),
+                };
+                format!(
+                    "{}: {}: the old application `{}` keeps working until {}{tokens}; the first run after that day deletes it",
+                    sp.server, r.app, r.name, r.until
                 )
             })
         })

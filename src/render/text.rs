@@ -406,6 +406,13 @@ pub fn plan_with<Op>(style: Style, plan: &Plan<Op>, forced: bool) -> String {
             let _ = writeln!(out, "  - {}", printable(&line));
         }
     }
+    let retiring = super::retiring_lines(plan);
+    if !retiring.is_empty() {
+        let _ = writeln!(out, "\nRetiring after rotation:");
+        for line in retiring {
+            let _ = writeln!(out, "  - {}", printable(&line));
+        }
+    }
     if !plan.blocked.is_empty() {
         let head = if forced {
             "Blocked by policy — overridden by --force:"

@@ -142,6 +142,7 @@ impl Checker<'_, '_> {
             renamed_from: Vec::new(),
             allow_delete_in_use: false,
             rotate_after: None,
+            rotation_overlap: None,
             origin: self.origin(span),
         })
     }
@@ -212,6 +213,7 @@ impl Checker<'_, '_> {
             renamed_from: Vec::new(),
             allow_delete_in_use: false,
             rotate_after: None,
+            rotation_overlap: None,
             origin: self.origin(span),
         })
     }

@@ -15,6 +15,8 @@ use crate::model::Origin;
 
 mod server;
 
+pub(super) use server::SecretAge;
+
 // ---------------------------------------------------------------- semantic pass
 
 pub(super) struct Checker<'a, 'i> {

@@ -11,7 +11,7 @@ use super::super::problem::Problem;
 use super::super::raw::{self, RawOrg, RawPrevious, UriList};
 use super::super::source::{Node, NodeValue, Span};
 use super::apps::check_redirect_uri;
-use super::checker::Checker;
+use super::checker::{Checker, SecretAge};
 use crate::config::Code;
 use crate::model::{
     AppIdentity, ClientType, DesiredApp, Ensure, GrantType, Kind, OrgRef, PreviousIdentity,
@@ -55,6 +55,7 @@ pub(super) struct OrgApp<'a> {
     pub renamed_from: &'a Option<Vec<RawPrevious>>,
     pub allow_delete_in_use: Option<bool>,
     pub rotate_after: Option<&'a crate::config::raw::RawDuration>,
+    pub rotation_overlap: Option<&'a crate::config::raw::RawDuration>,
 }
 
 impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
@@ -71,6 +72,7 @@ impl<'a> From<&'a raw::RawAwxApp> for OrgApp<'a> {
             renamed_from: &r.renamed_from,
             allow_delete_in_use: r.allow_delete_in_use,
             rotate_after: r.rotate_after.as_ref(),
+            rotation_overlap: r.rotation_overlap.as_ref(),
         }
     }
 }
@@ -89,6 +91,7 @@ impl<'a> From<&'a raw::RawGatewayApp> for OrgApp<'a> {
             renamed_from: &r.renamed_from,
             allow_delete_in_use: r.allow_delete_in_use,
             rotate_after: r.rotate_after.as_ref(),
+            rotation_overlap: r.rotation_overlap.as_ref(),
         }
     }
 }
@@ -156,7 +159,13 @@ impl Checker<'_, '_> {
         let at =
             |f: &'static str| -> [&str; 6] { ["servers", server, kind, "applications", key, f] };
         let before = self.problems.len();
-        let rotate_after = self.rotate_after(&base, rules.kind, raw.rotate_after);
+        let rotate_after = self.secret_age(&base, rules.kind, SecretAge::RotateAfter, raw.rotate_after);
+        let rotation_overlap = self.secret_age(
+            &base,
+            rules.kind,
+            SecretAge::RotationOverlap,
+            raw.rotation_overlap,
+        );
         let name = match raw.name {
             Some(n) => {
                 if n.trim().is_empty() || n.trim() != n || n.chars().count() > max {
@@ -252,17 +261,17 @@ impl Checker<'_, '_> {
         if let Some(d) = raw.description {
             fields.insert("description".into(), json!(d));
         }
-        if crate::aside::looks_reserved(&name) {
+        if crate::aside::looks_reserved(&name) || crate::retiring::looks_reserved(&name) {
             let span = match raw.name {
                 Some(_) => self.value_span(&at("name")),
                 None => self.key_span(&base),
             };
             self.report(
                 Code::ReservedName,
-                format!("application name `{name}` ends like the name appform gives an application while it replaces it"),
+                format!("application name `{name}` ends like the name appform gives an application while it replaces or retires it"),
                 span,
                 "reserved",
-                "names ending in `~appform-replaced-<digits>` are reserved for replacements in progress; choose another name",
+                "names ending in `~appform-replaced-<digits>` or `~appform-retiring-<YYYYMMDD>` are reserved for replacements in progress and retiring copies; choose another name",
             );
         }
         let renamed_from = self.org_renamed_from(
@@ -284,6 +293,7 @@ impl Checker<'_, '_> {
             renamed_from,
             allow_delete_in_use: raw.allow_delete_in_use.unwrap_or(false),
             rotate_after,
+            rotation_overlap,
             origin: self.origin(span),
         })
     }

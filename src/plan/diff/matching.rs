@@ -60,7 +60,7 @@ impl<'l, 'r> Matcher<'l, 'r> {
             by_key: live
                 .apps
                 .iter()
-                .filter(|a| a.aside.is_none() && a.unmanageable.is_none())
+                .filter(|a| a.aside.is_none() && a.retiring.is_none() && a.unmanageable.is_none())
                 .map(|a| (a.match_key.as_str(), a))
                 .collect(),
             set_aside: live.apps.iter().filter(|a| a.aside.is_some()).collect(),

@@ -43,6 +43,7 @@ pub(super) fn unmatched(
                 operation: Operation::Delete { id: c.id.clone() },
                 yields_secret: false,
                 in_use: None,
+                rotation: None,
             });
         } else {
             out.unmanaged.push(c.name.clone());

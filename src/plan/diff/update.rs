@@ -184,12 +184,14 @@ pub(super) fn update_or_replace(
             },
             yields_secret: semantics::of(server.kind).yields_secret(&merged),
             in_use: None,
+            rotation: None,
             operation: Operation::Replace {
                 id: live.id.clone(),
                 live_name: live.name.clone(),
                 name: target.name.clone(),
                 organization: target.organization,
                 fields: merged,
+                retire: None,
             },
         });
     }
@@ -216,6 +218,7 @@ pub(super) fn update_or_replace(
         origin: None,
         yields_secret: false,
         in_use: None,
+        rotation: None,
         operation: Operation::Update {
             id: live.id.clone(),
             fields: body,

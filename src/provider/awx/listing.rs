@@ -127,6 +127,27 @@ impl Awx {
             .await
     }
 
+    /// The retiring copies of rotations that the listing counts tokens for:
+    /// how many of those have not expired (a copy whose tokens all expired
+    /// is deleted before its overlap ends). A list that cannot be read
+    /// leaves it unknown: the copy is kept.
+    async fn read_retiring_tokens(&self, apps: &mut [LiveApp]) {
+        for app in apps
+            .iter_mut()
+            .filter(|a| a.retiring.is_some() && a.tokens.is_some_and(|n| n > 0))
+        {
+            match self.live_tokens(&app.id).await {
+                Ok(read) => app.live_tokens = Some(read.live),
+                Err(e) => crate::logging::log(1, || {
+                    format!(
+                        "the token list of the retiring copy `{}` could not be read ({}); it is kept until its overlap ends",
+                        app.name, e.message
+                    )
+                }),
+            }
+        }
+    }
+
     /// The listings `bases` (each paged and checked), merged, with the
     /// organizations. The organizations and the first pages go out
     /// together: two round trips in all.
@@ -172,6 +193,7 @@ impl Awx {
                 apps.extend(these.into_iter().filter(|a| seen.insert(a.id.clone())));
             }
             let Some(e) = moved else {
+                self.read_retiring_tokens(&mut apps).await;
                 return Ok(LiveState {
                     apps,
                     organizations,

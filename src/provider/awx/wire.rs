@@ -131,6 +131,8 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
                 None => format!("-/{}", name.trim()),
             },
             aside: organization.and_then(|_| crate::aside::parse(name.trim(), &id)),
+            retiring: organization.and_then(|_| crate::retiring::parse(name.trim(), &id)),
+            live_tokens: None,
             unmanageable: match organization {
                 None => Some("its organization is null (legacy data AWX allows): appform never changes or deletes an application without an organization (set one on the server to manage it)".to_string()),
                 Some(_) => LiveApp::unmanageable_name(&name),
@@ -265,6 +267,10 @@ pub fn named_queries(base: &str, names: &[String]) -> Vec<String> {
     out.push(format!(
         "{base}?name__contains={}",
         encode(crate::aside::MARK)
+    ));
+    out.push(format!(
+        "{base}?name__contains={}",
+        encode(crate::retiring::MARK)
     ));
     out
 }

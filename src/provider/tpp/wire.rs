@@ -198,6 +198,8 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
         id,
         organization: None,
         aside: None,
+        retiring: None,
+        live_tokens: None,
         fields,
     })
 }

@@ -13,6 +13,7 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
         unmanaged: vec![],
         unmanaged_labels: vec![],
         rotation_due: Vec::new(),
+        retiring: Vec::new(),
         secrets_created: Vec::new(),
         managed_only: false,
         changes: (0..n)
@@ -36,6 +37,7 @@ fn server(n: usize) -> ServerPlan<Reviewed> {
                 operation: Reviewed,
                 yields_secret: false,
                 in_use: None,
+                rotation: None,
             })
             .collect(),
         noop: 0,

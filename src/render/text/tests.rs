@@ -32,6 +32,7 @@ fn change(app: &str, action: Action, fields: Vec<FieldDiff>) -> Change<Reviewed>
         operation: Reviewed,
         yields_secret: false,
         in_use: None,
+        rotation: None,
     }
 }
 
@@ -46,6 +47,7 @@ fn server(kind: Kind, style: UpdateStyle, changes: Vec<Change<Reviewed>>) -> Ser
         unmanaged: vec![],
         unmanaged_labels: vec![],
         rotation_due: Vec::new(),
+        retiring: Vec::new(),
         secrets_created: Vec::new(),
         managed_only: false,
         changes,

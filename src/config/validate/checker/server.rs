@@ -332,10 +332,18 @@ impl Checker<'_, '_> {
         };
         let tls_skip_verify = body.tls_skip_verify.unwrap_or(false);
         let listing = self.listing(name, kind, body);
-        let rotate_after = self.rotate_after(
-            &["servers", name, kind.as_str()],
+        let path = ["servers", name, kind.as_str()];
+        let rotate_after = self.secret_age(
+            &path,
             kind,
+            SecretAge::RotateAfter,
             body.rotate_after.as_ref(),
+        );
+        let rotation_overlap = self.secret_age(
+            &path,
+            kind,
+            SecretAge::RotationOverlap,
+            body.rotation_overlap.as_ref(),
         );
         if tls_skip_verify {
             self.warnings.push(format!(
@@ -370,40 +378,59 @@ impl Checker<'_, '_> {
                 tls_skip_verify,
                 listing,
                 rotate_after,
+                rotation_overlap,
             },
         ))
     }
 
-    /// `rotate_after` at `path` (a server body or an application): a
-    /// duration of at least a day, on kinds whose secrets the server makes.
-    pub(in crate::config::validate) fn rotate_after(
+    /// `rotate_after` or `rotation_overlap` at `path` (a server body or an
+    /// application): a duration of at least a day, on kinds whose secrets
+    /// the server makes.
+    pub(in crate::config::validate) fn secret_age(
         &mut self,
         path: &[&str],
         kind: Kind,
+        which: SecretAge,
         raw: Option<&crate::config::raw::RawDuration>,
     ) -> Option<u64> {
         let raw = raw?;
+        let key_name = which.key();
         let mut key: Vec<&str> = path.to_vec();
-        key.push("rotate_after");
+        key.push(key_name);
         let span = self.value_span(&key);
         if !semantics::of(kind).organizations {
             self.report(
                 Code::InvalidValue,
-                format!("`rotate_after` on a {kind} server: its applications have no client secret the server generates, so there is nothing to rotate"),
+                format!("`{key_name}` on a {kind} server: its applications have no client secret the server generates, so there is nothing to rotate"),
                 span,
                 "not for this kind",
-                "remove it (`rotate_after` is for AWX and gateway applications)",
+                &format!("remove it (`{key_name}` is for AWX and gateway applications)"),
             );
             return None;
         }
-        let seconds = self.duration(raw, span, "rotate_after")?;
+        let seconds = self.duration(raw, span, key_name)?;
         if seconds < 86_400 {
             self.report(
                 Code::OutOfRange,
-                "`rotate_after` must be at least 1 day".into(),
+                format!("`{key_name}` must be at least 1 day"),
                 span,
                 "too short",
-                "secret age is counted in days: write for example `90d`",
+                match which {
+                    SecretAge::RotateAfter => "secret age is counted in days: write for example `90d`",
+                    SecretAge::RotationOverlap => "the overlap ends at the end of a day (UTC): write for example `7d`",
+                },
+            );
+            return None;
+        }
+        if let SecretAge::RotationOverlap = which
+            && seconds > 366 * 86_400
+        {
+            self.report(
+                Code::OutOfRange,
+                "`rotation_overlap` must be at most 366 days".into(),
+                span,
+                "too long",
+                "an old secret that keeps working for longer than a year is not rotated: write for example `7d` or `30d`",
             );
             return None;
         }
@@ -550,5 +577,23 @@ pub(super) fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+/// The two durations of a secret's life that the config may set.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::config::validate) enum SecretAge {
+    /// `rotate_after`: the age at which a secret is due.
+    RotateAfter,
+    /// `rotation_overlap`: how long the old one keeps working.
+    RotationOverlap,
+}
+
+impl SecretAge {
+    fn key(self) -> &'static str {
+        match self {
+            SecretAge::RotateAfter => "rotate_after",
+            SecretAge::RotationOverlap => "rotation_overlap",
+        }
     }
 }
