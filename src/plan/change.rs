@@ -184,6 +184,17 @@ impl<Op> Change<Op> {
         }
     }
 
+    /// A step of a rotation with an overlap: the rotation (which keeps the
+    /// old app) or the delete of its retiring copy once the overlap has
+    /// ended. Asked for on the command line and reviewed with the overlap,
+    /// it takes nothing away unannounced: the blast-radius rules
+    /// (`max_deletes`, `max_change_ratio`) do not count it.
+    pub fn overlapping_rotation(&self) -> bool {
+        self.rotation
+            .as_ref()
+            .is_some_and(|r| r.retiring_as.is_some())
+    }
+
     /// The fields that change (not carried).
     pub fn changed_fields(&self) -> impl Iterator<Item = &FieldDiff> {
         self.fields.iter().filter(|f| !f.carried)

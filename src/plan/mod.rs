@@ -453,7 +453,7 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked
     let destructive: usize = servers
         .iter()
         .flat_map(|s| &s.changes)
-        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace) && !c.overlapping_rotation())
         .count();
     if destructive > config.policy.max_deletes as usize {
         out.push(Blocked::Policy(format!(
@@ -487,7 +487,7 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked
         let changing = sp
             .changes
             .iter()
-            .filter(|c| c.action != Action::Create)
+            .filter(|c| c.action != Action::Create && !c.overlapping_rotation())
             .count();
         let ratio = changing as f64 / sp.live as f64;
         if ratio > config.policy.max_change_ratio {

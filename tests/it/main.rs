@@ -32,6 +32,7 @@ mod recipe_runs;
 mod recipes;
 mod request_counts;
 mod response_parsers;
+mod rotation;
 mod review;
 mod sandbox_cmd;
 mod saved_plans;

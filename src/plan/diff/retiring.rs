@@ -140,7 +140,10 @@ pub(super) fn retiring_copies<'l>(
             operation: Operation::Delete { id: a.id.clone() },
             yields_secret: false,
             in_use: None,
-            rotation: None,
+            rotation: Some(Rotation {
+                overlap_until: Some(r.until.clone()),
+                retiring_as: Some(a.name.clone()),
+            }),
         });
     }
     for change in &mut out.changes {

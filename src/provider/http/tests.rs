@@ -22,6 +22,7 @@ fn backoff_grows_is_capped_and_honours_retry_after() {
 fn hosts_with_the_same_tls_settings_share_one_client() {
     let options = ServerOptions {
         rotate_after: None,
+        rotation_overlap: None,
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(50),
         max_in_flight: 4,

@@ -115,7 +115,13 @@ pub(super) fn route(inner: &mut Inner, req: &Req<'_>, headers: &HeaderMap) -> Re
             false,
         );
     }
-    let Some(rest) = path.strip_prefix("/api/v2/") else {
+    if path == "/api/o/token/" {
+        if *req.method != Method::POST {
+            return method_not_allowed(req.method, "POST, OPTIONS");
+        }
+        return password_grant(inner, req, headers);
+    }
+        let Some(rest) = path.strip_prefix("/api/v2/") else {
         return html_response(StatusCode::NOT_FOUND, HTML_404);
     };
     let segments: Vec<&str> = rest.split('/').collect();
@@ -389,6 +395,109 @@ pub(super) fn organization_detail(
     }
 }
 
+/// When a token issued now expires: AWX's `ACCESS_TOKEN_EXPIRE_SECONDS`
+/// is 31536000000 (1000 years; awx-transcripts.md §9, §11).
+fn token_expiry() -> String {
+    let life = std::time::Duration::from_secs(31_536_000_000);
+    humantime::format_rfc3339_micros(std::time::SystemTime::now() + life).to_string()
+}
+
+/// `/api/o/token/`, the password grant (awx-transcripts.md §11): the
+/// client by Basic auth (or `client_id`/`client_secret` form fields), a
+/// confidential app's secret checked (`401 invalid_client`); the token is
+/// the user's, issued for the application.
+fn password_grant(inner: &mut Inner, req: &Req<'_>, headers: &HeaderMap) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
+        .into_owned()
+        .collect();
+    let field = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map_or("", |(_, v)| v.as_str())
+            .to_string()
+    };
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|d| String::from_utf8(d).ok())
+        .and_then(|d| {
+            d.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        });
+    let (client_id, client_secret) =
+        basic.unwrap_or_else(|| (field("client_id"), field("client_secret")));
+    let oauth_error = |status: StatusCode, error: &str| {
+        let mut r = json_response(status, &json!({ "error": error }), None, false);
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer error=\"invalid_client\""),
+            );
+        }
+        r
+    };
+    let Some(app) = inner
+        .state
+        .apps
+        .values()
+        .find(|a| a.client_id == client_id)
+        .cloned()
+    else {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+    };
+    if app.client_type == "confidential" && app.client_secret != client_secret {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    if field("grant_type") != "password" || app.authorization_grant_type != "password" {
+        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client");
+    }
+    let Some(user) = inner
+        .state
+        .users
+        .iter()
+        .find(|u| u.username == field("username") && u.password == field("password"))
+        .map(|u| u.id)
+    else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "invalid_grant", "error_description": "Invalid credentials given."}),
+            None,
+            false,
+        );
+    };
+    let scope = match field("scope").as_str() {
+        "" => "write".to_string(),
+        s => s.to_string(),
+    };
+    let token = Token {
+        id: inner.state.next_token,
+        token: random_token(30),
+        refresh_token: Some(random_token(30)),
+        user,
+        application: Some(app.id),
+        scope: scope.clone(),
+        description: String::new(),
+        created: now(),
+        expires: token_expiry(),
+    };
+    inner.state.next_token += 1;
+    let body = json!({
+        "access_token": token.token,
+        "expires_in": 31_536_000_000u64,
+        "token_type": "Bearer",
+        "scope": scope,
+        "refresh_token": token.refresh_token,
+    });
+    inner.state.tokens.push(token);
+    json_response(StatusCode::OK, &body, None, false)
+}
+
 pub(super) fn tokens(
     inner: &mut Inner,
     req: &Req<'_>,
@@ -431,8 +540,8 @@ pub(super) fn tokens(
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .into(),
-            created: t.clone(),
-            expires: t,
+            created: t,
+            expires: token_expiry(),
         };
         inner.state.next_token += 1;
         let out = token_json(&inner.state, &token, true);
