@@ -123,8 +123,14 @@ impl Awx {
     /// organization) and those set aside by an interrupted replacement, in
     /// a few filtered listings, and the organizations.
     pub async fn fetch_named(&self, names: &[String]) -> Result<LiveState, Error> {
-        self.fetch_listings(named_queries(&self.api("/applications/"), names), true)
-            .await
+        let mut live = self
+            .fetch_listings(named_queries(&self.api("/applications/"), names), true)
+            .await?;
+        // The reserved-name query may bring other names holding the mark.
+        live.apps.retain(|a| {
+            a.aside.is_some() || a.retiring.is_some() || names.iter().any(|n| *n == a.name)
+        });
+        Ok(live)
     }
 
     /// The retiring copies of rotations that the listing counts tokens for:

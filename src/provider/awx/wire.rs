@@ -237,10 +237,15 @@ pub(super) fn check_pages(
     Ok(())
 }
 
+/// What the reserved names of [`crate::aside`] and [`crate::retiring`]
+/// share: one filtered listing finds both.
+pub(super) const RESERVED_MARKS: &str = "~appform-";
+
 /// The filtered listings of `listing: managed` under `base`: `name__in`
 /// with at most about 2,000 encoded characters each (a name holding a comma,
 /// which `__in` would split, gets a `name=` query of its own), and one for
-/// the applications set aside by an interrupted replacement.
+/// the applications set aside by an interrupted replacement or kept by a
+/// rotation (its other answers are dropped by the caller).
 pub fn named_queries(base: &str, names: &[String]) -> Vec<String> {
     const MAX: usize = 2000;
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -264,14 +269,7 @@ pub fn named_queries(base: &str, names: &[String]) -> Vec<String> {
     if !chunk.is_empty() {
         out.push(format!("{base}?name__in={}", encode(&chunk.join(","))));
     }
-    out.push(format!(
-        "{base}?name__contains={}",
-        encode(crate::aside::MARK)
-    ));
-    out.push(format!(
-        "{base}?name__contains={}",
-        encode(crate::retiring::MARK)
-    ));
+    out.push(format!("{base}?name__contains={}", encode(RESERVED_MARKS)));
     out
 }
 
