@@ -83,10 +83,12 @@ pub fn replace_requests(
     if !forced.is_empty() && saved_plan {
         return Err(Refusal::ReplaceWithSavedPlan);
     }
-    let named = replace
-        .iter()
-        .map(|r| ("--replace", r))
-        .chain(rotate.iter().filter(|r| !r.is_empty()).map(|r| ("--rotate", r)));
+    let named = replace.iter().map(|r| ("--replace", r)).chain(
+        rotate
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| ("--rotate", r)),
+    );
     for (flag, request) in named {
         let one = ForcedReplacements::parse(std::slice::from_ref(request))
             .map_err(Refusal::BadReplace)?;

@@ -453,7 +453,9 @@ pub fn policy_violations(config: &Config, servers: &[ServerPlan]) -> Vec<Blocked
     let destructive: usize = servers
         .iter()
         .flat_map(|s| &s.changes)
-        .filter(|c| matches!(c.action, Action::Delete | Action::Replace) && !c.overlapping_rotation())
+        .filter(|c| {
+            matches!(c.action, Action::Delete | Action::Replace) && !c.overlapping_rotation()
+        })
         .count();
     if destructive > config.policy.max_deletes as usize {
         out.push(Blocked::Policy(format!(

@@ -557,9 +557,106 @@ fn a_thousand_apps_are_paged(gw: &Gateway) {
     );
 }
 
+/// `apply --rotate` with `rotation_overlap`: a new client id and secret,
+/// the old ones still accepted at `/o/token/` under the retiring name; a
+/// second plan is empty; once the end date has passed the next apply
+/// deletes the old app and its client id stops working.
+fn a_rotation_keeps_the_old_client_for_its_overlap(gw: &Gateway) {
+    gw.clear();
+    gw.write_config(
+        "GATEWAY_TOKEN",
+        "      rotation_overlap: 7d
+",
+        "        grafana:
+          organization: Default
+          client_type: confidential
+          authorization_grant_type: password
+",
+    );
+    let secrets = gw.dir.path().join("rotation-secrets.json");
+    let secrets_arg = format!("--secrets-out={}", secrets.display());
+    let (code, text) = gw.run(&["apply", "--auto-approve", &secrets_arg]);
+    assert_eq!(code, Some(0), "{}: {text}", gw.name());
+    let old = gw.app("grafana").unwrap();
+    let old_id = old["client_id"].as_str().unwrap().to_string();
+    let read =
+        || -> Value { serde_json::from_str(&std::fs::read_to_string(&secrets).unwrap()).unwrap() };
+    let old_secret = find_secret(&read(), &old_id).unwrap();
+    assert_eq!(
+        gw.password_grant(&old_id, &old_secret),
+        201,
+        "{}",
+        gw.name()
+    );
+
+    let (code, text) = gw.run(&[
+        "apply",
+        "--auto-approve",
+        "--rotate",
+        "grafana",
+        &secrets_arg,
+    ]);
+    assert_eq!(code, Some(0), "{}: {text}", gw.name());
+    let until = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(7 * 86_400),
+    )
+    .to_string()[..10]
+        .replace('-', "");
+    let retiring = format!("grafana~appform-retiring-{until}");
+    let new = gw.app("grafana").unwrap();
+    let new_id = new["client_id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, old_id, "{}", gw.name());
+    let kept = gw
+        .app(&retiring)
+        .unwrap_or_else(|| panic!("{}: no {retiring}", gw.name()));
+    assert_eq!(kept["client_id"], old_id.as_str());
+    let new_secret = find_secret(&read(), &new_id).unwrap();
+    assert_eq!(
+        gw.password_grant(&old_id, &old_secret),
+        201,
+        "{}: old",
+        gw.name()
+    );
+    assert_eq!(
+        gw.password_grant(&new_id, &new_secret),
+        201,
+        "{}: new",
+        gw.name()
+    );
+    gw.assert_converged();
+
+    let (status, body) = gw.call(
+        reqwest::Method::PATCH,
+        &format!("/applications/{}/", kept["id"]),
+        Some(json!({"name": "grafana~appform-retiring-20200101"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (code, text) = gw.run(&["apply", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{}: {text}", gw.name());
+    assert!(
+        gw.app("grafana~appform-retiring-20200101").is_none(),
+        "{}",
+        gw.name()
+    );
+    assert_eq!(
+        gw.password_grant(&old_id, &old_secret),
+        401,
+        "{}",
+        gw.name()
+    );
+    assert_eq!(
+        gw.password_grant(&new_id, &new_secret),
+        201,
+        "{}",
+        gw.name()
+    );
+    gw.assert_converged();
+}
+
 fn the_contract(gw: &Gateway) {
     an_export_round_trips(gw);
     a_mixed_apply_converges(gw);
+    a_rotation_keeps_the_old_client_for_its_overlap(gw);
     a_duplicate_create_race_is_adopted(gw);
     a_read_only_token_plans_but_cannot_apply(gw);
     a_thousand_apps_are_paged(gw);

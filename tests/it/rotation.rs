@@ -39,8 +39,7 @@ fn password_grant(world: &AwxWorld, client_id: &str, secret: &str) -> u16 {
     use base64::Engine;
     let address = world.url().trim_start_matches("http://").to_string();
     let body = "grant_type=password&username=admin&password=password&scope=read";
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
     write!(
         stream,
@@ -92,7 +91,11 @@ fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
     );
     assert_eq!(password_grant(&world, &old_id, &old_secret), 200);
     assert_eq!(password_grant(&world, &old_id, "wrong"), 401);
-    assert!(world.sim.set_app_field("grafana", "created", Value::from(days_ago(200))));
+    assert!(
+        world
+            .sim
+            .set_app_field("grafana", "created", Value::from(days_ago(200)))
+    );
 
     // `--rotate` alone rotates what is due; no --allow-replace needed.
     let out = world
@@ -115,8 +118,14 @@ fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
         new["client_secret"].as_str().unwrap().to_string(),
     );
     assert_ne!(new_id, old_id, "a new client id");
-    assert_eq!(world.sim.app_by_name("grafana").unwrap()["client_id"], new_id.as_str());
-    let kept = world.sim.app_by_name(&retiring_name).expect("the old app is kept");
+    assert_eq!(
+        world.sim.app_by_name("grafana").unwrap()["client_id"],
+        new_id.as_str()
+    );
+    let kept = world
+        .sim
+        .app_by_name(&retiring_name)
+        .expect("the old app is kept");
     assert_eq!(kept["client_id"], old_id.as_str());
     // Both the old and the new credentials authenticate.
     assert_eq!(password_grant(&world, &old_id, &old_secret), 200);
@@ -130,7 +139,12 @@ fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
     assert_eq!(retiring["app"], "grafana (Default)");
     assert_eq!(retiring["until"], until.as_str());
     assert_eq!(retiring["live_tokens"], 2, "{retiring}");
-    assert!(plan["servers"][0]["unmanaged"].as_array().unwrap().is_empty());
+    assert!(
+        plan["servers"][0]["unmanaged"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let out = world
         .cmd(&["plan", "--fail-on", "rotation"])
         .output()
@@ -168,7 +182,12 @@ fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
     assert!(plan["blocked"].as_array().unwrap().is_empty(), "{plan}");
     let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    assert!(world.sim.app_by_name("grafana~appform-retiring-20200101").is_none());
+    assert!(
+        world
+            .sim
+            .app_by_name("grafana~appform-retiring-20200101")
+            .is_none()
+    );
     assert_eq!(password_grant(&world, &old_id, &old_secret), 401);
     assert_eq!(password_grant(&world, &new_id, &new_secret), 200);
     world.assert_converged();
@@ -199,7 +218,13 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
 
     // A name that matches nothing is an error.
     let out = world
-        .cmd(&["apply", "--auto-approve", "--rotate", "nosuch", &secrets_out])
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--rotate",
+            "nosuch",
+            &secrets_out,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -213,10 +238,20 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
 
     // The old app has a live token, and without an overlap a rotation
     // deletes it: the policy blocks it, nothing is written.
-    assert!(world.sim.issue_app_token("grafana", "3026-03-25T04:44:53.412613Z"));
+    assert!(
+        world
+            .sim
+            .issue_app_token("grafana", "3026-03-25T04:44:53.412613Z")
+    );
     let before = world.writes().len();
     let out = world
-        .cmd(&["apply", "--auto-approve", "--rotate", "grafana", &secrets_out])
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--rotate",
+            "grafana",
+            &secrets_out,
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = texts(&out);
@@ -233,7 +268,11 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     let names: Vec<String> = world.sim.app_names().into_iter().map(|(_, n)| n).collect();
     assert_eq!(names.len(), 3, "{names:?}");
-    assert!(names.iter().any(|n| n.starts_with("grafana~appform-retiring-")));
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("grafana~appform-retiring-"))
+    );
     assert_eq!(
         world.sim.app_by_name("other").unwrap()["client_id"],
         other_id,
@@ -243,18 +282,39 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
     // Without an overlap (and no token), the old app goes at once.
     world.write_config("", &apps);
     let out = world
-        .cmd(&["apply", "--auto-approve", "--rotate", "awx-test/other", &secrets_out])
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--rotate",
+            "awx-test/other",
+            &secrets_out,
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("without `rotation_overlap` the old application is deleted"), "{stdout}");
-    assert_ne!(world.sim.app_by_name("other").unwrap()["client_id"], other_id);
+    assert!(
+        stdout.contains("without `rotation_overlap` the old application is deleted"),
+        "{stdout}"
+    );
+    assert_ne!(
+        world.sim.app_by_name("other").unwrap()["client_id"],
+        other_id
+    );
     assert_eq!(world.sim.app_names().len(), 3, "the old `other` is gone");
-    assert_eq!(secrets(&world)["awx-test/other"]["client_id"], world.sim.app_by_name("other").unwrap()["client_id"]);
+    assert_eq!(
+        secrets(&world)["awx-test/other"]["client_id"],
+        world.sim.app_by_name("other").unwrap()["client_id"]
+    );
     // --replace still needs --allow-replace.
     let out = world
-        .cmd(&["apply", "--auto-approve", "--replace", "other", &secrets_out])
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--replace",
+            "other",
+            &secrets_out,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{:?}", texts(&out));
@@ -267,15 +327,21 @@ fn retiring_copies_are_never_unmanaged_or_pruned_early_and_go_sooner_when_their_
     world.sim.add_app("keep", 1);
     let far = day_in(30).replace('-', "");
     // Kept: no token was ever issued for it (a client may hold its secret).
-    world.sim.add_app(&format!("keep~appform-retiring-{far}"), 1);
+    world
+        .sim
+        .add_app(&format!("keep~appform-retiring-{far}"), 1);
     // Deleted sooner: tokens were issued for it, and all have expired.
-    world.sim.add_app(&format!("gone~appform-retiring-{far}"), 1);
+    world
+        .sim
+        .add_app(&format!("gone~appform-retiring-{far}"), 1);
     assert!(world.sim.issue_app_token(
         &format!("gone~appform-retiring-{far}"),
         "2020-01-01T00:00:00.000000Z"
     ));
     // Kept: a token still valid.
-    world.sim.add_app(&format!("busy~appform-retiring-{far}"), 1);
+    world
+        .sim
+        .add_app(&format!("busy~appform-retiring-{far}"), 1);
     assert!(world.sim.issue_app_token(
         &format!("busy~appform-retiring-{far}"),
         "3026-03-25T04:44:53.412613Z"
@@ -333,12 +399,19 @@ fn rotation_overlap_is_checked_where_it_is_written() {
     for (value, message) in [
         ("1h", "`rotation_overlap` must be at least 1 day"),
         ("2y", "`rotation_overlap` must be at most 366 days"),
-        ("soon", "`rotation_overlap`: `soon` does not start with a number"),
+        (
+            "soon",
+            "`rotation_overlap`: `soon` does not start with a number",
+        ),
     ] {
         world.write_config(&format!("      rotation_overlap: {value}\n"), GRAFANA);
         let out = world.cmd(&["validate"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{value}");
-        assert!(texts(&out).1.contains(message), "{value}: {:?}", texts(&out));
+        assert!(
+            texts(&out).1.contains(message),
+            "{value}: {:?}",
+            texts(&out)
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -386,7 +459,11 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
     let old_ids: Vec<Value> = (0..N)
         .map(|i| {
             let name = format!("app-{i:02}");
-            assert!(world.sim.set_app_field(&name, "created", Value::from(days_ago(40))));
+            assert!(
+                world
+                    .sim
+                    .set_app_field(&name, "created", Value::from(days_ago(40)))
+            );
             world.sim.app_by_name(&name).unwrap()["client_id"].clone()
         })
         .collect();
@@ -407,10 +484,18 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
     while world.writes().len() < writes_before + 7 {
         if child.try_wait().unwrap().is_some() {
             let mut stderr = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
             panic!("apply ended before the kill: {stderr}");
         }
-        assert!(Instant::now() < deadline, "the kill point was never reached");
+        assert!(
+            Instant::now() < deadline,
+            "the kill point was never reached"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     child.kill().unwrap();
@@ -427,7 +512,11 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
     assert_eq!(names.len(), 2 * N, "{names:?}");
     for (i, old_id) in old_ids.iter().enumerate() {
         let name = format!("app-{i:02}");
-        assert_ne!(&world.sim.app_by_name(&name).unwrap()["client_id"], old_id, "{name} not rotated");
+        assert_ne!(
+            &world.sim.app_by_name(&name).unwrap()["client_id"],
+            old_id,
+            "{name} not rotated"
+        );
         let holders: Vec<&String> = names
             .iter()
             .filter(|n| {
@@ -438,7 +527,10 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
             })
             .collect();
         assert_eq!(holders.len(), 1, "{name}'s old client id: {holders:?}");
-        assert!(holders[0].starts_with(&format!("{name}~appform-retiring-")), "{holders:?}");
+        assert!(
+            holders[0].starts_with(&format!("{name}~appform-retiring-")),
+            "{holders:?}"
+        );
     }
     world.assert_converged();
 }
@@ -458,7 +550,11 @@ fn a_rotation_stopped_after_the_move_aside_creates_the_new_app_next_run() {
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
     let retiring_name = format!("grafana~appform-retiring-{}", day_in(7).replace('-', ""));
-    assert!(world.sim.set_app_field("grafana", "name", Value::from(retiring_name.clone())));
+    assert!(
+        world
+            .sim
+            .set_app_field("grafana", "name", Value::from(retiring_name.clone()))
+    );
 
     let out = world.cmd(&["plan"]).output().unwrap();
     let (stdout, _) = texts(&out);
@@ -474,7 +570,13 @@ fn a_rotation_stopped_after_the_move_aside_creates_the_new_app_next_run() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
-    assert_ne!(world.sim.app_by_name("grafana").unwrap()["client_id"], old_id);
-    assert_eq!(world.sim.app_by_name(&retiring_name).unwrap()["client_id"], old_id);
+    assert_ne!(
+        world.sim.app_by_name("grafana").unwrap()["client_id"],
+        old_id
+    );
+    assert_eq!(
+        world.sim.app_by_name(&retiring_name).unwrap()["client_id"],
+        old_id
+    );
     world.assert_converged();
 }

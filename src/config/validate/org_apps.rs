@@ -159,7 +159,8 @@ impl Checker<'_, '_> {
         let at =
             |f: &'static str| -> [&str; 6] { ["servers", server, kind, "applications", key, f] };
         let before = self.problems.len();
-        let rotate_after = self.secret_age(&base, rules.kind, SecretAge::RotateAfter, raw.rotate_after);
+        let rotate_after =
+            self.secret_age(&base, rules.kind, SecretAge::RotateAfter, raw.rotate_after);
         let rotation_overlap = self.secret_age(
             &base,
             rules.kind,

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use super::{Diff, PlanProblem, Target, fingerprint, is_protected, org_label};
 use crate::model::{DesiredApp, LiveState, Server};
-use crate::plan::change::{Action, Change, Operation, Reason, Rotation};
 use crate::plan::RetiringCopy;
+use crate::plan::change::{Action, Change, Operation, Reason, Rotation};
 use crate::retiring;
 
 /// Makes the replacement `change` of `app` a rotation: with an overlap, the

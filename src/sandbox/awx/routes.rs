@@ -121,7 +121,7 @@ pub(super) fn route(inner: &mut Inner, req: &Req<'_>, headers: &HeaderMap) -> Re
         }
         return password_grant(inner, req, headers);
     }
-        let Some(rest) = path.strip_prefix("/api/v2/") else {
+    let Some(rest) = path.strip_prefix("/api/v2/") else {
         return html_response(StatusCode::NOT_FOUND, HTML_404);
     };
     let segments: Vec<&str> = rest.split('/').collect();
@@ -407,9 +407,7 @@ fn token_expiry() -> String {
 /// confidential app's secret checked (`401 invalid_client`); the token is
 /// the user's, issued for the application.
 fn password_grant(inner: &mut Inner, req: &Req<'_>, headers: &HeaderMap) -> Response {
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
-        .into_owned()
-        .collect();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body).into_owned().collect();
     let field = |k: &str| {
         form.iter()
             .find(|(key, _)| key == k)

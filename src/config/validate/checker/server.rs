@@ -416,8 +416,12 @@ impl Checker<'_, '_> {
                 span,
                 "too short",
                 match which {
-                    SecretAge::RotateAfter => "secret age is counted in days: write for example `90d`",
-                    SecretAge::RotationOverlap => "the overlap ends at the end of a day (UTC): write for example `7d`",
+                    SecretAge::RotateAfter => {
+                        "secret age is counted in days: write for example `90d`"
+                    }
+                    SecretAge::RotationOverlap => {
+                        "the overlap ends at the end of a day (UTC): write for example `7d`"
+                    }
                 },
             );
             return None;
