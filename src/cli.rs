@@ -47,7 +47,8 @@ const APPLY_EXAMPLES: &str = "Examples:
   appform apply                                 # plan, ask, write, verify
   appform apply plan.json                       # exactly the reviewed plan, no prompt
   appform apply --auto-approve --secrets-out .appform/secrets.json
-  appform apply --allow-replace --replace 'awx-prod/ci-*'   # rotate client credentials";
+  appform apply --allow-replace --replace 'awx-prod/ci-*'   # new client credentials now
+  appform apply --rotate --secrets-out .appform/secrets.json  # rotate what rotate_after says is due";
 
 const EXPORT_EXAMPLES: &str = "Examples:
   appform export --server awx-prod > appform/awx-prod.yaml
