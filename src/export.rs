@@ -153,6 +153,13 @@ pub fn document(server: &Server, instance: &Instance, live: &LiveState) -> Expor
             ));
             continue;
         }
+        if let Some(r) = &app.retiring {
+            skipped.push(format!(
+                "`{}`: the old application of `{}`, kept working after a rotation until {}; appform deletes it after that day",
+                app.name, r.original, r.until
+            ));
+            continue;
+        }
         if let Some(why) = &app.unmanageable {
             skipped.push(format!("{:?}: {why}", app.name));
             continue;

@@ -509,11 +509,12 @@ fn classify(
                     server.name, app.key
                 ));
             }
-            if rotate && change.action == Action::Replace {
-                if let Err(problem) = retiring::rotate(server, live, app, target, &mut change) {
-                    out.problems.push(problem);
-                    return;
-                }
+            if rotate
+                && change.action == Action::Replace
+                && let Err(problem) = retiring::rotate(server, live, app, target, &mut change)
+            {
+                out.problems.push(problem);
+                return;
             }
             change.organization = organization;
             out.changes.push(change);

@@ -107,8 +107,8 @@ fn action_cell<Op>(
         Some(o) => format!("{} ({})", action_word(c.action), o.word()),
         None => action_word(c.action).to_string(),
     };
-    if let Some(u) = &c.in_use {
-        cell.push_str(&format!(" **{}**", escape(&super::in_use_words(u))));
+    if c.in_use.is_some() {
+        cell.push_str(&format!(" **{}**", escape(&super::in_use_words(c))));
     }
     cell
 }

@@ -60,7 +60,10 @@ pub(crate) fn list_changes<'a>(
 
 /// A delete or replacement of an app with tokens that have not expired, in
 /// words: `in use: 2 tokens valid until 3026-03-25T04:44:53Z`.
-pub fn in_use_words(u: &crate::plan::InUse) -> String {
+pub fn in_use_words<Op>(change: &crate::plan::Change<Op>) -> String {
+    let Some(u) = &change.in_use else {
+        return String::new();
+    };
     let mut out = format!(
         "in use: {} token{} not expired",
         u.live_tokens,
@@ -69,7 +72,9 @@ pub fn in_use_words(u: &crate::plan::InUse) -> String {
     if let Some(until) = &u.until {
         out.push_str(&format!(", the last valid until {until}"));
     }
-    if u.allowed {
+    if u.allowed && change.overlapping_rotation() {
+        out.push_str(" (allowed: the overlap of its rotation has ended)");
+    } else if u.allowed {
         out.push_str(" (allowed: `allow_delete_in_use: true`)");
     }
     out

@@ -106,6 +106,12 @@ fn headline<Op>(server: &ServerPlan<Op>, change: &Change<Op>) -> String {
         ),
         (Action::Replace, _) => semantics::of(server.kind).replace_words().into(),
         (Action::Delete, Reason::Pruned) => "will be deleted (prune: not in config)".into(),
+        (Action::Delete, Reason::ForcesReplacement) if change.overlapping_rotation() => {
+            "will be deleted (the retiring copy of a rotation)".into()
+        }
+        (Action::Delete, Reason::ForcesReplacement) => {
+            "will be deleted (the old copy of a replacement)".into()
+        }
         (Action::Delete, _) => "will be deleted (ensure: absent)".into(),
     }
 }
@@ -268,11 +274,11 @@ pub fn server_section<Op>(style: Style, sp: &ServerPlan<Op>) -> String {
         {
             let _ = writeln!(out, "        {note}");
         }
-        if let Some(u) = &change.in_use {
+        if change.in_use.is_some() {
             let _ = writeln!(
                 out,
                 "        {}",
-                style.red(&printable(&super::in_use_words(u)))
+                style.red(&printable(&super::in_use_words(change)))
             );
         }
         for note in &change.notes {

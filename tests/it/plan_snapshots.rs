@@ -74,6 +74,13 @@ pub(crate) fn move_to_free_ports(dir: &std::path::Path) {
 fn assert_plan_snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        // The demo's app due for rotation ages a day a day.
+        (r"\d+ days ago", "[N] days ago"),
+        (r#""age_days": \d+"#, r#""age_days": [N]"#),
+        // Its retiring copy ends five days after the run.
+        (r"appform-retiring-\d{8}", "appform-retiring-[END]"),
+        (r"until \d{4}-\d\d-\d\d", "until [END]"),
+        (r#""until": "\d{4}-\d\d-\d\d""#, r#""until": "[END]""#),
         (r#""config_digest": "sha256:[0-9a-f]{64}""#, r#""config_digest": "[DIGEST]""#),
     ]}, {
         insta::assert_snapshot!(name, text);

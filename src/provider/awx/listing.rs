@@ -127,9 +127,8 @@ impl Awx {
             .fetch_listings(named_queries(&self.api("/applications/"), names), true)
             .await?;
         // The reserved-name query may bring other names holding the mark.
-        live.apps.retain(|a| {
-            a.aside.is_some() || a.retiring.is_some() || names.iter().any(|n| *n == a.name)
-        });
+        live.apps
+            .retain(|a| a.aside.is_some() || a.retiring.is_some() || names.contains(&a.name));
         Ok(live)
     }
 

@@ -335,9 +335,33 @@ impl AwxSim {
         true
     }
 
-    /// Demo data for `--sandbox` and `appform sandbox --demo`: an app to update,
-    /// one to delete and one nobody manages.
+    /// Demo data for `--sandbox` and `appform sandbox --demo`: an app to
+    /// update (created long ago: due for rotation where the config says
+    /// `rotate_after`), one to delete, one nobody manages, and the retiring
+    /// copy of an earlier rotation, five days before its overlap ends (with
+    /// a token).
     pub fn seed_demo(&self) {
+        self.seed_demo_apps();
+        self.set_app_field(
+            "jenkins",
+            "created",
+            Value::from("2025-01-01T09:00:00.000000Z"),
+        );
+        // Rotated two days ago with a week of overlap: five days to go.
+        let end = std::time::SystemTime::now() + std::time::Duration::from_secs(5 * 86_400);
+        let retiring = crate::retiring::retiring_name(
+            "jenkins",
+            &humantime::format_rfc3339_seconds(end).to_string()[..10],
+            None,
+        );
+        let retiring = retiring.as_str();
+        self.add_app(retiring, 1);
+        self.set_app_field(retiring, "client_type", Value::from("confidential"));
+        self.set_app_field(retiring, "description", Value::from("Jenkins CI"));
+        self.issue_app_token(retiring, "3024-11-04T09:00:00.000000Z");
+    }
+
+    fn seed_demo_apps(&self) {
         let mut inner = self.lock();
         let demo = [
             (
