@@ -82,6 +82,14 @@ pub fn parse(name: &str, id: &str) -> Option<Retiring> {
     })
 }
 
+/// The original name in a name that reads as a retiring name (for
+/// selecting by `--app`; [`parse`] decides what a live app is).
+pub fn original_of(name: &str) -> Option<&str> {
+    looks_reserved(name)
+        .then(|| name.rsplit_once(MARK).map(|(original, _)| original))
+        .flatten()
+}
+
 /// `YYYYMMDD` → `YYYY-MM-DD` when it is a real day.
 fn day(compact: &str) -> Option<String> {
     if compact.len() != 8 || !compact.bytes().all(|b| b.is_ascii_digit()) {
@@ -127,6 +135,8 @@ mod tests {
         assert_eq!(parse(&with_id, "17").unwrap().until, "2026-03-10");
         assert_eq!(parse(&with_id, "18"), None, "another app's name is a name");
         assert!(looks_reserved(&n) && looks_reserved(&with_id));
+        assert_eq!(original_of(&with_id), Some("grafana"));
+        assert_eq!(original_of("grafana"), None);
     }
 
     #[test]

@@ -16,8 +16,13 @@ pub fn restrict(mut plan: Plan, config: &Config, globs: &[glob::Pattern]) -> Pla
         return plan;
     }
     let selected = |name: &str| globs.iter().any(|g| g.matches(name));
+    // A rotation's retiring copy goes with the application it was.
+    let selected_or_original =
+        |name: &str| selected(name) || crate::retiring::original_of(name).is_some_and(selected);
     for sp in &mut plan.servers {
-        sp.changes.retain(|c| selected(&c.app));
+        sp.changes.retain(|c| selected_or_original(&c.app));
+        sp.rotation_due.retain(|d| selected(&d.key));
+        sp.retiring.retain(|r| selected_or_original(&r.name));
         sp.unmanaged.retain(|n| selected(n));
         sp.unmanaged_labels
             .retain(|l| selected(l.split(" (").next().unwrap_or(l)));
@@ -81,7 +86,10 @@ pub fn apps_matching_nothing(plan: &Plan, config: &Config) -> Vec<String> {
                 .iter()
                 .map(|c| c.app.as_str())
                 .chain(s.unmanaged.iter().map(String::as_str))
+                .chain(s.retiring.iter().map(|r| r.name.as_str()))
         })
+        .flat_map(|name| [Some(name), crate::retiring::original_of(name)])
+        .flatten()
         .collect();
     plan.only_apps
         .iter()

@@ -378,6 +378,35 @@ fn retiring_copies_are_never_unmanaged_or_pruned_early_and_go_sooner_when_their_
             format!("keep~appform-retiring-{far}")
         ]
     );
+    // `--app` selects a retiring copy with the application it was.
+    let out = world
+        .cmd(&["plan", "--format", "json", "--app", "keep"])
+        .output()
+        .unwrap();
+    let partial: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        partial["servers"][0]["changes"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{partial}"
+    );
+    assert_eq!(
+        partial["servers"][0]["retiring"].as_array().unwrap().len(),
+        1,
+        "{partial}"
+    );
+    let out = world
+        .cmd(&["plan", "--format", "json", "--app", "gone"])
+        .output()
+        .unwrap();
+    let partial: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        partial["servers"][0]["changes"].as_array().unwrap().len(),
+        1,
+        "{partial}"
+    );
+
     let out = world.cmd(&["apply", "--auto-approve"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     assert_eq!(world.sim.app_names().len(), 3);
