@@ -11,7 +11,8 @@
 //! - [`files`]      bounded reads, paths confined to their roots, atomic private writes.
 //! - [`aside`]      the reserved name of an AWX app being replaced (create-before-destroy);
 //!   [`retiring`] the one it keeps after a rotation, for `rotation_overlap`.
-//! - [`duration`], [`scope`]  `90d` durations; TPP scope strings as canonical sets.
+//! - [`duration`], [`scope`], [`timestamp`]  `90d` durations; TPP scope strings as
+//!   canonical sets; server timestamps with any UTC offset.
 //! - [`exit_code`]  the exit codes of every command (docs/reference.md §4.2).
 //! - [`fanout`]     one future per instance, at most `--parallelism` at once,
 //!   results in input order (no head-of-line blocking).
@@ -82,3 +83,4 @@ pub mod secret;
 pub mod secrets_file;
 pub mod semantics;
 pub mod targets;
+pub mod timestamp;

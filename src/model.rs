@@ -432,6 +432,9 @@ pub struct LiveApp {
     /// A retiring copy the listing counts tokens for: how many of them have
     /// not expired, from its token list (read with the listing).
     pub live_tokens: Option<u64>,
+    /// The same copy: when one of its tokens was last used, where the
+    /// server records it (the gateway).
+    pub last_used: Option<String>,
     /// AWX and the gateway: when the application (and so its client
     /// secret, which never changes) was created, as the server wrote it.
     pub created: Option<String>,

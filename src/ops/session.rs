@@ -262,6 +262,7 @@ async fn read_token_lists(config: &Config, fetched: &[Fetched<'_>], plan: &mut P
                     } else if let Some(u) = change.in_use.as_mut() {
                         u.live_tokens = read.live;
                         u.until = read.until;
+                        u.last_used = read.last_used.or(u.last_used.take());
                     }
                 }
                 Some(Err(e)) => change.notes.push(format!(

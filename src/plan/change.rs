@@ -155,6 +155,10 @@ pub struct InUse {
     /// The latest `expires` among them, when the token list was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// When one of its tokens was last used, where the server records it
+    /// (the gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
     /// Whether the reviewed configuration allows it (`allow_delete_in_use:
     /// true` on the app).
     #[serde(default)]

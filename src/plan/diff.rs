@@ -260,7 +260,7 @@ fn rotation_due(
     let confidential =
         live.fields.get("client_type").and_then(Value::as_str) == Some("confidential");
     let created_text = live.created.as_deref()?;
-    let created = humantime::parse_rfc3339_weak(created_text).ok()?;
+    let created = crate::timestamp::parse(created_text)?;
     let age = read_at?.duration_since(created).ok()?.as_secs();
     if !confidential || age <= rotate_after {
         return None;
@@ -305,6 +305,7 @@ fn mark_in_use(server: &Server, live: &LiveState, out: &mut Diff) {
         change.in_use = Some(crate::plan::InUse {
             live_tokens: tokens,
             until: None,
+            last_used: old.last_used.clone(),
             allowed,
         });
     }
@@ -470,7 +471,7 @@ fn classify(
             if let Some(created) = c
                 .created
                 .as_deref()
-                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+                .and_then(crate::timestamp::parse)
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .filter(|_| confidential)
             {

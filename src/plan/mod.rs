@@ -595,4 +595,8 @@ pub struct RetiringCopy {
     /// Tokens issued for it that have not expired (when the server says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_tokens: Option<u64>,
+    /// When one of its tokens was last used, where the server records it
+    /// (the gateway): whether clients still use the old credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
 }

@@ -32,6 +32,7 @@ fn live_app(id: u64, name: &str, fields: Value) -> LiveApp {
         aside: crate::aside::parse(name, &id.to_string()),
         retiring: crate::retiring::parse(name, &id.to_string()),
         live_tokens: None,
+        last_used: None,
         fields,
         unmanageable: None,
         capabilities: None,

@@ -113,11 +113,22 @@ impl Awx {
         let mut use_ = super::TokenUse {
             live: 0,
             until: None,
+            last_used: None,
         };
         let mut latest: Option<std::time::SystemTime> = None;
+        let mut last_used: Option<std::time::SystemTime> = None;
         for token in &tokens {
+            if let Some((text, when)) = token
+                .get("last_used")
+                .and_then(Value::as_str)
+                .and_then(|t| crate::timestamp::parse(t).map(|w| (t, w)))
+                && last_used.is_none_or(|l| when > l)
+            {
+                last_used = Some(when);
+                use_.last_used = Some(text.to_string());
+            }
             let expires = token.get("expires").and_then(Value::as_str);
-            match expires.map(|e| (e, humantime::parse_rfc3339_weak(e))) {
+            match expires.map(|e| (e, crate::timestamp::parse(e).ok_or(()))) {
                 Some((_, Ok(when))) if when <= now => {}
                 Some((text, Ok(when))) => {
                     use_.live += 1;

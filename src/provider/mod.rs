@@ -147,6 +147,9 @@ pub struct TokenUse {
     pub live: u64,
     /// The latest `expires` among them, as the server wrote it.
     pub until: Option<String>,
+    /// The latest `last_used` of any of the app's tokens, where the server
+    /// records it (the gateway; AWX 24.6.1's tokens have no such field).
+    pub last_used: Option<String>,
 }
 
 /// A connected server instance. Every error it returns has the server's text

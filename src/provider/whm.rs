@@ -55,6 +55,7 @@ pub fn live_app(item: &Value) -> Result<LiveApp, String> {
         aside: None,
         retiring: None,
         live_tokens: None,
+        last_used: None,
         fields,
     })
 }

@@ -72,6 +72,9 @@ pub fn in_use_words<Op>(change: &crate::plan::Change<Op>) -> String {
     if let Some(until) = &u.until {
         out.push_str(&format!(", the last valid until {until}"));
     }
+    if let Some(used) = &u.last_used {
+        out.push_str(&format!(", last used {used}"));
+    }
     if u.allowed && change.overlapping_rotation() {
         out.push_str(" (allowed: the overlap of its rotation has ended)");
     } else if u.allowed {
@@ -102,11 +105,14 @@ pub fn retiring_lines<Op>(plan: &crate::plan::Plan<Op>) -> Vec<String> {
         .iter()
         .flat_map(|sp| {
             sp.retiring.iter().map(move |r| {
-                let tokens = match r.live_tokens {
+                let mut tokens = match r.live_tokens {
                     Some(1) => ", 1 token not expired".to_string(),
                     Some(n) => format!(", {n} tokens not expired"),
                     None => String::new(),
                 };
+                if let Some(used) = &r.last_used {
+                    tokens.push_str(&format!(", last used {used}"));
+                }
                 format!(
                     "{}: {}: the old application `{}` keeps working until {}{tokens}; the first run after that day deletes it",
                     sp.server, r.app, r.name, r.until

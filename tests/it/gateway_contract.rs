@@ -217,6 +217,42 @@ impl Gateway {
         }
     }
 
+    /// A token from `/o/token/` by the password grant with this client,
+    /// then used once to read the applications (which records `last_used`).
+    fn obtain_and_use_token(&self, client_id: &str, secret: &str) {
+        let url = format!("{}/o/token/", self.url);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "password")
+            .append_pair("username", "admin")
+            .append_pair("password", &self.admin_password)
+            .append_pair("client_id", client_id)
+            .append_pair("client_secret", secret)
+            .finish();
+        self.rt.block_on(async {
+            let reply: Value = self
+                .client
+                .post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let token = reply["access_token"].as_str().unwrap().to_string();
+            let status = self
+                .client
+                .get(format!("{}/api/gateway/v1/applications/", self.url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status.as_u16(), 200);
+        });
+    }
+
     /// A token from `/o/token/` by the password grant with this client:
     /// the status.
     fn password_grant(&self, client_id: &str, secret: &str) -> u16 {
@@ -624,6 +660,22 @@ fn a_rotation_keeps_the_old_client_for_its_overlap(gw: &Gateway) {
         gw.name()
     );
     gw.assert_converged();
+    // The gateway records when a token was last used: the plan shows it on
+    // the retiring copy (are clients still on the old credentials?).
+    gw.obtain_and_use_token(&old_id, &old_secret);
+    let (code, json_text) = gw.run(&["plan", "--format", "json"]);
+    assert_eq!(code, Some(0), "{json_text}");
+    let start = json_text.find('{').unwrap();
+    let plan: Value = serde_json::from_str(&json_text[start..]).unwrap();
+    let copy = &plan["servers"][0]["retiring"][0];
+    assert_eq!(copy["name"], retiring.as_str(), "{}: {copy}", gw.name());
+    assert!(
+        copy["last_used"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")),
+        "{}: {copy}",
+        gw.name()
+    );
 
     let (status, body) = gw.call(
         reqwest::Method::PATCH,

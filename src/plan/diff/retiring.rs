@@ -109,6 +109,7 @@ pub(super) fn retiring_copies<'l>(
                 app: of,
                 until: r.until.clone(),
                 live_tokens: a.live_tokens.or(a.tokens.filter(|n| *n == 0)),
+                last_used: a.last_used.clone(),
             });
             continue;
         }

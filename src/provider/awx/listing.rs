@@ -142,7 +142,10 @@ impl Awx {
             .filter(|a| a.retiring.is_some() && a.tokens.is_some_and(|n| n > 0))
         {
             match self.live_tokens(&app.id).await {
-                Ok(read) => app.live_tokens = Some(read.live),
+                Ok(read) => {
+                    app.live_tokens = Some(read.live);
+                    app.last_used = read.last_used;
+                }
                 Err(e) => crate::logging::log(1, || {
                     format!(
                         "the token list of the retiring copy `{}` could not be read ({}); it is kept until its overlap ends",

@@ -133,6 +133,7 @@ pub fn live_app_of(sem: &Semantics, value: &Value) -> Result<(LiveApp, Option<St
             aside: organization.and_then(|_| crate::aside::parse(name.trim(), &id)),
             retiring: organization.and_then(|_| crate::retiring::parse(name.trim(), &id)),
             live_tokens: None,
+            last_used: None,
             unmanageable: match organization {
                 None => Some("its organization is null (legacy data AWX allows): appform never changes or deletes an application without an organization (set one on the server to manage it)".to_string()),
                 Some(_) => LiveApp::unmanageable_name(&name),

@@ -200,6 +200,7 @@ pub fn live_app(value: &Value, defaults: &Defaults) -> Result<LiveApp, String> {
         aside: None,
         retiring: None,
         live_tokens: None,
+        last_used: None,
         fields,
     })
 }

@@ -178,6 +178,16 @@ pub(super) async fn handle(
         Ok(p) => p,
         Err(r) => return r,
     };
+    // Like `OAuth2AccessToken.is_valid`: a token that authenticates is used.
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| inner.state.tokens.get_mut(t.trim()))
+    {
+        token.last_used =
+            Some(humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string());
+    }
     // gateway.md: only superusers (and auditors); anyone else 403 on every
     // URL, existing or not; a read-scope token only reads.
     let reads = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -464,6 +474,7 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
                 )
                 .to_string(),
             ),
+            last_used: None,
         },
     );
     respond(
@@ -474,7 +485,7 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
 }
 
 /// `/applications/<id>/tokens/`: the application's access tokens, masked,
-/// with their `expires` (one page: the simulator holds few).
+/// with their `expires` and `last_used` (one page: the simulator holds few).
 fn app_tokens(inner: &Inner, id: u64) -> Value {
     let results: Vec<Value> = inner
         .state
@@ -483,7 +494,7 @@ fn app_tokens(inner: &Inner, id: u64) -> Value {
         .filter(|t| t.application == Some(id))
         .map(|t| {
             json!({"token": "$encrypted$", "scope": t.scope, "application": id,
-                   "user": t.user, "expires": t.expires})
+                   "user": t.user, "expires": t.expires, "last_used": t.last_used})
         })
         .collect();
     json!({"count": results.len(), "next": null, "previous": null, "results": results})

@@ -91,6 +91,10 @@ pub struct Token {
     /// have none (never expires).
     #[serde(default)]
     pub expires: Option<String>,
+    /// When it last authenticated a request (django-ansible-base's
+    /// `OAuth2AccessToken.last_used`, shown in token lists).
+    #[serde(default)]
+    pub last_used: Option<String>,
 }
 
 /// Everything a state file keeps.
@@ -130,6 +134,7 @@ impl GatewayState {
                         scope: scope.into(),
                         application: None,
                         expires: None,
+                        last_used: None,
                     },
                 );
             }
@@ -227,6 +232,7 @@ impl GatewaySim {
                 scope: "read".into(),
                 application: Some(id),
                 expires: Some(expires.to_string()),
+                last_used: None,
             },
         );
         true
