@@ -104,6 +104,23 @@ pub fn render<Op>(
     }
     let _ = writeln!(
         out,
+        "# HELP appform_retiring_live_tokens Tokens not expired of each old application a rotation keeps for its overlap (application: the retiring name): still above 0 near its end means clients have not switched."
+    );
+    let _ = writeln!(out, "# TYPE appform_retiring_live_tokens gauge");
+    for sp in &plan.servers {
+        for copy in &sp.retiring {
+            if let Some(n) = copy.live_tokens {
+                let _ = writeln!(
+                    out,
+                    "appform_retiring_live_tokens{{command=\"{command}\",instance=\"{}\",application=\"{}\"}} {n}",
+                    label(&sp.server),
+                    label(&copy.name)
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
         "# HELP appform_deletes_in_use Deletes and replacements planned per server instance of applications with tokens that have not expired."
     );
     let _ = writeln!(out, "# TYPE appform_deletes_in_use gauge");

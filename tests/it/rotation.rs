@@ -145,12 +145,26 @@ fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
             .unwrap()
             .is_empty()
     );
+    let metrics = world.path("metrics.prom");
     let out = world
-        .cmd(&["plan", "--fail-on", "rotation"])
+        .cmd(&[
+            "plan",
+            "--fail-on",
+            "rotation",
+            "--metrics-out",
+            metrics.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "not due any more: {stdout}");
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.contains(&format!(
+            "appform_retiring_live_tokens{{command=\"plan\",instance=\"awx-test\",application=\"{retiring_name}\"}} 2"
+        )),
+        "{prom}"
+    );
     assert!(
         stdout.contains(&format!(
             "awx-test: grafana (Default): the old application `{retiring_name}` keeps working until {until}, 2 tokens not expired"
