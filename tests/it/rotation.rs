@@ -543,8 +543,20 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
     }
     child.kill().unwrap();
     let _ = child.wait();
-    let (code, _) = plan_json(&world);
-    assert_eq!(code, Some(2), "the kill left work behind");
+    // The kill left work behind: some rotated, not all.
+    let retiring = |world: &AwxWorld| {
+        world
+            .sim
+            .app_names()
+            .iter()
+            .filter(|(_, n)| n.contains("~appform-retiring-"))
+            .count()
+    };
+    let done = retiring(&world);
+    assert!(
+        (1..N).contains(&done),
+        "{done} rotations done before the kill"
+    );
 
     let out = world.cmd(&apply).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
