@@ -104,7 +104,15 @@ fn headline<Op>(server: &ServerPlan<Op>, change: &Change<Op>) -> String {
             "will be updated (PATCH {})",
             plural(change.changed_fields().count(), "field", "fields")
         ),
-        (Action::Replace, _) => semantics::of(server.kind).replace_words().into(),
+        (Action::Replace, _) => match change.rotation.as_ref() {
+            Some(r) => match &r.overlap_until {
+                Some(until) => {
+                    format!("will be rotated (new client id; the old one works until {until})")
+                }
+                None => "will be rotated (new client id; the old one is deleted)".into(),
+            },
+            None => semantics::of(server.kind).replace_words().into(),
+        },
         (Action::Delete, Reason::Pruned) => "will be deleted (prune: not in config)".into(),
         (Action::Delete, Reason::ForcesReplacement) if change.overlapping_rotation() => {
             "will be deleted (the retiring copy of a rotation)".into()
