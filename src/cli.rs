@@ -216,6 +216,18 @@ pub struct PlanArgs {
     /// server whose connection settings differ from REF is not contacted.
     #[arg(long, value_name = "REF")]
     pub baseline: Option<String>,
+    /// Plan the rotations `apply --rotate` would make: of every application
+    /// due (`rotate_after`), or of APP (`APP` or `SERVER/APP`, globs
+    /// allowed; repeatable). With `--out`, `apply PLANFILE` carries them out.
+    #[arg(
+        long,
+        value_name = "APP",
+        num_args = 0..=1,
+        default_missing_value = "",
+        action = clap::ArgAction::Append,
+        conflicts_with = "baseline"
+    )]
+    pub rotate: Vec<String>,
     /// Exit 2 only for these changes: `changes` (any, like
     /// --detailed-exitcode), `drift` (made on the servers; needs --baseline)
     /// or `rotation` (a confidential app older than its `rotate_after`).

@@ -11,6 +11,40 @@ pub struct Target<'a> {
     pub instance: &'a Instance,
 }
 
+/// `--replace` and `--rotate` requests as patterns, each of which must name
+/// an application of the selected servers (a bare `--rotate`, every
+/// application due, names none). `Err` says which names nothing, or which
+/// is not a valid glob.
+pub fn replace_requests(
+    replace: &[String],
+    rotate: &[String],
+    targets: &[Target<'_>],
+) -> Result<crate::plan::ForcedReplacements, String> {
+    use crate::plan::ForcedReplacements;
+    let forced = ForcedReplacements::parse(replace).and_then(|f| f.with_rotations(rotate))?;
+    let named = replace.iter().map(|r| ("--replace", r)).chain(
+        rotate
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| ("--rotate", r)),
+    );
+    for (flag, request) in named {
+        let one = ForcedReplacements::parse(std::slice::from_ref(request))?;
+        let hit = targets.iter().any(|t| {
+            t.server
+                .apps
+                .iter()
+                .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
+        });
+        if !hit {
+            return Err(format!(
+                "{flag} `{request}` matches no application of the selected servers"
+            ));
+        }
+    }
+    Ok(forced)
+}
+
 /// Which shard an instance belongs to: FNV-1a (64 bit) of its name, modulo
 /// the shard count. Stable across runs, machines and versions.
 pub fn shard_of(instance: &str, count: u32) -> u32 {

@@ -39,10 +39,8 @@ pub enum Refusal {
         "--replace and --rotate cannot be combined with a saved plan: the plan file says exactly what to do; plan again and apply without a file"
     )]
     ReplaceWithSavedPlan,
-    /// A `--replace` or `--rotate` pattern (the flag, the pattern).
-    #[error("{0} `{1}` matches no application of the selected servers")]
-    ReplaceMatchesNothing(&'static str, String),
-    /// A `--replace` argument that is not `[SERVER/]APP` with valid globs.
+    /// A `--replace` or `--rotate` argument that is not `[SERVER/]APP` with
+    /// valid globs, or that names no application.
     #[error("{0}")]
     BadReplace(String),
 }
@@ -67,40 +65,17 @@ pub fn check(blocked: &[Blocked], work: &[&ServerPlan], allow: Allowances) -> Re
     Ok(())
 }
 
-/// `--replace` and `--rotate` requests as patterns, each of which must name
-/// an application of the selected servers (a bare `--rotate`, every
-/// application due, names none); none with a saved plan (it says exactly
-/// what to do).
+/// `--replace` and `--rotate` requests as patterns (see
+/// [`crate::targets::replace_requests`]); none with a saved plan (it says
+/// exactly what to do: its own rotations are carried out again).
 pub fn replace_requests(
     replace: &[String],
     rotate: &[String],
     targets: &[Target<'_>],
     saved_plan: bool,
 ) -> Result<ForcedReplacements, Refusal> {
-    let forced = ForcedReplacements::parse(replace)
-        .and_then(|f| f.with_rotations(rotate))
-        .map_err(Refusal::BadReplace)?;
-    if !forced.is_empty() && saved_plan {
+    if saved_plan && !(replace.is_empty() && rotate.is_empty()) {
         return Err(Refusal::ReplaceWithSavedPlan);
     }
-    let named = replace.iter().map(|r| ("--replace", r)).chain(
-        rotate
-            .iter()
-            .filter(|r| !r.is_empty())
-            .map(|r| ("--rotate", r)),
-    );
-    for (flag, request) in named {
-        let one = ForcedReplacements::parse(std::slice::from_ref(request))
-            .map_err(Refusal::BadReplace)?;
-        let hit = targets.iter().any(|t| {
-            t.server
-                .apps
-                .iter()
-                .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
-        });
-        if !hit {
-            return Err(Refusal::ReplaceMatchesNothing(flag, request.clone()));
-        }
-    }
-    Ok(forced)
+    crate::targets::replace_requests(replace, rotate, targets).map_err(Refusal::BadReplace)
 }

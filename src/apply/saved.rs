@@ -76,6 +76,31 @@ pub struct StalePlan {
 }
 
 /// `Err` when the servers moved since the reviewed plan.
+/// The rotations a reviewed plan holds (`plan --rotate --out`), asked for
+/// again by name, so that the plan made now carries them out (and is
+/// compared with them like every other change).
+pub fn rotations(saved: &ReviewedPlan) -> crate::plan::ForcedReplacements {
+    let requests: Vec<String> = saved
+        .servers
+        .iter()
+        .flat_map(|sp| {
+            sp.changes
+                .iter()
+                .filter(|c| c.action == crate::plan::Action::Replace && c.rotation.is_some())
+                .map(|c| {
+                    format!(
+                        "{}/{}",
+                        glob::Pattern::escape(&sp.server),
+                        glob::Pattern::escape(&c.app)
+                    )
+                })
+        })
+        .collect();
+    crate::plan::ForcedReplacements::default()
+        .with_rotations(&requests)
+        .unwrap_or_default()
+}
+
 pub fn check(saved: &ReviewedPlan, now: &Plan) -> Result<(), StalePlan> {
     let moved = moved(saved, now);
     if moved.is_empty() {

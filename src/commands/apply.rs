@@ -45,6 +45,7 @@ pub fn run(args: &ApplyArgs, out: Output) -> u8 {
         Ok(f) => f,
         Err(e) => return out.fail(&e),
     };
+    let forced = saved_plan.as_ref().map_or(forced, saved::rotations);
     let apps = match saved::app_selection(&args.servers.apps, saved_plan.as_ref()) {
         Ok(a) => a,
         Err(e) => return out.fail(&e),

@@ -34,6 +34,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         selection: selection(&args.servers),
         reach: reach(&args.servers),
         authoritative: args.authoritative,
+        rotate: args.rotate.clone(),
     };
     let planned = match ops::plan::run(config, then, &options) {
         Ok(p) => p,

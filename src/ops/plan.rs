@@ -20,6 +20,9 @@ pub struct PlanOptions {
     pub reach: Reach,
     /// `--authoritative`: every selected server, this plan only.
     pub authoritative: bool,
+    /// `--rotate [APP]`: the rotations `apply --rotate` would make (empty:
+    /// the applications due).
+    pub rotate: Vec<String>,
 }
 
 /// A plan and what there is to say about it.
@@ -51,9 +54,10 @@ pub fn run(
         }
     }
     let apps = crate::plan::app_globs(&options.selection.apps)?;
-    let withheld = {
+    let (withheld, forced) = {
         let targets = session::select_targets(&config, &options.selection)?;
-        withheld(&targets, baseline.as_ref())
+        let forced = crate::targets::replace_requests(&[], &options.rotate, &targets)?;
+        (withheld(&targets, baseline.as_ref()), forced)
     };
     // From here on, servers with read-only `auth.plan` credentials use them.
     config.use_plan_credentials();
@@ -70,15 +74,9 @@ pub fn run(
         .collect();
     let prepared = session::prepare(&config, &contacted, &options.reach)?;
     let (plan, problems, mut warnings) = prepared.runtime.block_on(async {
-        let (fetched, mut plan, problems) = session::fetch_and_plan(
-            &config,
-            &targets,
-            &options.reach,
-            &crate::plan::ForcedReplacements::default(),
-            &apps,
-            &withheld,
-        )
-        .await;
+        let (fetched, mut plan, problems) =
+            session::fetch_and_plan(&config, &targets, &options.reach, &forced, &apps, &withheld)
+                .await;
         if let Some(b) = &baseline {
             let then_plan = session::plan_against(&b.config, &fetched);
             let reference = BaselineRef {

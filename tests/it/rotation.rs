@@ -635,3 +635,84 @@ fn a_rotation_stopped_after_the_move_aside_creates_the_new_app_next_run() {
     );
     world.assert_converged();
 }
+
+/// `plan --rotate --out` shows the rotations `apply --rotate` would make;
+/// `apply PLANFILE` carries them out exactly (no `--rotate` beside a plan
+/// file).
+#[test]
+fn a_reviewed_plan_file_carries_its_rotations() {
+    let world = AwxWorld::new();
+    world.write_config(
+        "      rotate_after: 90d\n      rotation_overlap: 7d\n",
+        GRAFANA,
+    );
+    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
+    let out = world
+        .cmd(&["apply", "--auto-approve", &secrets_out])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
+    assert!(
+        world
+            .sim
+            .set_app_field("grafana", "created", Value::from(days_ago(200)))
+    );
+
+    let plan_file = world.path("plan.json");
+    let writes_before = world.writes().len();
+    let out = world
+        .cmd(&[
+            "plan",
+            "--rotate",
+            "--detailed-exitcode",
+            "--out",
+            plan_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "-/+ grafana (Default)     will be rotated (new client id; the old one works until {})",
+            day_in(7)
+        )),
+        "{stdout}"
+    );
+    assert_eq!(world.writes().len(), writes_before, "a plan writes nothing");
+
+    let out = world
+        .cmd(&[
+            "apply",
+            plan_file.to_str().unwrap(),
+            "--rotate",
+            &secrets_out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", texts(&out));
+    assert!(
+        texts(&out)
+            .1
+            .contains("cannot be combined with a saved plan"),
+        "{:?}",
+        texts(&out)
+    );
+
+    let out = world
+        .cmd(&["apply", plan_file.to_str().unwrap(), &secrets_out])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert_ne!(
+        world.sim.app_by_name("grafana").unwrap()["client_id"],
+        old_id
+    );
+    let retiring_name = format!("grafana~appform-retiring-{}", day_in(7).replace('-', ""));
+    assert_eq!(
+        world.sim.app_by_name(&retiring_name).unwrap()["client_id"],
+        old_id
+    );
+    world.assert_converged();
+}
