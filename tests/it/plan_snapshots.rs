@@ -79,7 +79,7 @@ fn assert_plan_snapshot(name: &str, text: &str) {
         (r#""age_days": \d+"#, r#""age_days": [N]"#),
         // Its retiring copy ends five days after the run.
         (r"appform-retiring-\d{8}", "appform-retiring-[END]"),
-        (r"until \d{4}-\d\d-\d\d", "until [END]"),
+        (r"working until \d{4}-\d\d-\d\d", "working until [END]"),
         (r#""until": "\d{4}-\d\d-\d\d""#, r#""until": "[END]""#),
         (r#""config_digest": "sha256:[0-9a-f]{64}""#, r#""config_digest": "[DIGEST]""#),
     ]}, {

@@ -337,7 +337,8 @@ impl AwxSim {
 
     /// Demo data for `--sandbox` and `appform sandbox --demo`: an app to
     /// update (created long ago: due for rotation where the config says
-    /// `rotate_after`), one to delete, one nobody manages, and the retiring
+    /// `rotate_after`), one to delete (still in use: a token), one nobody
+    /// manages, and the retiring
     /// copy of an earlier rotation, five days before its overlap ends (with
     /// a token).
     pub fn seed_demo(&self) {
@@ -359,6 +360,9 @@ impl AwxSim {
         self.set_app_field(retiring, "client_type", Value::from("confidential"));
         self.set_app_field(retiring, "description", Value::from("Jenkins CI"));
         self.issue_app_token(retiring, "3024-11-04T09:00:00.000000Z");
+        // A client still holds a token of the app to delete: the plan says
+        // it is in use (the config allows the delete).
+        self.issue_app_token("old-portal", "3024-11-04T09:00:00.000000Z");
     }
 
     fn seed_demo_apps(&self) {
