@@ -229,7 +229,7 @@ pub fn diff_with(server: &Server, live: &LiveState, asked: &dyn Fn(&str) -> Aske
         }
         classify(server, live, app, target, found, asked(&app.key), &mut out);
     }
-    retiring::retiring_copies(server, live, &mut matcher.matched, &mut out);
+    retiring::retiring_copies(server, live, &resolved, &mut matcher.matched, &mut out);
     unmatched(server, live, &resolved, &matcher.matched, &mut out);
     refuse_what_the_server_forbids(server, live, &mut out);
     decorate(server, live, &matcher.matched, &mut out);

@@ -716,3 +716,42 @@ fn a_reviewed_plan_file_carries_its_rotations() {
     );
     world.assert_converged();
 }
+
+/// On a shared server without `prune`, another config's retiring copy is
+/// none of this config's business: shown as unmanaged, never deleted (its
+/// own config deletes it when its overlap ends).
+#[test]
+fn another_configs_retiring_copy_is_left_alone_without_prune() {
+    let world = AwxWorld::new();
+    world.sim.add_app("keep", 1);
+    world.sim.add_app("theirs~appform-retiring-20200101", 1);
+    world.write_config(
+        "",
+        "        keep:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n",
+    );
+    let (code, plan) = plan_json(&world);
+    assert_eq!(code, Some(0), "{plan}");
+    assert_eq!(
+        plan["servers"][0]["unmanaged"],
+        serde_json::json!(["theirs~appform-retiring-20200101"])
+    );
+    assert!(plan["servers"][0]["retiring"].is_null(), "{plan}");
+    // The config that names `theirs` deletes it.
+    world.write_config(
+        "",
+        "        theirs:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n",
+    );
+    let (code, plan) = plan_json(&world);
+    assert_eq!(code, Some(2), "{plan}");
+    let apps: Vec<&str> = plan["servers"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["app"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        apps,
+        ["theirs", "theirs~appform-retiring-20200101"],
+        "{plan}"
+    );
+}

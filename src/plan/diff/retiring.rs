@@ -79,12 +79,16 @@ pub(super) fn rotate(
     Ok(())
 }
 
-/// Every retiring copy on the server: deleted once its overlap has ended
-/// (or every token issued for it has expired), else listed with its end.
-/// Each is marked matched: never unmanaged, never pruned.
+/// Every retiring copy this config answers for: deleted once its overlap
+/// has ended (or every token issued for it has expired), else listed with
+/// its end. Each is marked matched: never unmanaged, never pruned. The
+/// config answers for the copies of the applications it names (present or
+/// absent) and, with `prune`, for every copy on the server; another's copy
+/// on a shared server is left to it (an unmanaged application here).
 pub(super) fn retiring_copies<'l>(
     server: &Server,
     live: &'l LiveState,
+    resolved: &[(&DesiredApp, Target)],
     matched: &mut BTreeSet<&'l str>,
     out: &mut Diff,
 ) {
@@ -93,7 +97,10 @@ pub(super) fn retiring_copies<'l>(
         let Some(r) = a.retiring.as_ref().filter(|_| a.unmanageable.is_none()) else {
             continue;
         };
-        if !matched.insert(a.id.as_str()) {
+        let named = resolved
+            .iter()
+            .any(|(_, t)| t.organization == a.organization && r.stands_for(&t.name));
+        if !(named || server.options.prune) || !matched.insert(a.id.as_str()) {
             continue;
         }
         let organization = org_label(live, a.organization);
@@ -154,9 +161,11 @@ pub(super) fn retiring_copies<'l>(
         else {
             continue;
         };
+        // Only copies still within their overlap: an ended one is deleted.
         for copy in live.apps.iter().filter(|a| {
             a.organization == *organization
                 && a.retiring.as_ref().is_some_and(|r| r.stands_for(name))
+                && out.retiring.iter().any(|kept| kept.name == a.name)
         }) {
             let until = copy.retiring.as_ref().map_or("", |r| r.until.as_str());
             change.notes.push(format!(
