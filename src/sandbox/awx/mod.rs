@@ -350,11 +350,10 @@ impl AwxSim {
         );
         // Rotated two days ago with a week of overlap: five days to go.
         let end = std::time::SystemTime::now() + std::time::Duration::from_secs(5 * 86_400);
-        let retiring = crate::retiring::retiring_name(
-            "jenkins",
-            &humantime::format_rfc3339_seconds(end).to_string()[..10],
-            None,
-        );
+        // Spelled out here: the simulator shares no code with appform's
+        // own recognition of these names.
+        let day = humantime::format_rfc3339_seconds(end).to_string()[..10].replace('-', "");
+        let retiring = format!("jenkins~appform-retiring-{day}");
         let retiring = retiring.as_str();
         self.add_app(retiring, 1);
         self.set_app_field(retiring, "client_type", Value::from("confidential"));
