@@ -482,7 +482,7 @@ fn rotation_overlap_is_checked_where_it_is_written() {
 #[test]
 fn a_rotation_killed_half_way_converges_with_no_duplicate() {
     let world = AwxWorld::with_faults(appform::sandbox::Faults {
-        latency: Duration::from_millis(8),
+        latency: Duration::from_millis(20),
         ..Default::default()
     });
     const N: usize = 12;
