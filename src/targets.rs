@@ -20,7 +20,7 @@ pub fn replace_requests(
     rotate: &[String],
     targets: &[Target<'_>],
 ) -> Result<crate::plan::ForcedReplacements, String> {
-    use crate::plan::ForcedReplacements;
+    use crate::plan::{Asked, ForcedReplacements};
     let forced = ForcedReplacements::parse(replace).and_then(|f| f.with_rotations(rotate))?;
     let named = replace.iter().map(|r| ("--replace", r)).chain(
         rotate
@@ -34,7 +34,7 @@ pub fn replace_requests(
             t.server
                 .apps
                 .iter()
-                .any(|a| one.matches(&t.server.name, &t.instance.name, &a.key))
+                .any(|a| one.asked(&t.server.name, &t.instance.name, &a.key) == Asked::Replace)
         });
         if !hit {
             return Err(format!(

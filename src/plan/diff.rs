@@ -396,23 +396,41 @@ fn delete_aside(
             server.name, a.name, app.key, target.name
         ));
     }
-    out.changes.push(Change {
+    out.changes.push(delete_of(
+        server,
+        live,
+        a,
+        Reason::ForcesReplacement,
+        vec![format!(
+            "the old copy of `{}`, left by a replacement that was interrupted after the new application was created",
+            target.name
+        )],
+    ));
+}
+
+/// The delete of the live app `a`, named as the server names it: a prune,
+/// or the old copy a replacement or a rotation left.
+fn delete_of(
+    server: &Server,
+    live: &LiveState,
+    a: &LiveApp,
+    reason: Reason,
+    notes: Vec<String>,
+) -> Change {
+    Change {
         app: a.name.clone(),
         action: Action::Delete,
-        reason: Reason::ForcesReplacement,
+        reason,
         before_fingerprint: Some(fingerprint(server.kind, a)),
         fields: Vec::new(),
         organization: org_label(live, a.organization),
         origin: None,
-        notes: vec![format!(
-            "the old copy of `{}`, left by a replacement that was interrupted after the new application was created",
-            target.name
-        )],
+        notes,
         operation: Operation::Delete { id: a.id.clone() },
         yields_secret: false,
         in_use: None,
         rotation: None,
-    });
+    }
 }
 
 /// The change (or no-op, or problem) of one desired app and its live app.

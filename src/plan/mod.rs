@@ -294,12 +294,6 @@ impl ForcedReplacements {
         self.replace.is_empty() && self.rotate.is_empty() && !self.rotate_due
     }
 
-    /// Whether the app `key` of `server` (instance `instance`) is to be
-    /// replaced or rotated.
-    pub fn matches(&self, server: &str, instance: &str, key: &str) -> bool {
-        self.asked(server, instance, key) != Asked::Nothing
-    }
-
     /// What is asked of the app `key` of `server` (instance `instance`): a
     /// rotation named wins over a replacement, which wins over "if due".
     pub fn asked(&self, server: &str, instance: &str, key: &str) -> Asked {

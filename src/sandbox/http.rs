@@ -16,6 +16,23 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::Faults;
 
+/// The `user:password` of an `Authorization: Basic` header (an OAuth
+/// client's id and secret at a token endpoint), when there is a readable one.
+pub(crate) fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let encoded = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
 /// One request as a simulator saw it, for tests and `--state` dumps.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggedRequest {

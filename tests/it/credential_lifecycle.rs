@@ -24,7 +24,8 @@ fn write(world: &AwxWorld, policy: &str, options: &str, applications: &str) {
 
 const KEEP: &str = "        keep:\n          organization: Default\n          client_type: public\n          authorization_grant_type: password\n";
 
-fn plan_json(world: &AwxWorld) -> (Option<i32>, Value) {
+/// `plan --format json --detailed-exitcode`: the exit code and the plan.
+pub(crate) fn plan_json(world: &AwxWorld) -> (Option<i32>, Value) {
     let out = world
         .cmd(&["plan", "--format", "json", "--detailed-exitcode"])
         .output()
@@ -197,7 +198,7 @@ fn the_gateway_kind_reads_the_token_list_the_same_way() {
 }
 
 /// RFC 3339 time `days` ago.
-fn days_ago(days: u64) -> String {
+pub(crate) fn days_ago(days: u64) -> String {
     humantime::format_rfc3339_micros(
         std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400),
     )

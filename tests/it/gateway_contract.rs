@@ -217,10 +217,8 @@ impl Gateway {
         }
     }
 
-    /// A token from `/o/token/` by the password grant with this client,
-    /// then used once to read the applications (which records `last_used`).
-    fn obtain_and_use_token(&self, client_id: &str, secret: &str) {
-        let url = format!("{}/o/token/", self.url);
+    /// The password grant at `/o/token/` with this client: the answer.
+    async fn grant(&self, client_id: &str, secret: &str) -> reqwest::Response {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "password")
             .append_pair("username", "admin")
@@ -228,18 +226,20 @@ impl Gateway {
             .append_pair("client_id", client_id)
             .append_pair("client_secret", secret)
             .finish();
+        self.client
+            .post(format!("{}/o/token/", self.url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A token by the password grant with this client, then used once to
+    /// read the applications (which records its `last_used`).
+    fn obtain_and_use_token(&self, client_id: &str, secret: &str) {
         self.rt.block_on(async {
-            let reply: Value = self
-                .client
-                .post(url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let reply: Value = self.grant(client_id, secret).await.json().await.unwrap();
             let token = reply["access_token"].as_str().unwrap().to_string();
             let status = self
                 .client
@@ -256,25 +256,8 @@ impl Gateway {
     /// A token from `/o/token/` by the password grant with this client:
     /// the status.
     fn password_grant(&self, client_id: &str, secret: &str) -> u16 {
-        let url = format!("{}/o/token/", self.url);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "password")
-            .append_pair("username", "admin")
-            .append_pair("password", &self.admin_password)
-            .append_pair("client_id", client_id)
-            .append_pair("client_secret", secret)
-            .finish();
-        self.rt.block_on(async {
-            self.client
-                .post(url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
+        self.rt
+            .block_on(async { self.grant(client_id, secret).await.status().as_u16() })
     }
 
     /// `appform.yaml` with one gateway server `gw` authenticated by the

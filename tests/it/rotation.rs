@@ -11,18 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::credential_lifecycle::{days_ago, plan_json};
 use crate::support::texts;
 use crate::world::{AWX_TOKEN, AwxWorld};
 
 const GRAFANA: &str = "        grafana:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: password\n";
-
-/// RFC 3339 time `days` ago.
-fn days_ago(days: u64) -> String {
-    humantime::format_rfc3339_micros(
-        std::time::SystemTime::now() - Duration::from_secs(days * 86_400),
-    )
-    .to_string()
-}
 
 /// The UTC day `days` from now, `YYYY-MM-DD`.
 fn day_in(days: u64) -> String {
@@ -60,30 +53,27 @@ fn secrets(world: &AwxWorld) -> Value {
     serde_json::from_str(&std::fs::read_to_string(world.path("secrets.json")).unwrap()).unwrap()
 }
 
-fn plan_json(world: &AwxWorld) -> (Option<i32>, Value) {
-    let out = world
-        .cmd(&["plan", "--format", "json", "--detailed-exitcode"])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{:?}", texts(&out))),
-    )
-}
-
-#[test]
-fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
-    let world = AwxWorld::new();
-    world.write_config(
-        "      rotate_after: 90d\n      rotation_overlap: 7d\n",
-        GRAFANA,
-    );
+/// Writes the config (server `options`, `applications`) and applies it
+/// with `--secrets-out secrets.json`: the argument, for the next applies.
+fn applied(world: &AwxWorld, options: &str, applications: &str) -> String {
+    world.write_config(options, applications);
     let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
     let out = world
         .cmd(&["apply", "--auto-approve", &secrets_out])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    secrets_out
+}
+
+#[test]
+fn apply_rotate_keeps_the_old_client_working_for_the_overlap_then_deletes_it() {
+    let world = AwxWorld::new();
+    let secrets_out = applied(
+        &world,
+        "      rotate_after: 90d\n      rotation_overlap: 7d\n",
+        GRAFANA,
+    );
     let old = secrets(&world)["awx-test/grafana"].clone();
     let (old_id, old_secret) = (
         old["client_id"].as_str().unwrap().to_string(),
@@ -213,13 +203,7 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
     let apps = format!(
         "{GRAFANA}        other:\n          organization: Default\n          client_type: confidential\n          authorization_grant_type: password\n"
     );
-    world.write_config("", &apps);
-    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
-    let out = world
-        .cmd(&["apply", "--auto-approve", &secrets_out])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let secrets_out = applied(&world, "", &apps);
     let other_id = world.sim.app_by_name("other").unwrap()["client_id"].clone();
 
     // Nothing is due (no rotate_after): a bare --rotate changes nothing.
@@ -246,6 +230,26 @@ fn a_rotation_without_overlap_deletes_the_old_app_and_respects_live_tokens() {
         texts(&out)
             .1
             .contains("--rotate `nosuch` matches no application of the selected servers"),
+        "{:?}",
+        texts(&out)
+    );
+
+    // A pattern that is not a glob is an error too.
+    let out = world
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--rotate",
+            "gra[fana",
+            &secrets_out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .1
+            .contains("--rotate `gra[fana` is not a valid glob"),
         "{:?}",
         texts(&out)
     );
@@ -596,13 +600,7 @@ fn a_rotation_killed_half_way_converges_with_no_duplicate() {
 #[test]
 fn a_rotation_stopped_after_the_move_aside_creates_the_new_app_next_run() {
     let world = AwxWorld::new();
-    world.write_config("      rotation_overlap: 7d\n", GRAFANA);
-    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
-    let out = world
-        .cmd(&["apply", "--auto-approve", &secrets_out])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    let secrets_out = applied(&world, "      rotation_overlap: 7d\n", GRAFANA);
     let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
     let retiring_name = format!("grafana~appform-retiring-{}", day_in(7).replace('-', ""));
     assert!(
@@ -642,16 +640,11 @@ fn a_rotation_stopped_after_the_move_aside_creates_the_new_app_next_run() {
 #[test]
 fn a_reviewed_plan_file_carries_its_rotations() {
     let world = AwxWorld::new();
-    world.write_config(
+    let secrets_out = applied(
+        &world,
         "      rotate_after: 90d\n      rotation_overlap: 7d\n",
         GRAFANA,
     );
-    let secrets_out = format!("--secrets-out={}", world.path("secrets.json").display());
-    let out = world
-        .cmd(&["apply", "--auto-approve", &secrets_out])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
     let old_id = world.sim.app_by_name("grafana").unwrap()["client_id"].clone();
     assert!(
         world

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{Diff, PlanProblem, Target, fingerprint, is_protected, org_label};
+use super::{Diff, PlanProblem, Target, delete_of, is_protected, org_label};
 use crate::model::{DesiredApp, LiveState, Server};
 use crate::plan::RetiringCopy;
-use crate::plan::change::{Action, Change, Operation, Reason, Rotation};
+use crate::plan::change::{Change, Operation, Reason, Rotation};
 use crate::retiring;
 
 /// Makes the replacement `change` of `app` a rotation: with an overlap, the
@@ -134,25 +134,20 @@ pub(super) fn retiring_copies<'l>(
                 r.until
             )
         };
-        out.changes.push(Change {
-            app: a.name.clone(),
-            action: Action::Delete,
-            reason: Reason::ForcesReplacement,
-            before_fingerprint: Some(fingerprint(server.kind, a)),
-            fields: Vec::new(),
-            organization,
-            origin: None,
-            notes: vec![format!(
+        let mut delete = delete_of(
+            server,
+            live,
+            a,
+            Reason::ForcesReplacement,
+            vec![format!(
                 "the old application of `{of}`, kept working after a rotation: {why}"
             )],
-            operation: Operation::Delete { id: a.id.clone() },
-            yields_secret: false,
-            in_use: None,
-            rotation: Some(Rotation {
-                overlap_until: Some(r.until.clone()),
-                retiring_as: Some(a.name.clone()),
-            }),
+        );
+        delete.rotation = Some(Rotation {
+            overlap_until: Some(r.until.clone()),
+            retiring_as: Some(a.name.clone()),
         });
+        out.changes.push(delete);
     }
     for change in &mut out.changes {
         let Operation::Create {

@@ -3,11 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{
-    Diff, Target, fingerprint, hide_secrets, is_protected, org_label, same_name_elsewhere,
-};
+use super::{Diff, Target, delete_of, hide_secrets, is_protected, org_label, same_name_elsewhere};
 use crate::model::{DesiredApp, LiveState, Server};
-use crate::plan::change::{Action, Change, Operation, Reason};
+use crate::plan::change::{Operation, Reason};
 use crate::semantics;
 
 /// The live apps no desired app matched: pruned (deleted), or unmanaged.
@@ -31,20 +29,13 @@ pub(super) fn unmatched(
             continue;
         }
         if server.options.prune && !is_protected(server, &c.name) {
-            out.changes.push(Change {
-                app: c.name.clone(),
-                action: Action::Delete,
-                reason: Reason::Pruned,
-                before_fingerprint: Some(fingerprint(server.kind, c)),
-                fields: Vec::new(),
-                organization: org_label(live, c.organization),
-                origin: None,
-                notes: same_name_elsewhere(c, resolved, live),
-                operation: Operation::Delete { id: c.id.clone() },
-                yields_secret: false,
-                in_use: None,
-                rotation: None,
-            });
+            out.changes.push(delete_of(
+                server,
+                live,
+                c,
+                Reason::Pruned,
+                same_name_elsewhere(c, resolved, live),
+            ));
         } else {
             out.unmanaged.push(c.name.clone());
             let label = match org_label(live, c.organization) {

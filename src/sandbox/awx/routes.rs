@@ -414,20 +414,7 @@ fn password_grant(inner: &mut Inner, req: &Req<'_>, headers: &HeaderMap) -> Resp
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|d| String::from_utf8(d).ok())
-        .and_then(|d| {
-            d.split_once(':')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        });
+    let basic = crate::sandbox::http::basic_credentials(headers);
     let (client_id, client_secret) =
         basic.unwrap_or_else(|| (field("client_id"), field("client_secret")));
     let oauth_error = |status: StatusCode, error: &str| {

@@ -412,20 +412,7 @@ fn token(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
             .unwrap_or("")
             .to_string()
     };
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|d| String::from_utf8(d).ok())
-        .and_then(|d| {
-            d.split_once(':')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        });
+    let basic = crate::sandbox::http::basic_credentials(headers);
     let (client_id, client_secret) =
         basic.unwrap_or_else(|| (get("client_id"), get("client_secret")));
     let error = |status: StatusCode, e: &str| respond(status, &json!({ "error": e }));
